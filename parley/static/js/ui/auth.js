@@ -1,0 +1,113 @@
+// Sign-in and create-account screens. Each wrong input gets a plain message next to
+// the form, announced to screen readers, and focus goes where the fix is needed.
+
+import { api, ApiError } from "../api.js";
+import { h, clear } from "./dom.js";
+
+const MESSAGES = {
+  username_taken: "That username is already taken. Try another one.",
+  invalid_credentials: "Wrong username or password.",
+  otp_required: "Two-factor authentication is on. Enter the 6-digit code from your app.",
+  invalid_otp: "That code didn't work. Try the current code or a recovery code.",
+  rate_limited: "Too many attempts. Wait a little and try again.",
+  network: "Can't reach the server. Check your connection.",
+};
+
+/**
+ * Render the sign-in ("login") or create-account ("register") form into `root`.
+ * Calls onSignedIn(data) with the server's {user, csrf_token?} on success.
+ */
+export function showAuth(root, mode, { onSignedIn, onSwitch }) {
+  clear(root);
+  const isLogin = mode === "login";
+  document.title = isLogin ? "Sign in · Parley" : "Create account · Parley";
+
+  const error = h("p", { class: "form-error", id: "auth-error", role: "alert", hidden: true });
+  const username = h("input", {
+    id: "auth-username", name: "username", autocomplete: "username", required: true,
+    autocapitalize: "none", spellcheck: "false", maxlength: 64,
+  });
+  const password = h("input", {
+    id: "auth-password", name: "password", type: "password", required: true,
+    autocomplete: isLogin ? "current-password" : "new-password",
+    "aria-describedby": isLogin ? null : "password-hint",
+  });
+  const displayNameInput = h("input", { id: "auth-display", name: "display_name", autocomplete: "name", maxlength: 64 });
+  const otp = h("input", {
+    id: "auth-otp", name: "otp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 32,
+  });
+  const otpField = h("div", { class: "field", hidden: true },
+    h("label", { for: "auth-otp" }, "Two-factor code"), otp);
+  const submit = h("button", { type: "submit", class: "primary" }, isLogin ? "Sign in" : "Create account");
+
+  const form = h("form", { class: "auth-form", novalidate: true, "aria-describedby": "auth-error" },
+    h("div", { class: "field" }, h("label", { for: "auth-username" }, "Username"), username),
+    isLogin ? null : h("div", { class: "field" },
+      h("label", { for: "auth-display" }, "Display name ", h("span", { class: "muted" }, "(optional)")), displayNameInput),
+    h("div", { class: "field" }, h("label", { for: "auth-password" }, "Password"), password,
+      isLogin ? null : h("p", { class: "hint", id: "password-hint" }, "At least 8 characters. A few words make a strong one.")),
+    otpField,
+    error,
+    submit,
+  );
+
+  const showError = (text, focus) => {
+    error.textContent = text;
+    error.hidden = false;
+    if (focus) focus.focus();
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    if (!username.value.trim()) return showError("Enter a username.", username);
+    if (!password.value) return showError("Enter a password.", password);
+    submit.disabled = true;
+    try {
+      const data = isLogin
+        ? await api.login(username.value.trim(), password.value, otp.value.trim() || undefined)
+        : await api.register(username.value.trim(), password.value, displayNameInput.value.trim() || undefined);
+      onSignedIn(data);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.code === "otp_required") {
+        otpField.hidden = false;
+        showError(MESSAGES.otp_required, otp);
+      } else if (err.code === "username_taken") {
+        showError(MESSAGES.username_taken, username);
+      } else if (isLogin && err.status === 401 && otp.value.trim()) {
+        showError(MESSAGES.invalid_otp, otp);
+      } else if (isLogin && err.status === 401) {
+        showError(MESSAGES.invalid_credentials, password);
+      } else if (MESSAGES[err.code]) {
+        showError(MESSAGES[err.code]);
+      } else if (err.status === 400 || err.status === 422) {
+        // Weak password, bad username: the server's message says exactly what's wrong.
+        const field = /password/i.test(err.message + err.code) ? password : username;
+        showError(err.message || "Check what you typed and try again.", field);
+      } else {
+        showError(err.message || "Something went wrong. Try again.");
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  const switchLink = h("a", {
+    href: isLogin ? "/register" : "/login",
+    onclick: (event) => {
+      event.preventDefault();
+      onSwitch(isLogin ? "register" : "login");
+    },
+  }, isLogin ? "Create an account" : "Sign in");
+
+  root.appendChild(h("main", { class: "auth", id: "main" },
+    h("div", { class: "auth-card" },
+      h("h1", { class: "brand" }, "Parley"),
+      h("h2", {}, isLogin ? "Sign in" : "Create your account"),
+      form,
+      h("p", { class: "auth-switch" }, isLogin ? "New here? " : "Already have an account? ", switchLink),
+    ),
+  ));
+  username.focus();
+}

@@ -1,0 +1,492 @@
+// The chat screen's controller: wires the state modules (socket, timelines, outbox,
+// typing) to the views (sidebar, message list, composer, members, picker). It owns
+// the page while signed in and tears everything down on sign-out.
+
+import { api } from "../api.js";
+import { ParleySocket } from "../socket.js";
+import { TimelineStore } from "../timeline.js";
+import { Outbox } from "../outbox.js";
+import { TypingTracker, typingText } from "../typing.js";
+import { h, clear, displayName } from "./dom.js";
+import { MessageList } from "./messages.js";
+import { Composer } from "./composer.js";
+import { Sidebar, MembersPanel, roomLabel } from "./sidebar.js";
+import { Notifier } from "./notify.js";
+import { newRoomDialog, newDmDialog, directoryDialog, addMemberDialog, accountDialog } from "./dialogs.js";
+
+const PAGE_SIZE = 50;
+const FLUSH_INTERVAL_MS = 5000; // re-offer unacked sends this often
+const RATE_LIMIT_RETRY_MS = 2000;
+const ANNOUNCE_KEEP = 5; // live-region entries kept for screen readers
+const DM_PRESENCE_PRELOAD = 20; // DMs whose partner's presence we fetch at start
+const ROOM_PATH = /^\/rooms\/([^/]+)\/?$/;
+
+export function startChat(root, me, { onSignedOut }) {
+  const state = { me, rooms: new Map(), current: null, presence: new Map(), members: [], everOnline: false };
+  const store = new TimelineStore();
+  const outbox = new Outbox(me.id);
+  const typing = new TypingTracker();
+  const socket = new ParleySocket(() => store.cursors());
+  const notifier = new Notifier();
+  let picker = null;
+  let flushTimer = null;
+  let roomsReload = null;
+
+  // ---- views ---------------------------------------------------------------
+  const sidebar = new Sidebar({
+    onOpen: (id) => openRoom(id),
+    onNewRoom: () => newRoomDialog((room) => addRoom(room, true)),
+    onBrowse: () => directoryDialog((id) => state.rooms.has(String(id)), (room) => addRoom(room, true, true)),
+    onNewDm: () => newDmDialog((room) => addRoom(room, true, true)),
+    onAccount: () => accountDialog(state.me, { onUpdated: setMe, onSignOut: signOut, notifications: notifier }),
+  });
+  const list = new MessageList({
+    me,
+    onLoadOlder: () => loadOlder(),
+    onRetry: (id) => {
+      outbox.retry(id);
+      flush(true);
+    },
+    onDiscard: (id) => outbox.discard(id),
+    onScrolledToBottom: () => markRead(),
+  });
+  const composer = new Composer({
+    onSend: (text) => send(text),
+    onTyping: () => {
+      if (state.current && typing.shouldAnnounce(state.current)) {
+        socket.send({ type: "typing", room_id: roomOf(state.current).id });
+      }
+    },
+    onOpenPicker: (anchor) => togglePicker(anchor),
+  });
+  const members = new MembersPanel({
+    onAdd: () => {
+      const room = roomOf(state.current);
+      if (room) addMemberDialog(room, () => refreshMembers());
+    },
+    onClose: () => toggleMembers(false),
+  });
+
+  const banner = h("div", { class: "banner", role: "status", hidden: true },
+    h("span", { class: "banner-text" }, "Connection lost. Reconnecting…"),
+    h("button", { type: "button", class: "link", onclick: () => socket.reconnectNow() }, "Retry now"));
+  const menuButton = h("button", {
+    type: "button", class: "icon-button menu-button", "aria-label": "Rooms menu",
+    "aria-controls": "sidebar", "aria-expanded": "false", onclick: () => toggleDrawer(),
+  }, "☰");
+  const title = h("h1", { class: "room-name" });
+  const topic = h("p", { class: "room-topic" });
+  const membersButton = h("button", {
+    type: "button", class: "header-button", "aria-controls": "members", "aria-expanded": "false",
+    onclick: () => toggleMembers(),
+  }, "Members");
+  const typingLine = h("p", { class: "typing", "aria-live": "polite" });
+  const announcer = h("div", { class: "sr-only", "aria-live": "polite", "aria-relevant": "additions", id: "announcer" });
+  const scrim = h("div", { class: "scrim", onclick: () => toggleDrawer(false) });
+  const pickerSlot = h("div", { class: "picker-slot" });
+  const emptyState = h("div", { class: "no-room", hidden: true },
+    h("h2", {}, "Welcome to Parley"),
+    h("p", {}, "Create a room, browse public rooms, or start a direct message from the menu."));
+  const roomMain = h("div", { class: "room-main" }, list.el, typingLine, pickerSlot, composer.el);
+  const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" },
+    h("header", { class: "room-header" },
+      menuButton,
+      h("div", { class: "room-title", id: "room-title" }, title, topic),
+      membersButton),
+    emptyState,
+    h("div", { class: "room-body" }, roomMain, members.el));
+  title.id = "room-title-text";
+  const shell = h("div", { class: "shell" },
+    h("a", { class: "skip-link", href: "#composer-input" }, "Skip to message box"),
+    banner, sidebar.el, scrim, roomView, announcer);
+  clear(root);
+  root.appendChild(shell);
+  sidebar.setMe(me);
+
+  // ---- state → view --------------------------------------------------------
+  const roomOf = (id) => state.rooms.get(String(id));
+
+  function renderSidebar() {
+    sidebar.render(state.rooms, state.current, state.presence);
+  }
+
+  function renderHeader() {
+    const room = roomOf(state.current);
+    emptyState.hidden = Boolean(room);
+    roomMain.hidden = !room;
+    membersButton.hidden = !room;
+    if (!room) {
+      title.textContent = "Parley";
+      topic.textContent = "";
+      notifier.setTitle("Parley");
+      return;
+    }
+    const label = roomLabel(room);
+    title.textContent = room.kind === "dm" ? label : `# ${label}`;
+    topic.textContent = room.topic || "";
+    topic.hidden = !room.topic;
+    membersButton.textContent = room.member_count ? `Members (${room.member_count})` : "Members";
+    composer.setPlaceholder(room.kind === "dm" ? `Message ${label}` : `Message #${label}`);
+    notifier.setTitle(`${room.kind === "dm" ? label : "#" + label} · Parley`);
+  }
+
+  function setMe(user) {
+    state.me = user;
+    sidebar.setMe(user);
+  }
+
+  function announce(text) {
+    announcer.appendChild(h("p", {}, text));
+    while (announcer.childElementCount > ANNOUNCE_KEEP) announcer.firstElementChild.remove();
+  }
+
+  // ---- rooms ---------------------------------------------------------------
+  async function loadRooms() {
+    const { rooms } = await api.rooms();
+    const seen = new Set();
+    for (const room of rooms) {
+      const id = String(room.id);
+      seen.add(id);
+      state.rooms.set(id, { ...roomOf(id), ...room });
+    }
+    for (const id of [...state.rooms.keys()]) if (!seen.has(id)) state.rooms.delete(id);
+    renderSidebar();
+    if (state.current && !roomOf(state.current)) openRoom(null);
+    else renderHeader();
+  }
+
+  /** Reload the room list soon; coalesces bursts (several member_joined frames). */
+  function reloadRoomsSoon() {
+    clearTimeout(roomsReload);
+    roomsReload = setTimeout(() => loadRooms().catch(() => {}), 100);
+  }
+
+  async function addRoom(room, open, reload = false) {
+    if (reload || !room.kind) {
+      await loadRooms();
+    } else {
+      state.rooms.set(String(room.id), { unread: 0, kind: "channel", role: "owner", member_count: 1, ...room });
+      renderSidebar();
+    }
+    if (open) openRoom(String(room.id));
+  }
+
+  async function preloadDmPresence() {
+    const dms = [...state.rooms.values()].filter((r) => r.kind === "dm").slice(0, DM_PRESENCE_PRELOAD);
+    await Promise.all(dms.map(async (room) => {
+      try {
+        const { members: people } = await api.members(room.id);
+        for (const person of people) if (person.status) state.presence.set(String(person.id), person.status);
+      } catch {
+        // Presence is decoration; a failure leaves the dot grey.
+      }
+    }));
+    renderSidebar();
+  }
+
+  // ---- opening a room and its history --------------------------------------
+  async function openRoom(id, { push = true } = {}) {
+    state.current = id ? String(id) : null;
+    if (push) {
+      const path = id ? `/rooms/${encodeURIComponent(id)}` : "/";
+      if (location.pathname !== path) history.pushState({}, "", path);
+    }
+    toggleDrawer(false);
+    closePicker();
+    renderSidebar();
+    renderHeader();
+    typingLine.textContent = "";
+    if (!id) return;
+    const timeline = store.get(id);
+    list.show(timeline, outbox.forRoom(id));
+    composer.focus();
+    if (members.open) refreshMembers();
+    if (!timeline.loaded) {
+      list.setHistoryState("loading");
+      try {
+        const { messages } = await api.messages(roomOf(id)?.id ?? id, { limit: PAGE_SIZE });
+        timeline.loaded = true;
+        timeline.reachedStart = messages.length < PAGE_SIZE;
+        if (state.current !== String(id)) {
+          store.add(id, messages);
+          return;
+        }
+        if (messages.length) store.add(id, messages);
+        else list.show(timeline, outbox.forRoom(id));
+        list.scrollToBottom();
+        // Close the gap between the page we fetched and the live stream.
+        socket.send({ type: "resume", cursors: { [id]: timeline.lastSeq } });
+      } catch (err) {
+        list.setHistoryState("error");
+      }
+    }
+    typingLine.textContent = typingText(typing.who(id));
+    markRead();
+  }
+
+  async function loadOlder() {
+    const id = state.current;
+    const timeline = store.get(id);
+    if (!timeline.loaded || timeline.reachedStart || list.historyState === "loading") return;
+    list.setHistoryState("loading");
+    try {
+      const { messages } = await api.messages(roomOf(id).id, { before: timeline.firstSeq, limit: PAGE_SIZE });
+      if (messages.length < PAGE_SIZE) timeline.reachedStart = true;
+      if (messages.length) store.add(id, messages, { older: true });
+      else list.setHistoryState("start");
+    } catch {
+      list.setHistoryState("error");
+    }
+  }
+
+  function markRead() {
+    const room = roomOf(state.current);
+    if (!room || document.hidden || !list.atBottom) return;
+    const seq = store.get(room.id).lastSeq;
+    if (room.unread) {
+      room.unread = 0;
+      renderSidebar();
+    }
+    if (seq > (room.read_seq || 0) && socket.send({ type: "read", room_id: room.id, seq })) room.read_seq = seq;
+  }
+
+  store.addEventListener("change", ({ detail }) => {
+    if (detail.roomId !== state.current) return;
+    if (detail.kind === "append") list.append(detail.messages);
+    else if (detail.kind === "prepend") list.prepend();
+    else if (detail.kind === "update") list.update(detail.messages[0]);
+    else if (detail.kind === "delete") list.remove();
+  });
+
+  // ---- sending -------------------------------------------------------------
+  function send(text) {
+    const id = state.current;
+    if (!id) return;
+    const entry = outbox.add(id, text);
+    list.setPending(outbox.forRoom(id));
+    list.scrollToBottom();
+    typing.sent(id);
+    if (transmit(entry)) entry.sent_at = Date.now();
+  }
+
+  function transmit(entry) {
+    const room = roomOf(entry.room_id);
+    return socket.send({ type: "send", room_id: room ? room.id : entry.room_id, body: entry.body, client_id: entry.client_id });
+  }
+
+  function flush(force = false) {
+    if (socket.status === "online") outbox.flush(transmit, { force });
+  }
+
+  outbox.addEventListener("change", () => {
+    if (state.current) list.setPending(outbox.forRoom(state.current));
+  });
+
+  // ---- incoming frames -----------------------------------------------------
+  function receive(message) {
+    const id = String(message.room_id);
+    const room = roomOf(id);
+    if (!room) {
+      reloadRoomsSoon(); // a room I was just added to
+      return;
+    }
+    typing.stopped(id, message.author.id);
+    const own = message.author.id === state.me.id;
+    if (own && message.client_id) outbox.settle(message.client_id);
+    const timeline = store.get(id);
+    if (timeline.loaded) {
+      if (message.seq > timeline.lastSeq + 1 && timeline.lastSeq > 0) {
+        socket.send({ type: "resume", cursors: { [id]: timeline.lastSeq } }); // we missed some
+      }
+      store.add(id, [message]);
+    }
+    room.last_seq = Math.max(room.last_seq || 0, message.seq);
+    if (own) return;
+    const viewing = id === state.current && !document.hidden;
+    if (viewing && list.atBottom) markRead();
+    else if (message.seq > (room.read_seq || 0)) {
+      room.unread = (room.unread || 0) + 1;
+      renderSidebar();
+    }
+    if (id === state.current) announce(`${displayName(message.author)}: ${message.body}`);
+    notifier.message(message, room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`, () => openRoom(id));
+  }
+
+  socket.addEventListener("ready", ({ detail }) => {
+    if (state.everOnline) reloadRoomsSoon(); // unread counts and memberships may have moved
+    state.everOnline = true;
+    for (const info of detail.rooms || []) {
+      if (!roomOf(info.id)) reloadRoomsSoon();
+    }
+    flush(true);
+  });
+  socket.addEventListener("message", ({ detail }) => receive(detail.message));
+  socket.addEventListener("ack", ({ detail }) => {
+    outbox.settle(detail.client_id);
+    if (detail.message) receive(detail.message);
+  });
+  socket.addEventListener("typing", ({ detail }) => {
+    if (detail.user && detail.user.id !== state.me.id) typing.typing(detail.room_id, detail.user);
+  });
+  socket.addEventListener("presence", ({ detail }) => {
+    state.presence.set(String(detail.user_id), detail.status);
+    renderSidebar();
+    if (members.open) members.render(state.members, state.presence, canAdd());
+  });
+  socket.addEventListener("member_joined", ({ detail }) => {
+    if (detail.user && detail.user.id === state.me.id) reloadRoomsSoon();
+    else bumpMembers(detail.room_id, 1);
+  });
+  socket.addEventListener("member_left", ({ detail }) => {
+    if (detail.user && detail.user.id === state.me.id) reloadRoomsSoon();
+    else bumpMembers(detail.room_id, -1);
+  });
+  socket.addEventListener("message_updated", ({ detail }) => store.update(detail.message));
+  socket.addEventListener("message_deleted", ({ detail }) => store.remove(String(detail.room_id), detail.seq));
+  socket.addEventListener("error", ({ detail }) => {
+    if (!detail.ref || !outbox.get(detail.ref)) return;
+    if (detail.code === "rate_limited") {
+      outbox.get(detail.ref).sent_at = 0;
+      setTimeout(() => flush(), RATE_LIMIT_RETRY_MS);
+    } else {
+      outbox.fail(detail.ref, detail.message || detail.code);
+    }
+  });
+  socket.addEventListener("status", ({ detail }) => {
+    // Only warn once we have been online: the first connect is not an outage.
+    banner.hidden = detail === "online" || !state.everOnline;
+    shell.classList.toggle("offline", detail !== "online");
+  });
+  socket.addEventListener("unauthorized", () => finish());
+  typing.addEventListener("change", ({ detail }) => {
+    if (detail.roomId === state.current) typingLine.textContent = typingText(typing.who(detail.roomId));
+  });
+
+  function bumpMembers(roomId, delta) {
+    const room = roomOf(roomId);
+    if (room && room.member_count) room.member_count += delta;
+    if (String(roomId) === state.current) {
+      renderHeader();
+      if (members.open) refreshMembers();
+    }
+  }
+
+  // ---- members, drawer, picker ---------------------------------------------
+  const canAdd = () => {
+    const room = roomOf(state.current);
+    return Boolean(room && room.kind !== "dm" && (room.role === "owner" || room.role === "admin" || room.visibility === "public"));
+  };
+
+  async function refreshMembers() {
+    const id = state.current;
+    if (!id) return;
+    try {
+      const { members: people } = await api.members(roomOf(id).id);
+      if (id !== state.current) return;
+      state.members = people;
+      for (const person of people) if (person.status) state.presence.set(String(person.id), person.status);
+      members.render(people, state.presence, canAdd());
+    } catch {
+      members.render([], state.presence, false);
+    }
+  }
+
+  function toggleMembers(force) {
+    const open = force ?? !members.open;
+    members.el.hidden = !open;
+    membersButton.setAttribute("aria-expanded", String(open));
+    if (open) refreshMembers();
+    else membersButton.focus();
+  }
+
+  function toggleDrawer(force) {
+    const open = force ?? !shell.classList.contains("drawer-open");
+    if (open === shell.classList.contains("drawer-open")) return;
+    shell.classList.toggle("drawer-open", open);
+    menuButton.setAttribute("aria-expanded", String(open));
+    if (open) sidebar.el.querySelector("a, button")?.focus();
+  }
+
+  async function togglePicker(anchor) {
+    if (!picker) {
+      // The picker's code is fetched the first time it is asked for.
+      const { EmojiPicker } = await import("./picker.js");
+      picker = new EmojiPicker((char) => composer.insert(char));
+      pickerSlot.appendChild(picker.el);
+    }
+    picker.toggle(anchor);
+  }
+
+  function closePicker() {
+    if (picker && picker.isOpen) picker.close();
+  }
+
+  // ---- page-wide listeners (removed on sign-out) ---------------------------
+  const onKey = (event) => {
+    if (event.key === "Escape") {
+      if (shell.classList.contains("drawer-open")) toggleDrawer(false);
+      return;
+    }
+    if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+      // Alt+↑/↓ walks the sidebar's order, like most chat apps.
+      const links = [...sidebar.el.querySelectorAll(".room-link")];
+      const index = links.findIndex((a) => a.dataset.roomId === state.current);
+      const next = links[index + (event.key === "ArrowDown" ? 1 : -1)];
+      if (next) {
+        event.preventDefault();
+        openRoom(next.dataset.roomId);
+      }
+    }
+  };
+  const onPop = () => {
+    const match = ROOM_PATH.exec(location.pathname);
+    openRoom(match ? decodeURIComponent(match[1]) : firstRoomId(), { push: false });
+  };
+  const onVisible = () => {
+    if (!document.hidden) markRead();
+  };
+  const onOnline = () => socket.reconnectNow();
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("visibilitychange", onVisible);
+  window.addEventListener("popstate", onPop);
+  window.addEventListener("online", onOnline);
+
+  function finish() {
+    socket.stop();
+    clearInterval(flushTimer);
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("visibilitychange", onVisible);
+    window.removeEventListener("popstate", onPop);
+    window.removeEventListener("online", onOnline);
+    onSignedOut();
+  }
+
+  async function signOut() {
+    try {
+      await api.logout();
+    } catch {
+      // Signed out locally either way.
+    }
+    finish();
+  }
+
+  function firstRoomId() {
+    const first = [...state.rooms.values()].sort((a, b) => roomLabel(a).localeCompare(roomLabel(b)))[0];
+    return first ? String(first.id) : null;
+  }
+
+  // ---- start ---------------------------------------------------------------
+  socket.start();
+  flushTimer = setInterval(() => flush(), FLUSH_INTERVAL_MS);
+  loadRooms()
+    .then(() => {
+      const match = ROOM_PATH.exec(location.pathname);
+      const wanted = match ? decodeURIComponent(match[1]) : null;
+      openRoom(wanted && roomOf(wanted) ? wanted : firstRoomId(), { push: Boolean(wanted && !roomOf(wanted)) });
+      preloadDmPresence();
+    })
+    .catch(() => {
+      emptyState.hidden = false;
+      emptyState.querySelector("p").textContent = "Couldn't load your rooms. Reload to try again.";
+    });
+}

@@ -1,0 +1,213 @@
+// Modal dialogs built on <dialog>: new room, new direct message, room directory,
+// add people, account. <dialog>.showModal() gives focus trapping and Escape for free;
+// each dialog removes itself from the page when closed.
+
+import { api, ApiError } from "../api.js";
+import { h, clear } from "./dom.js";
+
+function modal(title, ...content) {
+  const heading = h("h2", { id: "dialog-title" }, title);
+  const close = h("button", { type: "button", class: "icon-button dialog-close", "aria-label": "Close" }, "✕");
+  const dialog = h("dialog", { class: "dialog", "aria-labelledby": "dialog-title" },
+    h("div", { class: "dialog-head" }, heading, close), ...content);
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.appendChild(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+function errorLine() {
+  return h("p", { class: "form-error", role: "alert", hidden: true });
+}
+
+function showError(line, err) {
+  line.textContent = err instanceof ApiError ? err.message : String(err);
+  line.hidden = false;
+}
+
+/** Ask for a name, visibility and topic; resolves with the created room. */
+export function newRoomDialog(onCreated) {
+  const name = h("input", { id: "room-name", required: true, maxlength: 80, autocomplete: "off" });
+  const topic = h("input", { id: "room-topic", maxlength: 250, autocomplete: "off" });
+  const isPrivate = h("input", { id: "room-private", type: "checkbox" });
+  const error = errorLine();
+  const form = h("form", { method: "dialog", class: "stack" },
+    h("div", { class: "field" }, h("label", { for: "room-name" }, "Name"), name),
+    h("div", { class: "field" }, h("label", { for: "room-topic" }, "Topic ", h("span", { class: "muted" }, "(optional)")), topic),
+    h("div", { class: "check" }, isPrivate, h("label", { for: "room-private" }, "Private: only people you add can join")),
+    error,
+    h("button", { type: "submit", class: "primary" }, "Create room"));
+  const dialog = modal("New room", form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!name.value.trim()) return showError(error, "Give the room a name.");
+    try {
+      const { room } = await api.createRoom(name.value.trim(), isPrivate.checked ? "private" : "public", topic.value.trim() || undefined);
+      dialog.close();
+      onCreated(room);
+    } catch (err) {
+      showError(error, err);
+    }
+  });
+}
+
+/** A username field with suggestions from /api/users. */
+function userField(id, label) {
+  const list = h("datalist", { id: `${id}-list` });
+  const input = h("input", { id, list: `${id}-list`, required: true, autocomplete: "off", autocapitalize: "none", spellcheck: "false" });
+  let last = "";
+  input.addEventListener("input", async () => {
+    const q = input.value.trim();
+    if (q.length < 1 || q === last) return;
+    last = q;
+    try {
+      const { users } = await api.users(q);
+      clear(list);
+      for (const user of users.slice(0, 10)) list.appendChild(h("option", { value: user.username }, user.display_name || user.username));
+    } catch {
+      // Suggestions are optional; typing the exact name still works.
+    }
+  });
+  return { input, field: h("div", { class: "field" }, h("label", { for: id }, label), input, list) };
+}
+
+export function newDmDialog(onOpened) {
+  const { input, field } = userField("dm-user", "Username");
+  const error = errorLine();
+  const form = h("form", { method: "dialog", class: "stack" }, field, error,
+    h("button", { type: "submit", class: "primary" }, "Open conversation"));
+  const dialog = modal("New direct message", form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!input.value.trim()) return showError(error, "Who do you want to write to?");
+    try {
+      const { room } = await api.openDm(input.value.trim());
+      dialog.close();
+      onOpened(room);
+    } catch (err) {
+      showError(error, err.status === 404 ? "No one has that username." : err);
+    }
+  });
+}
+
+export function addMemberDialog(room, onAdded) {
+  const { input, field } = userField("member-user", "Username");
+  const error = errorLine();
+  const form = h("form", { method: "dialog", class: "stack" }, field, error,
+    h("button", { type: "submit", class: "primary" }, "Add to room"));
+  const dialog = modal(`Add people to ${room.name}`, form);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const username = input.value.trim();
+    if (!username) return showError(error, "Enter a username.");
+    try {
+      await api.addMember(room.id, username);
+      dialog.close();
+      onAdded(username);
+    } catch (err) {
+      showError(error, err.status === 404 ? "No one has that username." : err);
+    }
+  });
+}
+
+/** The public room directory, with Join (or Open for rooms I am in). */
+export async function directoryDialog(isMember, onJoined) {
+  const list = h("ul", { class: "directory" });
+  const status = h("p", { class: "muted", role: "status" }, "Loading rooms…");
+  const dialog = modal("Browse public rooms", status, list);
+  try {
+    const { rooms } = await api.publicRooms();
+    status.textContent = rooms.length ? "" : "No public rooms yet. Create the first one!";
+    for (const room of rooms) {
+      const member = isMember(room.id);
+      const button = h("button", { type: "button", class: member ? "" : "primary" }, member ? "Open" : "Join");
+      button.addEventListener("click", async () => {
+        try {
+          if (!member) await api.joinRoom(room.id);
+          dialog.close();
+          onJoined(room);
+        } catch (err) {
+          status.textContent = err.message;
+        }
+      });
+      list.appendChild(h("li", {},
+        h("div", {}, h("strong", {}, `# ${room.name}`), room.topic ? h("p", { class: "muted" }, room.topic) : null),
+        button));
+    }
+  } catch (err) {
+    status.textContent = err.message;
+  }
+}
+
+/** Display name, password, notifications, and signing out here or elsewhere. */
+export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
+  const nameError = errorLine();
+  const nameDone = h("p", { class: "form-ok", role: "status" });
+  const displayName = h("input", { id: "acct-name", value: me.display_name || "", maxlength: 64, autocomplete: "name" });
+  const nameForm = h("form", { class: "stack" },
+    h("div", { class: "field" }, h("label", { for: "acct-name" }, "Display name"), displayName),
+    nameError, nameDone, h("button", { type: "submit" }, "Save name"));
+  nameForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    nameError.hidden = true;
+    try {
+      const { user } = await api.updateMe({ display_name: displayName.value.trim() });
+      nameDone.textContent = "Saved.";
+      onUpdated(user);
+    } catch (err) {
+      showError(nameError, err);
+    }
+  });
+
+  const pwError = errorLine();
+  const pwDone = h("p", { class: "form-ok", role: "status" });
+  const current = h("input", { id: "acct-current", type: "password", autocomplete: "current-password", required: true });
+  const next = h("input", { id: "acct-new", type: "password", autocomplete: "new-password", required: true });
+  const pwForm = h("form", { class: "stack" },
+    h("div", { class: "field" }, h("label", { for: "acct-current" }, "Current password"), current),
+    h("div", { class: "field" }, h("label", { for: "acct-new" }, "New password"), next),
+    pwError, pwDone, h("button", { type: "submit" }, "Change password"));
+  pwForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    pwError.hidden = true;
+    try {
+      await api.changePassword(current.value, next.value);
+      current.value = next.value = "";
+      pwDone.textContent = "Password changed. Your other sessions were signed out.";
+    } catch (err) {
+      showError(pwError, err.status === 401 || err.status === 403 ? "Your current password is wrong." : err);
+    }
+  });
+
+  const sessionsDone = h("p", { class: "form-ok", role: "status" });
+  const others = h("button", { type: "button" }, "Sign out other sessions");
+  others.addEventListener("click", async () => {
+    try {
+      await api.revokeOtherSessions();
+      sessionsDone.textContent = "All your other sessions are signed out.";
+    } catch (err) {
+      sessionsDone.textContent = err.message;
+    }
+  });
+
+  const notifyState = h("p", { class: "muted", role: "status" }, notifications.describe());
+  const notifyButton = h("button", { type: "button", hidden: !notifications.canAsk() }, "Enable desktop notifications");
+  notifyButton.addEventListener("click", async () => {
+    await notifications.ask();
+    notifyState.textContent = notifications.describe();
+    notifyButton.hidden = !notifications.canAsk();
+  });
+
+  const signOut = h("button", { type: "button", class: "danger" }, "Sign out");
+  const dialog = modal("Account",
+    h("p", { class: "muted" }, `Signed in as @${me.username}`),
+    h("section", { "aria-label": "Profile" }, nameForm),
+    h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
+    h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
+    h("section", { "aria-label": "Sessions" }, h("h3", {}, "Sessions"), others, sessionsDone, signOut));
+  signOut.addEventListener("click", () => {
+    dialog.close();
+    onSignOut();
+  });
+}

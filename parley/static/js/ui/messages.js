@@ -1,0 +1,193 @@
+// The open room's message list: author, time, date separators, consecutive
+// messages from one person grouped, pending (unacked) sends at the bottom, and
+// scroll-back that asks for older history near the top while keeping the view still.
+
+import { render, isEmojiOnly } from "../markdown.js";
+import { h, clear, initials, hueClass, displayName } from "./dom.js";
+
+const GROUP_WINDOW_MS = 5 * 60 * 1000; // same author within this joins one group
+const LOAD_OLDER_PX = 300; // start fetching history this close to the top
+const STICKY_PX = 80; // "at the bottom" tolerance, so new messages keep it pinned
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
+const dayYearFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+
+function dayKey(date) {
+  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
+}
+
+export function dayLabel(date, now = new Date()) {
+  const today = dayKey(now);
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (dayKey(date) === today) return "Today";
+  if (dayKey(date) === dayKey(yesterday)) return "Yesterday";
+  return (date.getFullYear() === now.getFullYear() ? dayFormat : dayYearFormat).format(date);
+}
+
+export class MessageList {
+  /**
+   * @param {{onLoadOlder: () => void, onRetry: (id) => void, onDiscard: (id) => void,
+   *          onScrolledToBottom: () => void}} handlers
+   */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.timeline = null;
+    this.history = h("div", { class: "history-status", role: "status" });
+    this.list = h("ol", { class: "messages", "aria-label": "Messages" });
+    this.pending = h("ol", { class: "messages pending", "aria-label": "Not yet sent" });
+    this.empty = h("p", { class: "empty-room", hidden: true }, "No messages yet. Say hello!");
+    this.scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": "Message history" },
+      this.history, this.empty, this.list, this.pending);
+    this.el = this.scroller;
+    this.scroller.addEventListener("scroll", () => this.#onScroll(), { passive: true });
+  }
+
+  /** Show a room's timeline from scratch, scrolled to the newest message. */
+  show(timeline, pendingEntries = []) {
+    this.timeline = timeline;
+    this.#renderAll();
+    this.setPending(pendingEntries);
+    this.scrollToBottom();
+  }
+
+  get atBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < STICKY_PX;
+  }
+
+  scrollToBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** New messages at the end (live or resumed). */
+  append(messages) {
+    const stick = this.atBottom;
+    const prevLast = this.#lastRendered();
+    if (!prevLast || messages[0].seq < prevLast.seq) {
+      this.#renderAll(); // a gap was filled in the middle: redo grouping and separators
+    } else {
+      let prev = prevLast;
+      for (const message of messages) {
+        this.#appendOne(prev, message);
+        prev = message;
+      }
+    }
+    this.empty.hidden = this.timeline.messages.length > 0;
+    if (stick) this.scrollToBottom();
+  }
+
+  /** Older messages arrived: re-render, keeping what the reader looks at in place. */
+  prepend() {
+    const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+    this.#renderAll();
+    this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+  }
+
+  update(message) {
+    const node = this.list.querySelector(`li[data-seq="${Number(message.seq)}"]`);
+    if (!node) return;
+    const body = node.querySelector(".msg-body");
+    body.replaceWith(this.#body(message));
+  }
+
+  remove() {
+    this.#renderAll();
+  }
+
+  /** "loading" | "start" | "idle" | "error" */
+  setHistoryState(state) {
+    this.historyState = state;
+    this.history.textContent =
+      state === "loading" ? "Loading older messages…" :
+      state === "start" ? "This is the beginning of the conversation." :
+      state === "error" ? "Couldn't load older messages. Scroll up to try again." : "";
+  }
+
+  setPending(entries) {
+    const stick = this.atBottom;
+    clear(this.pending);
+    for (const entry of entries) {
+      const actions = entry.failed
+        ? h("span", { class: "pending-actions" },
+          h("button", { type: "button", class: "link", onclick: () => this.handlers.onRetry(entry.client_id) }, "Retry"),
+          h("button", { type: "button", class: "link", onclick: () => this.handlers.onDiscard(entry.client_id) }, "Discard"))
+        : null;
+      this.pending.appendChild(h("li", { class: `msg own pending-msg${entry.failed ? " failed" : ""}`, "data-client-id": entry.client_id },
+        h("div", { class: "msg-main" },
+          this.#body({ body: entry.body }),
+          h("p", { class: "pending-state" }, entry.failed ? `Not sent: ${entry.failed} ` : "Sending…", actions))));
+    }
+    if (stick) this.scrollToBottom();
+  }
+
+  #lastRendered() {
+    const node = this.list.lastElementChild;
+    return node && node.dataset.seq ? this.timeline.bySeq.get(Number(node.dataset.seq)) : null;
+  }
+
+  #renderAll() {
+    clear(this.list);
+    let prev = null;
+    for (const message of this.timeline.messages) {
+      this.#appendOne(prev, message);
+      prev = message;
+    }
+    this.empty.hidden = this.timeline.messages.length > 0 || !this.timeline.reachedStart;
+    this.setHistoryState(this.timeline.reachedStart ? "start" : "idle");
+  }
+
+  #appendOne(prev, message) {
+    const when = new Date(message.created_at);
+    const prevWhen = prev ? new Date(prev.created_at) : null;
+    if (!prevWhen || dayKey(prevWhen) !== dayKey(when)) {
+      this.list.appendChild(h("li", { class: "day-sep", role: "separator" },
+        h("span", {}, dayLabel(when))));
+    }
+    const grouped = prev && prevWhen && dayKey(prevWhen) === dayKey(when) &&
+      prev.author.id === message.author.id && when - prevWhen < GROUP_WINDOW_MS;
+    this.list.appendChild(this.#messageNode(message, grouped));
+  }
+
+  #messageNode(message, grouped) {
+    const when = new Date(message.created_at);
+    const time = h("time", { datetime: message.created_at, title: fullFormat.format(when) }, timeFormat.format(when));
+    const author = message.author;
+    const own = this.handlers.me && author.id === this.handlers.me.id;
+    const li = h("li", {
+      class: `msg${grouped ? " grouped" : ""}${own ? " own" : ""}`,
+      "data-seq": message.seq,
+      "data-author": author.username,
+    });
+    if (grouped) {
+      li.append(h("span", { class: "gutter-time" }, time), h("div", { class: "msg-main" },
+        h("span", { class: "sr-only" }, `${displayName(author)}, `),
+        this.#body(message)));
+    } else {
+      li.append(
+        h("div", { class: `avatar ${hueClass(author.id)}`, "aria-hidden": "true" }, initials(author)),
+        h("div", { class: "msg-main" },
+          h("div", { class: "msg-head" },
+            h("span", { class: "author" }, displayName(author)), " ", time),
+          this.#body(message)));
+    }
+    return li;
+  }
+
+  #body(message) {
+    const body = h("div", { class: `msg-body${isEmojiOnly(message.body) ? " jumbo" : ""}` });
+    body.appendChild(render(message.body));
+    if (message.edited_at) body.appendChild(h("span", { class: "edited" }, " (edited)"));
+    return body;
+  }
+
+  #onScroll() {
+    if (!this.timeline) return;
+    if (this.scroller.scrollTop < LOAD_OLDER_PX && !this.timeline.reachedStart && this.historyState !== "loading") {
+      this.handlers.onLoadOlder();
+    }
+    if (this.atBottom) this.handlers.onScrolledToBottom();
+  }
+}
