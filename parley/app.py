@@ -1,0 +1,147 @@
+"""create_app: the one place that wires settings, store, bus, domain and transports."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from quart import Quart, Response
+from quart_schema import QuartSchema
+
+from parley.bus.base import Bus
+from parley.bus.local import LocalBus
+from parley.config import Settings, with_secret_key
+from parley.domain.context import Context
+from parley.domain.presence import LocalPresence, Presence
+from parley.domain.ratelimit import RateLimits
+from parley.realtime.gateway import Gateway, Receive, Scope, SendFn
+from parley.store import open_store
+from parley.web import blueprints
+from parley.web.errors import register_error_handlers
+from parley.web.json import OrjsonProvider
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# JSON bodies are small; files go through the streaming upload route instead.
+MAX_JSON_BODY = 1024 * 1024
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class ParleyApp:
+    """The ASGI application: ``/ws`` goes to the gateway, everything else to Quart."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = with_secret_key(settings)
+        self.quart = _create_quart(self)
+        self._ctx: Context | None = None
+        self._gateway: Gateway | None = None
+
+    @property
+    def ctx(self) -> Context:
+        if self._ctx is None:
+            raise RuntimeError("Parley has not started yet")
+        return self._ctx
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            raise RuntimeError("Parley has not started yet")
+        return self._gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: SendFn) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws" and self._gateway is not None:
+            await self._gateway(scope, receive, send)
+            return
+        await self.quart(scope, receive, send)
+
+    async def startup(self) -> None:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = await open_store(settings.effective_database_url)
+        bus, presence = await _fan_out(settings)
+        self._ctx = Context(
+            settings=settings,
+            store=store,
+            bus=bus,
+            presence=presence,
+            limits=RateLimits(settings.send_rate, settings.send_burst),
+        )
+        self._gateway = Gateway(self._ctx)
+        await self._gateway.start()
+        log.info("Parley ready (%s)", "SQLite" if settings.is_sqlite else "PostgreSQL")
+
+    async def drain(self) -> None:
+        """Stop taking new work: close every WebSocket with 1001, store what is queued."""
+        if self._gateway is not None:
+            await self._gateway.shutdown()
+
+    async def shutdown(self) -> None:
+        await self.drain()
+        if self._ctx is not None:
+            await self._ctx.store.close()
+            await self._ctx.bus.close()
+            await self._ctx.presence.close()
+            self._ctx = None
+
+
+async def _fan_out(settings: Settings) -> tuple[Bus, Presence]:
+    if settings.redis_url:
+        from parley.bus.redis import open_redis_fan_out
+
+        return await open_redis_fan_out(settings.redis_url)
+    return LocalBus(), LocalPresence()
+
+
+def _create_quart(parley: ParleyApp) -> Quart:
+    app = Quart(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.json = OrjsonProvider(app)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_JSON_BODY
+    app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
+    app.extensions["parley"] = parley
+    QuartSchema(
+        app,
+        info={"title": "Parley", "version": "1"},  # type: ignore[arg-type]
+        openapi_path="/openapi.json",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+    )
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+
+    @app.before_serving
+    async def start() -> None:
+        await parley.startup()
+
+    @app.after_serving
+    async def stop() -> None:
+        await parley.shutdown()
+
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def create_app(settings: Settings, **_: Any) -> ParleyApp:
+    return ParleyApp(settings)

@@ -1,0 +1,61 @@
+"""The bus interface and the one event type that travels on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import orjson
+
+
+@dataclass(slots=True)
+class Event:
+    """Something every gateway must act on.
+
+    ``kind`` says what: ``room`` delivers ``payload`` to the room's connections (except
+    the ``origin`` connection), ``users`` to the connections of ``user_ids``, ``join`` and
+    ``leave`` also change which connections follow the room, ``close_sessions`` and
+    ``close_users`` end connections. ``payload`` is the frame, encoded once.
+    """
+
+    kind: str
+    payload: bytes = b""
+    room_id: int | None = None
+    user_ids: list[int] = field(default_factory=list)
+    session_ids: list[str] = field(default_factory=list)
+    origin: str | None = None
+    seq: int | None = None
+
+    def encode(self) -> bytes:
+        """Header as JSON, a newline, then the payload bytes untouched."""
+        header = orjson.dumps(
+            {
+                "kind": self.kind,
+                "room_id": self.room_id,
+                "user_ids": self.user_ids,
+                "session_ids": self.session_ids,
+                "origin": self.origin,
+                "seq": self.seq,
+            }
+        )
+        return header + b"\n" + self.payload
+
+    @classmethod
+    def decode(cls, data: bytes) -> Event:
+        header, _, payload = data.partition(b"\n")
+        fields = orjson.loads(header)
+        return cls(payload=payload, **fields)
+
+
+EventHandler = Callable[[Event], None]
+
+
+class Bus(Protocol):
+    """Carries events to every Parley process (or only this one, for LocalBus)."""
+
+    async def start(self, handler: EventHandler) -> None: ...
+
+    async def publish(self, event: Event) -> None: ...
+
+    async def close(self) -> None: ...

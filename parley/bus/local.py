@@ -1,0 +1,20 @@
+"""The in-process bus: a publish is a direct call of this process's gateway."""
+
+from __future__ import annotations
+
+from parley.bus.base import Event, EventHandler
+
+
+class LocalBus:
+    def __init__(self) -> None:
+        self._handler: EventHandler | None = None
+
+    async def start(self, handler: EventHandler) -> None:
+        self._handler = handler
+
+    async def publish(self, event: Event) -> None:
+        if self._handler is not None:
+            self._handler(event)
+
+    async def close(self) -> None:
+        self._handler = None

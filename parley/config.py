@@ -1,0 +1,145 @@
+"""Settings: command-line flags over ``PARLEY_*`` environment variables over defaults.
+
+Settings are read and validated once, at start; every other module receives the
+resulting immutable :class:`Settings` instead of reading the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_DATA_DIR = "./parley-data"
+DEFAULT_MAX_UPLOAD_MB = 25
+DEFAULT_SEND_RATE = 20.0
+DEFAULT_SEND_BURST = 100
+SECRET_KEY_FILE = "secret_key"
+
+
+class SettingsError(ValueError):
+    """A setting has a value Parley cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    send_rate: float = DEFAULT_SEND_RATE
+    send_burst: int = DEFAULT_SEND_BURST
+    workers: int = 1
+    log_json: bool = False
+    # Behind a TLS-terminating proxy the app sees http; this forces Secure cookies.
+    secure_cookies: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy async URL: the configured one, or SQLite in the data folder."""
+        url = self.database_url
+        if not url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'parley.db').resolve()}"
+        if url.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+_ENV_NAMES = {
+    "host": "PARLEY_HOST",
+    "port": "PARLEY_PORT",
+    "data_dir": "PARLEY_DATA_DIR",
+    "database_url": "PARLEY_DATABASE_URL",
+    "redis_url": "PARLEY_REDIS_URL",
+    "secret_key": "PARLEY_SECRET_KEY",
+    "max_upload_mb": "PARLEY_MAX_UPLOAD_MB",
+    "send_rate": "PARLEY_SEND_RATE",
+    "send_burst": "PARLEY_SEND_BURST",
+    "workers": "PARLEY_WORKERS",
+    "log_json": "PARLEY_LOG_JSON",
+    "secure_cookies": "PARLEY_SECURE_COOKIES",
+}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = kinds[name]
+    try:
+        if kind == "int":
+            value = int(raw)
+            if value < 0:
+                raise ValueError
+            return value
+        if kind == "float":
+            value_f = float(raw)
+            if value_f < 0:
+                raise ValueError
+            return value_f
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{_ENV_NAMES.get(name, name)}: not a valid value: {raw!r}") from exc
+    return str(raw)
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings; a flag that was given (not None) wins over the environment."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, env_name in _ENV_NAMES.items():
+        if env_name in env and env[env_name] != "":
+            values[name] = _coerce(name, env[env_name])
+    for name, value in (flags or {}).items():
+        if value is not None and name in _ENV_NAMES:
+            values[name] = _coerce(name, value)
+    settings = Settings(**values)
+    if not 1 <= settings.port <= 65535 and settings.port != 0:
+        raise SettingsError(f"port must be 1-65535, not {settings.port}")
+    if settings.workers < 1:
+        raise SettingsError("workers must be at least 1")
+    return settings
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key, creating one in the data folder if none is set.
+
+    Kept on disk so that sessions and encrypted two-factor secrets survive a restart.
+    """
+    if settings.secret_key:
+        return settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return replace(settings, secret_key=path.read_text().strip())

@@ -1,0 +1,1 @@
+"""The rules of Parley: accounts, rooms, messaging, presence. No HTTP, no SQL."""

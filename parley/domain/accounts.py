@@ -1,0 +1,211 @@
+"""Accounts and sessions: sign up, sign in, sign out, profile and password changes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from parley.bus.base import Event
+from parley.domain.context import Context
+from parley.domain.models import Account, Session, User
+from parley.domain.passwords import password_problem
+from parley.errors import BadInput, NotFound, RateLimited, Unauthorized
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+DISPLAY_NAME_MAX = 64
+USER_AGENT_MAX = 255
+
+# OWASP's argon2id recommendation (19 MiB, 2 passes, 1 lane): strong, and cheap enough
+# that sign-in stays fast on a 2-core server.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified against when the user does not exist, so that timing does not tell.
+_DUMMY_HASH = HASHER.hash("parley-timing-equaliser")
+
+LOGIN_FAILED = "Wrong username or password."
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    token: str
+    session_id: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_username(username: str) -> str:
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise BadInput(
+            "Usernames are 3 to 32 letters, digits, dots, dashes or underscores.",
+            code="invalid_username",
+        )
+    return username
+
+
+def validate_display_name(display_name: str | None, fallback: str) -> str:
+    name = (display_name or "").strip() or fallback
+    if len(name) > DISPLAY_NAME_MAX or any(ord(c) < 32 for c in name):
+        raise BadInput(
+            f"Display names are 1 to {DISPLAY_NAME_MAX} printable characters.",
+            code="invalid_display_name",
+        )
+    return name
+
+
+def is_loopback(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+async def hash_password(password: str) -> str:
+    # Hashing takes tens of milliseconds of CPU: keep it off the event loop.
+    return await asyncio.to_thread(HASHER.hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return HASHER.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+async def register(
+    ctx: Context,
+    username: str,
+    password: str,
+    display_name: str | None,
+    *,
+    ip: str,
+    user_agent: str,
+) -> SignedIn:
+    """Create an account and sign it in. Raises BadInput, Conflict, RateLimited."""
+    validate_username(username)
+    name = validate_display_name(display_name, username)
+    problem = password_problem(password, username)
+    if problem:
+        raise BadInput(problem, code="weak_password")
+    if not is_loopback(ip):
+        wait = ctx.limits.registrations.retry_after(ip)
+        if wait:
+            raise RateLimited(wait, "Too many accounts created from this address.")
+        ctx.limits.registrations.record(ip)
+    user = await ctx.store.users.create(username, name, await hash_password(password), ctx.clock())
+    return await _start_session(ctx, user, ip=ip, user_agent=user_agent)
+
+
+async def login(
+    ctx: Context,
+    username: str,
+    password: str,
+    otp: str | None,
+    *,
+    ip: str,
+    user_agent: str,
+) -> SignedIn:
+    """Check credentials (and the second factor) and start a session.
+
+    Raises Unauthorized (same message for unknown user and wrong password, or
+    ``otp_required``/``otp_invalid``) and RateLimited after too many failures.
+    """
+    key = ("login", (username or "").lower())
+    wait = ctx.limits.failed_logins.retry_after(key)
+    if wait:
+        raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
+    account = await ctx.store.users.account_by_username(username or "")
+    if account is None:
+        await _verify(_DUMMY_HASH, password)
+        ctx.limits.failed_logins.record(key)
+        raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
+    if not await _verify(account.password_hash, password) or account.disabled:
+        ctx.limits.failed_logins.record(key)
+        raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
+    if account.totp_enabled:
+        from parley.domain import twofactor
+
+        if not otp:
+            raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
+        if not await twofactor.check_login_code(ctx, account.user.id, otp):
+            ctx.limits.failed_logins.record(key)
+            raise Unauthorized("That code is not valid.", code="otp_invalid")
+    if HASHER.check_needs_rehash(account.password_hash):
+        await ctx.store.users.set_password_hash(account.user.id, await hash_password(password))
+    ctx.limits.failed_logins.reset(key)
+    return await _start_session(ctx, account.user, ip=ip, user_agent=user_agent)
+
+
+async def _start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:
+    token = secrets.token_urlsafe(32)
+    now = ctx.clock()
+    session = Session(
+        id=secrets.token_hex(12),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        user_agent=user_agent[:USER_AGENT_MAX],
+        ip=ip,
+    )
+    await ctx.store.sessions.create(session, token_hash(token))
+    return SignedIn(user=user, token=token, session_id=session.id)
+
+
+async def authenticate(ctx: Context, token: str) -> tuple[str, Account] | None:
+    """The session id and account of a token; None if unknown, revoked or disabled."""
+    if not token or len(token) > 200:
+        return None
+    found = await ctx.store.sessions.lookup(token_hash(token))
+    if found is None or found[1].disabled:
+        return None
+    return found
+
+
+async def logout(ctx: Context, session_id: str, user_id: int) -> None:
+    await revoke_session(ctx, user_id, session_id)
+
+
+async def revoke_session(ctx: Context, user_id: int, session_id: str) -> None:
+    """End one of the user's sessions at once, live connections included."""
+    if not await ctx.store.sessions.delete(user_id, session_id):
+        raise NotFound("No such session.", code="session_not_found")
+    await ctx.bus.publish(Event(kind="close_sessions", session_ids=[session_id]))
+
+
+async def revoke_other_sessions(ctx: Context, user_id: int, keep_session_id: str | None) -> int:
+    ids = await ctx.store.sessions.delete_all_but(user_id, keep_session_id)
+    if ids:
+        await ctx.bus.publish(Event(kind="close_sessions", session_ids=ids))
+    return len(ids)
+
+
+async def update_profile(ctx: Context, user: User, display_name: str) -> User:
+    name = validate_display_name(display_name, "")
+    if not name:
+        raise BadInput("A display name is needed.", code="invalid_display_name")
+    await ctx.store.users.update_profile(user.id, name)
+    return User(user.id, user.username, name, user.created_at)
+
+
+async def change_password(
+    ctx: Context, account: Account, session_id: str, current: str, new: str
+) -> None:
+    """Change the password and sign out every other session of the user."""
+    if not await _verify(account.password_hash, current):
+        raise Unauthorized("The current password is wrong.", code="invalid_credentials")
+    problem = password_problem(new, account.user.username)
+    if problem:
+        raise BadInput(problem, code="weak_password")
+    await ctx.store.users.set_password_hash(account.user.id, await hash_password(new))
+    await revoke_other_sessions(ctx, account.user.id, session_id)

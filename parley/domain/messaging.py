@@ -1,0 +1,127 @@
+"""Posting and reading messages: the same rules for HTTP and WebSocket."""
+
+from __future__ import annotations
+
+import orjson
+
+from parley.bus.base import Event
+from parley.domain.context import Context
+from parley.domain.models import Message, User
+from parley.domain.rooms import access_room
+from parley.errors import BadInput, RateLimited
+from parley.store.writer import NewMessage
+
+BODY_MAX = 10_000
+CLIENT_ID_MAX = 64
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+MAX_ATTACHMENTS = 10
+
+
+def validate_body(body: object) -> str:
+    """The body as stored (as written), or BadInput if empty after trimming or too long."""
+    if not isinstance(body, str):
+        raise BadInput("body must be text.", code="invalid_body")
+    trimmed = body.strip()
+    if not trimmed:
+        raise BadInput("A message needs some text.", code="empty_body")
+    if len(trimmed) > BODY_MAX:
+        raise BadInput(f"Messages are at most {BODY_MAX} characters.", code="body_too_long")
+    return body
+
+
+def validate_client_id(client_id: object) -> str | None:
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX:
+        raise BadInput(
+            f"client_id is a string of 1 to {CLIENT_ID_MAX} characters.", code="invalid_client_id"
+        )
+    return client_id
+
+
+def encode_message_frame(message: Message) -> bytes:
+    """The ``message`` frame, encoded once for every recipient."""
+    return orjson.dumps({"type": "message", "message": message})
+
+
+async def post(
+    ctx: Context,
+    author: User,
+    room_id: int,
+    body: object,
+    client_id: object = None,
+    *,
+    reply_to: int | None = None,
+    attachments: list[str] | None = None,
+    origin: str | None = None,
+) -> tuple[Message, bool]:
+    """Store a message and fan it out; returns it and whether it is new.
+
+    A repeated ``client_id`` returns the stored message and sends nothing again. The
+    future resolves only after commit, so an ack built from it means "stored".
+    ``origin`` names the sending connection, which gets an ack instead of the frame.
+    Raises BadInput, NotFound (not a member), RateLimited, Unavailable.
+    """
+    text = validate_body(body)
+    cid = validate_client_id(client_id)
+    if not isinstance(room_id, int) or isinstance(room_id, bool):
+        raise BadInput("room_id must be an integer.", code="invalid_room_id")
+    if attachments is not None and len(attachments) > MAX_ATTACHMENTS:
+        raise BadInput(f"At most {MAX_ATTACHMENTS} attachments.", code="too_many_attachments")
+    wait = ctx.limits.sends.take(author.id)
+    if wait:
+        # A repeat of a stored message is not a new send: answer it even when limited.
+        if cid is not None:
+            stored = await ctx.store.messages.by_client_id(author.id, cid)
+            if stored is not None and stored.room_id == room_id:
+                return stored, False
+        raise RateLimited(wait, "You are sending messages too fast.")
+    future = ctx.store.messages.append(
+        NewMessage(
+            room_id=room_id,
+            author=author,
+            body=text,
+            client_id=cid,
+            created_at=ctx.clock(),
+            reply_to=reply_to,
+            attachments=list(attachments or []),
+        )
+    )
+    try:
+        outcome = await future
+    except Exception:
+        ctx.limits.sends.refund(author.id)
+        raise
+    if not outcome.created:
+        ctx.limits.sends.refund(author.id)
+        return outcome.message, False
+    message = outcome.message
+    await ctx.bus.publish(
+        Event(
+            kind="room",
+            room_id=room_id,
+            payload=encode_message_frame(message),
+            origin=origin,
+            seq=message.seq,
+        )
+    )
+    return message, True
+
+
+async def history(
+    ctx: Context,
+    user: User,
+    room_id: int,
+    *,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+    limit: int = PAGE_DEFAULT,
+) -> list[Message]:
+    """A page of history for a member, ascending by seq (see MessageStore.page)."""
+    await access_room(ctx, user, room_id)
+    if limit < 1:
+        raise BadInput("limit must be at least 1.", code="invalid_limit")
+    return await ctx.store.messages.page(
+        room_id, before_seq=before_seq, after_seq=after_seq, limit=min(limit, PAGE_MAX)
+    )

@@ -1,0 +1,99 @@
+"""Plain data objects shared by the domain, the store and the transports.
+
+They are slotted dataclasses so that orjson can encode them directly: the public
+shape of each object is exactly its fields, and nothing secret is ever a field here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_now() -> str:
+    """The current time as RFC 3339 in UTC, with microseconds, sortable as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(slots=True, frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    created_at: str
+
+
+@dataclass(slots=True, frozen=True)
+class Account:
+    """A user with what only the server may see."""
+
+    user: User
+    password_hash: str
+    is_admin: bool = False
+    disabled: bool = False
+    totp_enabled: bool = False
+
+
+@dataclass(slots=True)
+class Room:
+    id: int
+    name: str
+    visibility: str
+    topic: str
+    created_at: str
+    last_seq: int
+    kind: str = "channel"
+
+
+@dataclass(slots=True)
+class RoomView:
+    """A room as one member sees it in their room list."""
+
+    id: int
+    name: str
+    visibility: str
+    topic: str
+    created_at: str
+    last_seq: int
+    kind: str
+    role: str
+    read_seq: int
+    unread: int
+    member_count: int
+    dm_user: User | None = None
+
+
+@dataclass(slots=True)
+class Member:
+    id: int
+    username: str
+    display_name: str
+    created_at: str
+    role: str
+    status: str = "offline"
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    room_id: int
+    seq: int
+    author: User
+    body: str
+    created_at: str
+    edited_at: str | None
+    client_id: str | None
+    attachments: list[Any] = field(default_factory=list)
+    reactions: dict[str, Any] = field(default_factory=dict)
+    reply_to: int | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Session:
+    id: str
+    user_id: int
+    created_at: str
+    last_seen_at: str
+    user_agent: str
+    ip: str

@@ -1,0 +1,155 @@
+"""Rooms: create, browse, join, invite, leave, direct messages, members, read markers.
+
+Every room is reached through :func:`access_room`, which answers "not found" alike for
+a room that does not exist and one the user may not see.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from parley.bus.base import Event
+from parley.domain.context import Context
+from parley.domain.models import Member, Room, RoomView, User
+from parley.errors import BadInput, Forbidden, NotFound
+
+ROOM_NAME_MAX = 80
+TOPIC_MAX = 500
+VISIBILITIES = ("public", "private")
+MANAGER_ROLES = ("owner", "admin")
+PUBLIC_DIRECTORY_LIMIT = 500
+
+
+def _not_found() -> NotFound:
+    return NotFound("No such room.", code="room_not_found")
+
+
+async def access_room(ctx: Context, user: User, room_id: int) -> tuple[Room, str]:
+    """The room and the user's role in it. NotFound if missing or the user is not in it."""
+    room = await ctx.store.rooms.get(room_id)
+    if room is None:
+        raise _not_found()
+    role = await ctx.store.rooms.role_of(room_id, user.id)
+    if role is None:
+        raise _not_found()
+    return room, role
+
+
+def _validate_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > ROOM_NAME_MAX:
+        raise BadInput(f"Room names are 1 to {ROOM_NAME_MAX} characters.", code="invalid_name")
+    return name.strip()
+
+
+def _validate_topic(topic: object) -> str:
+    if topic is None:
+        return ""
+    if not isinstance(topic, str) or len(topic) > TOPIC_MAX:
+        raise BadInput(f"Topics are at most {TOPIC_MAX} characters.", code="invalid_topic")
+    return topic.strip()
+
+
+async def create_room(
+    ctx: Context, creator: User, name: str, visibility: str, topic: str | None
+) -> Room:
+    if visibility not in VISIBILITIES:
+        raise BadInput("Visibility is public or private.", code="invalid_visibility")
+    room = await ctx.store.rooms.create(
+        _validate_name(name), visibility, _validate_topic(topic), creator.id, ctx.clock()
+    )
+    await _announce_join(ctx, room.id, creator)
+    return room
+
+
+async def my_rooms(ctx: Context, user: User) -> list[RoomView]:
+    return await ctx.store.rooms.rooms_of(user.id)
+
+
+async def public_directory(ctx: Context) -> list[tuple[Room, int]]:
+    return await ctx.store.rooms.public_rooms(PUBLIC_DIRECTORY_LIMIT)
+
+
+async def join(ctx: Context, user: User, room_id: int) -> Room:
+    """Join a public room (a no-op for a member). Private rooms need an invitation."""
+    room = await ctx.store.rooms.get(room_id)
+    if room is None:
+        raise _not_found()
+    if await ctx.store.rooms.role_of(room_id, user.id) is not None:
+        return room
+    if room.visibility != "public" or room.kind != "channel":
+        raise _not_found()
+    if await ctx.store.rooms.add_member(room_id, user.id, "member", ctx.clock()):
+        await _announce_join(ctx, room_id, user)
+    return room
+
+
+async def add_member(ctx: Context, actor: User, room_id: int, username: str) -> Member:
+    """An owner or admin adds someone to the room."""
+    room, role = await access_room(ctx, actor, room_id)
+    if room.kind == "dm":
+        raise Forbidden("Direct-message rooms have exactly two members.", code="forbidden")
+    if role not in MANAGER_ROLES:
+        raise Forbidden("Only the room's owner or admins can add members.", code="forbidden")
+    invitee = await ctx.store.rooms.user_by_username(username or "")
+    if invitee is None:
+        raise NotFound("No such user.", code="user_not_found")
+    if await ctx.store.rooms.add_member(room_id, invitee.id, "member", ctx.clock()):
+        await _announce_join(ctx, room_id, invitee)
+    return Member(invitee.id, invitee.username, invitee.display_name, invitee.created_at, "member")
+
+
+async def leave(ctx: Context, user: User, room_id: int) -> None:
+    room, _ = await access_room(ctx, user, room_id)
+    if room.kind == "dm":
+        raise Forbidden("You cannot leave a direct-message room.", code="forbidden")
+    await ctx.store.rooms.remove_member(room_id, user.id)
+    await ctx.bus.publish(
+        Event(
+            kind="leave",
+            room_id=room_id,
+            user_ids=[user.id],
+            payload=orjson.dumps({"type": "member_left", "room_id": room_id, "user": user}),
+        )
+    )
+
+
+async def open_dm(ctx: Context, user: User, username: str) -> tuple[Room, bool]:
+    """The direct-message room between the user and ``username``; True if new."""
+    other = await ctx.store.rooms.user_by_username(username or "")
+    if other is None:
+        raise NotFound("No such user.", code="user_not_found")
+    room, created = await ctx.store.rooms.get_or_create_dm(user.id, other.id, ctx.clock())
+    if created:
+        for member in {user.id: user, other.id: other}.values():
+            await _announce_join(ctx, room.id, member)
+    return room, created
+
+
+async def members(ctx: Context, user: User, room_id: int) -> list[Member]:
+    await access_room(ctx, user, room_id)
+    found = await ctx.store.rooms.members(room_id)
+    online = await ctx.presence.online([m.id for m in found])
+    for member in found:
+        member.status = "online" if member.id in online else "offline"
+    return found
+
+
+async def mark_read(ctx: Context, user: User, room_id: int, seq: int) -> int:
+    """Move the user's read marker; returns where it now stands."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise BadInput("seq must be a non-negative integer.", code="invalid_seq")
+    marker = await ctx.store.rooms.mark_read(room_id, user.id, seq)
+    if marker is None:
+        raise _not_found()
+    return marker
+
+
+async def _announce_join(ctx: Context, room_id: int, user: User) -> None:
+    await ctx.bus.publish(
+        Event(
+            kind="join",
+            room_id=room_id,
+            user_ids=[user.id],
+            payload=orjson.dumps({"type": "member_joined", "room_id": room_id, "user": user}),
+        )
+    )

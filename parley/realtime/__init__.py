@@ -1,0 +1,1 @@
+"""The WebSocket gateway: frames in, frames out, one bounded queue per connection."""

@@ -1,0 +1,156 @@
+"""Client frames: parsing and validation as pure functions (no I/O), and encoding.
+
+Everything a client sends passes :func:`parse_frame`, which either returns a typed frame
+or raises :class:`FrameError` carrying the error frame's code, message and ``ref``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_RESUME_ROOMS = 5_000
+CLIENT_ID_MAX = 64
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    room_id: int
+    body: str
+    client_id: str
+    attachments: list[str] | None
+    reply_to: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    cursors: dict[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    room_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    room_id: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+ClientFrame = Send | Resume | Typing | Read | Ping
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _room_id(frame: dict[str, Any], ref: str | None) -> int:
+    value = frame.get("room_id")
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        value = int(value)
+    if not _is_int(value) or value < 1 or value > 2**62:
+        raise FrameError("invalid_room_id", "room_id must be a positive integer.", ref)
+    return int(value)
+
+
+def _ref_of(frame: dict[str, Any]) -> str | None:
+    ref = frame.get("client_id")
+    return ref if isinstance(ref, str) and len(ref) <= CLIENT_ID_MAX else None
+
+
+def parse_frame(data: str | bytes) -> ClientFrame:
+    """Decode and validate one client frame. Raises FrameError for anything else."""
+    if isinstance(data, bytes):
+        raise FrameError("binary_not_supported", "Frames are JSON text, not binary.")
+    if len(data) > MAX_FRAME_BYTES // 4 and len(data.encode("utf-8", "replace")) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large", f"Frames are at most {MAX_FRAME_BYTES} bytes.")
+    try:
+        frame = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise FrameError("invalid_json", "The frame is not valid JSON.") from None
+    if not isinstance(frame, dict):
+        raise FrameError("invalid_frame", "A frame is a JSON object with a type.")
+    kind = frame.get("type")
+    ref = _ref_of(frame)
+    if kind == "send":
+        return _parse_send(frame, ref)
+    if kind == "resume":
+        return _parse_resume(frame)
+    if kind == "typing":
+        return Typing(_room_id(frame, ref))
+    if kind == "read":
+        seq = frame.get("seq")
+        if not _is_int(seq) or seq < 0:
+            raise FrameError("invalid_seq", "seq must be a non-negative integer.", ref)
+        return Read(_room_id(frame, ref), seq)
+    if kind == "ping":
+        return Ping()
+    if not isinstance(kind, str):
+        raise FrameError("invalid_frame", "A frame needs a string type.", ref)
+    raise FrameError("unknown_type", "Unknown frame type.", ref)
+
+
+def _parse_send(frame: dict[str, Any], ref: str | None) -> Send:
+    room_id = _room_id(frame, ref)
+    client_id = frame.get("client_id")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX:
+        raise FrameError(
+            "invalid_client_id", f"client_id is a string of 1 to {CLIENT_ID_MAX} characters.", ref
+        )
+    body = frame.get("body")
+    if not isinstance(body, str):
+        raise FrameError("invalid_body", "body must be text.", ref)
+    attachments = frame.get("attachments")
+    if attachments is not None and (
+        not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments)
+    ):
+        raise FrameError("invalid_attachments", "attachments is a list of file ids.", ref)
+    reply_to = frame.get("reply_to")
+    if reply_to is not None and (not _is_int(reply_to) or reply_to < 1):
+        raise FrameError("invalid_reply_to", "reply_to is a message id.", ref)
+    return Send(room_id, body, client_id, attachments, reply_to)
+
+
+def _parse_resume(frame: dict[str, Any]) -> Resume:
+    cursors = frame.get("cursors")
+    if not isinstance(cursors, dict):
+        raise FrameError("invalid_cursors", 'cursors is an object {"<room_id>": last_seq}.')
+    if len(cursors) > MAX_RESUME_ROOMS:
+        raise FrameError("too_many_rooms", f"Resume at most {MAX_RESUME_ROOMS} rooms at once.")
+    parsed: dict[int, int] = {}
+    for key, seq in cursors.items():
+        if not (isinstance(key, str) and key.isdigit() and len(key) < 19):
+            raise FrameError("invalid_cursors", "Cursor keys are room ids.")
+        if not _is_int(seq) or seq < 0:
+            raise FrameError("invalid_cursors", "Cursor values are non-negative integers.")
+        parsed[int(key)] = seq
+    return Resume(parsed)
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """A server frame as the text sent on the socket."""
+    return orjson.dumps(frame).decode()
+
+
+def error_frame(code: str, message: str, ref: str | None = None) -> str:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if ref is not None:
+        frame["ref"] = ref
+    return encode(frame)

@@ -1,0 +1,323 @@
+"""The ``/ws`` endpoint as a plain ASGI handler: authenticate, then read and dispatch.
+
+It runs in front of Quart (see parley.app) because the real-time path is the hot one:
+the per-frame work here is a dict lookup and a queue append, not a framework's request
+machinery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from parley.bus.base import Event
+from parley.domain import accounts, messaging, rooms
+from parley.domain.context import Context
+from parley.domain.models import Message, User
+from parley.errors import ParleyError, RateLimited
+from parley.realtime import codec
+from parley.realtime.connection import CLOSE_GOING_AWAY, Connection
+from parley.realtime.hub import Hub
+from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+SendFn = Callable[[dict[str, Any]], Awaitable[None]]
+
+# Sends from one connection still waiting for their commit; past it, reading pauses.
+MAX_SENDS_IN_FLIGHT = 256
+RESUME_PAGE = 200
+TYPING_INTERVAL_S = 2.0
+SHUTDOWN_CLOSE_WAIT_S = 3.0
+
+
+class Gateway:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.hub = Hub()
+        self._ids = itertools.count(1)
+        self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
+        self._connections: set[Connection] = set()
+        self.accepting = True
+
+    async def start(self) -> None:
+        await self.ctx.bus.start(self.hub.handle)
+
+    # -- the ASGI entry point ------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: SendFn) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if not self.accepting:
+            await _refuse(scope, send, 503, "unavailable", "The server is shutting down.")
+            return
+        if not _same_origin(headers):
+            await _refuse(scope, send, 403, "cross_origin", "Cross-site WebSocket refused.")
+            return
+        found = await accounts.authenticate(self.ctx, _token_from(scope, headers))
+        if found is None:
+            await _refuse(scope, send, 401, "unauthorized", "Sign in first.")
+            return
+        session_id, account = found
+        first = await receive()
+        if first.get("type") != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        conn = Connection(f"{self._prefix}-{next(self._ids)}", account.user, session_id, send)
+        await self._serve(conn, receive)
+
+    async def _serve(self, conn: Connection, receive: Receive) -> None:
+        writer = asyncio.create_task(conn.run_writer(), name=f"ws-writer-{conn.id}")
+        self._connections.add(conn)
+        in_flight = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
+        tasks: set[asyncio.Task[None]] = set()
+        typing_sent: dict[int, float] = {}
+        try:
+            await self._open(conn)
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if conn.closing:
+                    continue
+                data = message.get("text")
+                if data is None:
+                    data = message.get("bytes") or b""
+                try:
+                    frame = codec.parse_frame(data)
+                except codec.FrameError as exc:
+                    conn.push(codec.error_frame(exc.code, exc.message, exc.ref))
+                    continue
+                if isinstance(frame, codec.Send):
+                    await in_flight.acquire()
+                    task = asyncio.create_task(self._send(conn, frame, in_flight))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                elif isinstance(frame, codec.Ping):
+                    conn.push('{"type":"pong"}')
+                else:
+                    await self._dispatch(conn, frame, typing_sent)
+        finally:
+            conn.close(CLOSE_GOING_AWAY)
+            self.hub.remove(conn)
+            self._connections.discard(conn)
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            await self._went_offline(conn.user)
+
+    async def _open(self, conn: Connection) -> None:
+        """Follow the user's rooms, then send ``ready`` with each room's last seq.
+
+        Rooms are followed (and held) before their positions are read, so a message
+        stored in between is neither lost nor sent ahead of ``ready``.
+        """
+        room_ids = [
+            room_id for room_id, _ in await self.ctx.store.rooms.room_cursors_of(conn.user.id)
+        ]
+        for room_id in room_ids:
+            conn.hold(room_id)
+        self.hub.add(conn, room_ids)
+        cursors = await self.ctx.store.rooms.room_cursors_of(conn.user.id)
+        conn.push(
+            orjson.dumps(
+                {
+                    "type": "ready",
+                    "user": conn.user,
+                    "rooms": [{"id": rid, "last_seq": seq} for rid, seq in cursors],
+                }
+            ).decode()
+        )
+        for room_id, last_seq in cursors:
+            if room_id not in conn.rooms:
+                self.hub.follow(conn, room_id)  # joined in between
+            conn.release(room_id, last_seq)
+        if await self.ctx.presence.connected(conn.user.id):
+            await self._announce_presence(conn.user, "online")
+
+    async def _went_offline(self, user: User) -> None:
+        if await self.ctx.presence.disconnected(user.id):
+            with contextlib.suppress(Exception):
+                await self._announce_presence(user, "offline")
+
+    async def _announce_presence(self, user: User, status: str) -> None:
+        watchers = await self.ctx.store.rooms.co_member_ids(user.id)
+        watchers.discard(user.id)
+        if watchers:
+            frame = orjson.dumps({"type": "presence", "user_id": user.id, "status": status})
+            await self.ctx.bus.publish(
+                Event(kind="users", user_ids=sorted(watchers), payload=frame)
+            )
+
+    # -- frames --------------------------------------------------------------------
+
+    async def _send(
+        self, conn: Connection, frame: codec.Send, in_flight: asyncio.Semaphore
+    ) -> None:
+        try:
+            message, _ = await messaging.post(
+                self.ctx,
+                conn.user,
+                frame.room_id,
+                frame.body,
+                frame.client_id,
+                reply_to=frame.reply_to,
+                attachments=frame.attachments,
+                origin=conn.id,
+            )
+            conn.push(_ack(frame.client_id, message))
+        except RateLimited as exc:
+            conn.push(
+                orjson.dumps(
+                    {
+                        "type": "error",
+                        "code": exc.code,
+                        "message": exc.message,
+                        "ref": frame.client_id,
+                        "retry_after": exc.retry_after,
+                    }
+                ).decode()
+            )
+        except ParleyError as exc:
+            conn.push(codec.error_frame(exc.code, exc.message, frame.client_id))
+        except Exception:
+            log.exception("send from %s failed", conn.id)
+            conn.push(
+                codec.error_frame("internal_error", "The message was not stored.", frame.client_id)
+            )
+        finally:
+            in_flight.release()
+
+    async def _dispatch(
+        self, conn: Connection, frame: codec.ClientFrame, typing_sent: dict[int, float]
+    ) -> None:
+        try:
+            if isinstance(frame, codec.Resume):
+                await self._resume(conn, frame)
+            elif isinstance(frame, codec.Typing):
+                self._check_member(conn, frame.room_id)
+                now = asyncio.get_running_loop().time()
+                if now - typing_sent.get(frame.room_id, -TYPING_INTERVAL_S) >= TYPING_INTERVAL_S:
+                    typing_sent[frame.room_id] = now
+                    payload = orjson.dumps(
+                        {"type": "typing", "room_id": frame.room_id, "user": conn.user}
+                    )
+                    await self.ctx.bus.publish(
+                        Event(
+                            kind="typing",
+                            room_id=frame.room_id,
+                            user_ids=[conn.user.id],
+                            payload=payload,
+                        )
+                    )
+            elif isinstance(frame, codec.Read):
+                self._check_member(conn, frame.room_id)
+                marker = await rooms.mark_read(self.ctx, conn.user, frame.room_id, frame.seq)
+                payload = orjson.dumps({"type": "read", "room_id": frame.room_id, "seq": marker})
+                await self.ctx.bus.publish(
+                    Event(kind="users", user_ids=[conn.user.id], payload=payload)
+                )
+        except codec.FrameError as exc:
+            conn.push(codec.error_frame(exc.code, exc.message, exc.ref))
+        except ParleyError as exc:
+            conn.push(codec.error_frame(exc.code, exc.message))
+
+    @staticmethod
+    def _check_member(conn: Connection, room_id: int) -> None:
+        if room_id not in conn.rooms:
+            raise codec.FrameError("room_not_found", "No such room.")
+
+    async def _resume(self, conn: Connection, frame: codec.Resume) -> None:
+        """Send every message after each cursor, in order, then ``resumed``."""
+        unknown = [room_id for room_id in frame.cursors if room_id not in conn.rooms]
+        for room_id in unknown:
+            conn.push(codec.error_frame("room_not_found", f"No such room: {room_id}."))
+        for room_id, cursor in sorted(frame.cursors.items()):
+            if room_id not in conn.rooms:
+                continue
+            conn.hold(room_id)
+            position = cursor
+            try:
+                while not conn.closing:
+                    page = await self.ctx.store.messages.page(
+                        room_id, before_seq=None, after_seq=position, limit=RESUME_PAGE
+                    )
+                    for message in page:
+                        conn.push(messaging.encode_message_frame(message).decode())
+                        position = message.seq
+                    if len(page) < RESUME_PAGE:
+                        break
+            finally:
+                conn.release(room_id, position)
+        conn.push('{"type":"resumed"}')
+
+    # -- shutdown ------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        """Refuse new connections and close every open one with 1001 (going away)."""
+        self.accepting = False
+        conns = list(self._connections)
+        for conn in conns:
+            conn.close(CLOSE_GOING_AWAY, "server shutting down")
+        if conns:
+            await asyncio.wait(
+                [asyncio.create_task(c.closed.wait()) for c in conns],
+                timeout=SHUTDOWN_CLOSE_WAIT_S,
+            )
+
+
+def _ack(client_id: str, message: Message) -> str:
+    return orjson.dumps({"type": "ack", "client_id": client_id, "message": message}).decode()
+
+
+def _token_from(scope: Scope, headers: dict[str, str]) -> str:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if query.get("token"):
+        return query["token"][0]
+    return parse_cookie_header(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+
+
+def _same_origin(headers: dict[str, str]) -> bool:
+    """A browser's Origin must name this server; clients without Origin are not browsers."""
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    host = headers.get("host", "")
+    try:
+        return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+    except ValueError:
+        return False
+
+
+async def _refuse(scope: Scope, send: SendFn, status: int, code: str, message: str) -> None:
+    """Answer the upgrade with an HTTP error (or close 4401/4403 if the server can't)."""
+    body = orjson.dumps({"error": {"code": code, "message": message}})
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": 4000 + status, "reason": message})

@@ -1,0 +1,105 @@
+"""Opening the database: engine, SQLite pragmas, migrations, and the Store facade."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from parley.store.messages import MessageStore
+from parley.store.rooms import RoomStore
+from parley.store.sessions import SessionStore
+from parley.store.users import UserStore
+from parley.store.writer import GroupCommitter
+
+log = logging.getLogger(__name__)
+
+ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Any fixed number: every Parley process that migrates the same PostgreSQL takes it.
+PG_MIGRATION_LOCK = 0x7061726C
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer; with synchronous=NORMAL a committed
+    # transaction survives a crash of the process (kill -9), which is what an ack promises.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url`` with the settings each engine needs."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_size=8, max_overflow=8)
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _alembic_config(sync_connection: sa.Connection) -> AlembicConfig:
+    cfg = AlembicConfig(str(ALEMBIC_INI))
+    cfg.set_main_option("script_location", str(ALEMBIC_INI.with_name("migrations")))
+    cfg.attributes["connection"] = sync_connection
+    return cfg
+
+
+def _upgrade(sync_connection: sa.Connection) -> None:
+    if sync_connection.dialect.name == "postgresql":
+        # Several processes may start at once; only one migrates at a time.
+        sync_connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
+    command.upgrade(_alembic_config(sync_connection), "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision (creating it on an empty database)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+@dataclass
+class Store:
+    """The one storage interface the domain sees, one repository per table family."""
+
+    engine: AsyncEngine
+    users: UserStore
+    sessions: SessionStore
+    rooms: RoomStore
+    messages: MessageStore
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def close(self) -> None:
+        await self.messages.writer.close()
+        await self.engine.dispose()
+
+
+async def open_store(url: str, *, run_migrations: bool = True) -> Store:
+    """Connect to ``url``, migrate it, and start the group-commit writer."""
+    if url.startswith("sqlite"):
+        db_path = Path(url.split(":///", 1)[1])
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if run_migrations:
+        await migrate(engine)
+    writer = GroupCommitter(engine)
+    writer.start()
+    return Store(
+        engine=engine,
+        users=UserStore(engine),
+        sessions=SessionStore(engine),
+        rooms=RoomStore(engine),
+        messages=MessageStore(engine, writer),
+    )

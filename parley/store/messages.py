@@ -1,0 +1,83 @@
+"""Reading and writing messages. Writes go through the group committer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from parley.domain.models import Message, User
+from parley.store.schema import messages, users
+from parley.store.writer import AppendOutcome, GroupCommitter, NewMessage
+
+_MESSAGE_WITH_AUTHOR = sa.select(
+    messages,
+    users.c.username,
+    users.c.display_name,
+    users.c.created_at.label("author_created_at"),
+).join(users, users.c.id == messages.c.author_id)
+
+
+def message_from_row(row: Any) -> Message:
+    return Message(
+        id=row.id,
+        room_id=row.room_id,
+        seq=row.seq,
+        author=User(row.author_id, row.username, row.display_name, row.author_created_at),
+        body=row.body,
+        created_at=row.created_at,
+        edited_at=row.edited_at,
+        client_id=row.client_id,
+        reply_to=row.reply_to,
+    )
+
+
+class MessageStore:
+    def __init__(self, engine: AsyncEngine, writer: GroupCommitter) -> None:
+        self._engine = engine
+        self.writer = writer
+
+    def append(self, item: NewMessage) -> asyncio.Future[AppendOutcome]:
+        """Queue ``item`` for storing; the future resolves once it is committed."""
+        return self.writer.submit(item)
+
+    async def page(
+        self, room_id: int, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]:
+        """A page of a room's messages, always in ascending seq.
+
+        ``after_seq``: the earliest ``limit`` above it; otherwise the latest ``limit``
+        below ``before_seq`` (or overall).
+        """
+        query = _MESSAGE_WITH_AUTHOR.where(messages.c.room_id == room_id)
+        if after_seq is not None:
+            query = query.where(messages.c.seq > after_seq)
+            if before_seq is not None:
+                query = query.where(messages.c.seq < before_seq)
+            query = query.order_by(messages.c.seq).limit(limit)
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+            return [message_from_row(r) for r in rows]
+        if before_seq is not None:
+            query = query.where(messages.c.seq < before_seq)
+        query = query.order_by(messages.c.seq.desc()).limit(limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [message_from_row(r) for r in reversed(rows)]
+
+    async def get(self, message_id: int) -> Message | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(_MESSAGE_WITH_AUTHOR.where(messages.c.id == message_id))
+            ).first()
+        return message_from_row(row) if row else None
+
+    async def by_client_id(self, author_id: int, client_id: str) -> Message | None:
+        query = _MESSAGE_WITH_AUTHOR.where(
+            messages.c.author_id == author_id, messages.c.client_id == client_id
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return message_from_row(row) if row else None

@@ -1,0 +1,80 @@
+"""The tables. Times are RFC 3339 UTC text so both engines sort and return them alike."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+TIME = sa.String(32)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(32), nullable=False),
+    # Lower-cased username: uniqueness is case-insensitive on both engines.
+    sa.Column("username_key", sa.String(32), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(64), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("totp_secret", sa.Text, nullable=True),
+    sa.Column("totp_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("last_seen_at", TIME, nullable=False),
+    sa.Column("user_agent", sa.String(255), nullable=False, server_default=""),
+    sa.Column("ip", sa.String(64), nullable=False, server_default=""),
+)
+
+rooms = sa.Table(
+    "rooms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="channel"),
+    sa.Column("topic", sa.String(500), nullable=False, server_default=""),
+    # "<low user id>:<high user id>" for direct-message rooms: one room per pair.
+    sa.Column("dm_key", sa.String(40), nullable=True, unique=True),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("created_at", TIME, nullable=False),
+    # The room's stream position: the seq of its newest message.
+    sa.Column("last_seq", sa.Integer, nullable=False, server_default="0"),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True, index=True),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),
+    sa.Column("joined_at", TIME, nullable=False),
+    sa.Column("read_seq", sa.Integer, nullable=False, server_default="0"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("edited_at", TIME, nullable=True),
+    sa.Column("deleted_at", TIME, nullable=True),
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("reply_to", sa.Integer, nullable=True),
+    sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
+    sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
+)

@@ -1,0 +1,94 @@
+"""Signed-in sessions. Only a hash of each token is stored."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from parley.domain.models import Account, Session
+from parley.store.schema import sessions, users
+from parley.store.users import user_from_row
+
+
+class SessionStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, session: Session, token_hash: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sessions.insert().values(
+                    id=session.id,
+                    token_hash=token_hash,
+                    user_id=session.user_id,
+                    created_at=session.created_at,
+                    last_seen_at=session.last_seen_at,
+                    user_agent=session.user_agent,
+                    ip=session.ip,
+                )
+            )
+
+    async def lookup(self, token_hash: str) -> tuple[str, Account] | None:
+        """The session id and account for a token, or None if unknown or revoked."""
+        query = (
+            sa.select(sessions.c.id.label("session_id"), users)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash == token_hash)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        account = Account(
+            user=user_from_row(row),
+            password_hash=row.password_hash,
+            is_admin=bool(row.is_admin),
+            disabled=bool(row.disabled),
+            totp_enabled=bool(row.totp_enabled),
+        )
+        return row.session_id, account
+
+    async def touch(self, session_id: str, now: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sessions.update().where(sessions.c.id == session_id).values(last_seen_at=now)
+            )
+
+    async def for_user(self, user_id: int) -> list[Session]:
+        query = (
+            sa.select(sessions)
+            .where(sessions.c.user_id == user_id)
+            .order_by(sessions.c.created_at.desc())
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            Session(
+                id=r.id,
+                user_id=r.user_id,
+                created_at=r.created_at,
+                last_seen_at=r.last_seen_at,
+                user_agent=r.user_agent,
+                ip=r.ip,
+            )
+            for r in rows
+        ]
+
+    async def delete(self, user_id: int, session_id: str) -> bool:
+        """Revoke one of the user's sessions; False if the user has no such session."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                sessions.delete().where(sessions.c.id == session_id, sessions.c.user_id == user_id)
+            )
+        return bool(result.rowcount)
+
+    async def delete_all_but(self, user_id: int, keep_session_id: str | None) -> list[str]:
+        """Revoke every session of the user except one; returns the revoked ids."""
+        async with self._engine.begin() as conn:
+            query = sa.select(sessions.c.id).where(sessions.c.user_id == user_id)
+            if keep_session_id is not None:
+                query = query.where(sessions.c.id != keep_session_id)
+            ids = list((await conn.execute(query)).scalars())
+            if ids:
+                await conn.execute(sessions.delete().where(sessions.c.id.in_(ids)))
+        return ids

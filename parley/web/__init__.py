@@ -1,0 +1,12 @@
+"""HTTP transport: one blueprint per resource, thin handlers over domain calls."""
+
+from __future__ import annotations
+
+from quart import Blueprint
+
+from parley.web import auth, messages, pages, rooms, users
+
+
+def blueprints() -> list[Blueprint]:
+    """Every blueprint of the HTTP API, registered by create_app."""
+    return [pages.bp, auth.bp, rooms.bp, messages.bp, users.bp]

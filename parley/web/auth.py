@@ -1,0 +1,148 @@
+"""Accounts and sessions over HTTP: /api/auth/*, /api/me, /api/sessions."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify, request
+from quart_schema import validate_request
+
+from parley.domain import accounts
+from parley.domain.accounts import SignedIn
+from parley.web.cookies import CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_S
+from parley.web.deps import client_ip, csrf_token_for, ctx, require_auth
+from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
+
+bp = Blueprint("auth", __name__)
+
+
+def _secure() -> bool:
+    return request.scheme == "https" or ctx().settings.secure_cookies
+
+
+def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
+    csrf = csrf_token_for(signed_in.session_id)
+    response = jsonify({"user": signed_in.user, "token": signed_in.token, "csrf_token": csrf})
+    response.status_code = status
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.token,
+        max_age=SESSION_MAX_AGE_S,
+        httponly=True,
+        samesite="Lax",
+        secure=_secure(),
+        path="/",
+    )
+    # Readable by the page's script so that it can echo it in the CSRF header.
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=SESSION_MAX_AGE_S,
+        httponly=False,
+        samesite="Strict",
+        secure=_secure(),
+        path="/",
+    )
+    return response
+
+
+@bp.post("/api/auth/register")
+@validate_request(RegisterBody)
+async def register(data: RegisterBody) -> Response:
+    signed_in = await accounts.register(
+        ctx(),
+        data.username,
+        data.password,
+        data.display_name,
+        ip=client_ip(),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return _signed_in_response(signed_in, 201)
+
+
+@bp.post("/api/auth/login")
+@validate_request(LoginBody)
+async def login(data: LoginBody) -> Response:
+    signed_in = await accounts.login(
+        ctx(),
+        data.username,
+        data.password,
+        data.otp,
+        ip=client_ip(),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return _signed_in_response(signed_in, 200)
+
+
+@bp.post("/api/auth/logout")
+async def logout() -> Response:
+    auth = await require_auth()
+    await accounts.logout(ctx(), auth.session_id, auth.user.id)
+    response = Response(status=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@bp.get("/api/me")
+async def me() -> Response:
+    auth = await require_auth()
+    return jsonify(
+        {
+            "user": auth.user,
+            "csrf_token": csrf_token_for(auth.session_id),
+            "is_admin": auth.account.is_admin,
+            "totp_enabled": auth.account.totp_enabled,
+        }
+    )
+
+
+@bp.patch("/api/me")
+@validate_request(ProfileBody)
+async def update_me(data: ProfileBody) -> Response:
+    auth = await require_auth()
+    user = await accounts.update_profile(ctx(), auth.user, data.display_name)
+    return jsonify({"user": user})
+
+
+@bp.post("/api/me/password")
+@validate_request(PasswordBody)
+async def change_password(data: PasswordBody) -> Response:
+    auth = await require_auth()
+    await accounts.change_password(
+        ctx(), auth.account, auth.session_id, data.current_password, data.new_password
+    )
+    return Response(status=204)
+
+
+@bp.get("/api/sessions")
+async def sessions() -> Response:
+    auth = await require_auth()
+    found = await ctx().store.sessions.for_user(auth.user.id)
+    return jsonify(
+        {
+            "sessions": [
+                {
+                    "id": s.id,
+                    "created_at": s.created_at,
+                    "last_seen_at": s.last_seen_at,
+                    "user_agent": s.user_agent,
+                    "ip": s.ip,
+                    "current": s.id == auth.session_id,
+                }
+                for s in found
+            ]
+        }
+    )
+
+
+@bp.delete("/api/sessions/<session_id>")
+async def revoke(session_id: str) -> Response:
+    auth = await require_auth()
+    await accounts.revoke_session(ctx(), auth.user.id, session_id)
+    return Response(status=204)
+
+
+@bp.delete("/api/sessions")
+async def revoke_others() -> Response:
+    auth = await require_auth()
+    count = await accounts.revoke_other_sessions(ctx(), auth.user.id, auth.session_id)
+    return jsonify({"revoked": count})

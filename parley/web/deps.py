@@ -1,0 +1,79 @@
+"""Per-request helpers: the Parley context, who is signed in, CSRF, client address."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from quart import current_app, g, request
+
+from parley.domain import accounts
+from parley.domain.context import Context
+from parley.domain.models import Account, User
+from parley.errors import Forbidden, Unauthorized
+from parley.web.cookies import CSRF_HEADER, SESSION_COOKIE
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    session_id: str
+    account: Account
+    by_cookie: bool
+
+    @property
+    def user(self) -> User:
+        return self.account.user
+
+
+def ctx() -> Context:
+    context: Context = current_app.extensions["parley"].ctx
+    return context
+
+
+def client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def csrf_token_for(session_id: str) -> str:
+    """A per-session CSRF token the page reads and echoes in a header (not a cookie)."""
+    key = ctx().settings.secret_key.encode()
+    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def current_auth() -> Auth | None:
+    """The request's session (bearer token first, then the cookie), cached per request."""
+    if "parley_auth" in g:
+        cached: Auth | None = g.parley_auth
+        return cached
+    auth: Auth | None = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        found = await accounts.authenticate(ctx(), header[7:].strip())
+        if found is not None:
+            auth = Auth(found[0], found[1], by_cookie=False)
+    else:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        found = await accounts.authenticate(ctx(), token) if token else None
+        if found is not None:
+            auth = Auth(found[0], found[1], by_cookie=True)
+    g.parley_auth = auth
+    return auth
+
+
+async def require_auth() -> Auth:
+    """The signed-in session, enforcing CSRF on cookie-authenticated writes."""
+    auth = await current_auth()
+    if auth is None:
+        raise Unauthorized("Sign in first.", code="unauthorized")
+    if auth.by_cookie and request.method in UNSAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent, csrf_token_for(auth.session_id)):
+            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
+    return auth
+
+
+async def require_user() -> User:
+    return (await require_auth()).user

@@ -1,0 +1,55 @@
+"""Messages over HTTP: history paging and posting (the same domain call as /ws)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify, request
+from quart_schema import validate_request
+
+from parley.domain import messaging
+from parley.errors import BadInput
+from parley.web.deps import ctx, require_user
+from parley.web.schemas import MessageBody
+
+bp = Blueprint("messages", __name__)
+
+MAX_SEQ = 2**62
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) > MAX_SEQ:
+        raise BadInput(f"{name} must be a non-negative integer.", code="invalid_" + name)
+    return int(raw)
+
+
+@bp.get("/api/rooms/<int:room_id>/messages")
+async def history(room_id: int) -> Response:
+    user = await require_user()
+    limit = _int_arg("limit")
+    found = await messaging.history(
+        ctx(),
+        user,
+        room_id,
+        before_seq=_int_arg("before_seq"),
+        after_seq=_int_arg("after_seq"),
+        limit=messaging.PAGE_DEFAULT if limit is None else limit,
+    )
+    return jsonify({"messages": found})
+
+
+@bp.post("/api/rooms/<int:room_id>/messages")
+@validate_request(MessageBody)
+async def post(room_id: int, data: MessageBody) -> tuple[Response, int]:
+    user = await require_user()
+    message, created = await messaging.post(
+        ctx(),
+        user,
+        room_id,
+        data.body,
+        data.client_id,
+        reply_to=data.reply_to,
+        attachments=data.attachments,
+    )
+    return jsonify({"message": message}), 201 if created else 200

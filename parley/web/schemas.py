@@ -1,0 +1,47 @@
+"""Request bodies, validated by quart-schema (and published in /openapi.json)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class RegisterBody(_Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    display_name: str | None = Field(default=None, max_length=256)
+
+
+class LoginBody(_Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    otp: str | None = Field(default=None, max_length=64)
+
+
+class ProfileBody(_Body):
+    display_name: str = Field(max_length=256)
+
+
+class PasswordBody(_Body):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class RoomBody(_Body):
+    name: str = Field(max_length=256)
+    visibility: str = Field(default="public", max_length=16)
+    topic: str | None = Field(default=None, max_length=2000)
+
+
+class UsernameBody(_Body):
+    username: str = Field(max_length=64)
+
+
+class MessageBody(_Body):
+    body: str = Field(max_length=100_000)
+    client_id: str | None = Field(default=None, max_length=256)
+    attachments: list[str] | None = Field(default=None, max_length=50)
+    reply_to: int | None = Field(default=None, ge=1, le=2**62)

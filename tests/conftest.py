@@ -1,0 +1,59 @@
+"""Fixtures: a real Parley server on a free port, and signed-up people to use it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import Person, ServerProcess, sign_up
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--soak", action="store_true", help="run the long soak variants")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One shared server for API tests (send limiting at its contract defaults)."""
+    proc = ServerProcess(tmp_path_factory.mktemp("parley") / "data").start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of this test's own, for tests that stop, kill or restart it."""
+    proc = ServerProcess(tmp_path / "data")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def person_factory(server: ServerProcess) -> AsyncIterator[Callable[[], Awaitable[Person]]]:
+    people: list[Person] = []
+
+    async def make() -> Person:
+        person = await sign_up(server.url)
+        people.append(person)
+        return person
+
+    yield make
+    for person in people:
+        await person.http.aclose()
+
+
+@pytest.fixture
+async def ana(person_factory: Callable[[], Awaitable[Person]]) -> Person:
+    return await person_factory()
+
+
+@pytest.fixture
+async def ben(person_factory: Callable[[], Awaitable[Person]]) -> Person:
+    return await person_factory()
+
+
+@pytest.fixture
+async def cat(person_factory: Callable[[], Awaitable[Person]]) -> Person:
+    return await person_factory()
