@@ -1,0 +1,228 @@
+"""Fixtures for browser tests: a real Parley server process and headless Chromium.
+
+The server fixture here can stop and start the same server (same port, same data
+folder), which the reconnect test needs; the other tests share one long-lived server.
+Chromium is Debian's (/usr/bin/chromium) driven by Playwright; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Page,
+    Playwright,
+    sync_playwright,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+START_TIMEOUT_S = 30.0  # first start creates the schema
+STOP_TIMEOUT_S = 10.0
+PASSWORD = "correct-horse-battery"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ParleyProcess:
+    """`python -m parley serve` on a fixed port and data folder, restartable."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"server-{port}.log"
+        self.env = {
+            **os.environ,
+            "PARLEY_SECRET_KEY": "browser-tests-" + "k" * 32,  # sessions survive restarts
+            "PARLEY_SEND_RATE": "0",
+        }
+
+    def start(self) -> None:
+        """Start the server and return once /healthz answers; raises if it does not."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1"),
+                    *("--port", str(self.port), "--data-dir", str(self.data_dir)),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Stop the server (SIGTERM by default, SIGKILL for a crash) and reap it."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        """One JSON request with a bearer token (test setup, not what the page does)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def create_room(
+        self, token: str, name: str, visibility: str = "public", topic: str | None = None
+    ) -> str:
+        """Create a room as the token's owner and return its id."""
+        body = {"name": name, "visibility": visibility}
+        if topic:
+            body["topic"] = topic
+        return str(self.api("POST", "/api/rooms", body, token)["room"]["id"])
+
+    def post(self, token: str, room_id: str, text: str) -> dict[str, Any]:
+        """Post a message over HTTP, as a script or another device would."""
+        body = {"body": text}
+        return dict(self.api("POST", f"/api/rooms/{room_id}/messages", body, token)["message"])
+
+
+@dataclass
+class Person:
+    username: str
+    token: str
+    user: dict[str, Any] = field(default_factory=dict)
+
+
+def make_person(server: ParleyProcess, prefix: str, display_name: str | None = None) -> Person:
+    """Register an account over HTTP (fast setup for tests that aren't about sign-up)."""
+    username = f"{prefix}{secrets.token_hex(3)}"
+    body = {"username": username, "password": PASSWORD}
+    if display_name:
+        body["display_name"] = display_name
+    data = server.api("POST", "/api/auth/register", body)
+    return Person(username=username, token=data["token"], user=data["user"])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParleyProcess]:
+    """One Parley server shared by the browser tests that don't restart it."""
+    server = ParleyProcess(tmp_path_factory.mktemp("parley") / "data", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[ParleyProcess]:
+    """A server this test may stop and start again on the same port and data."""
+    server = ParleyProcess(tmp_path / "data", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+
+
+class PageErrors(list[str]):
+    """JavaScript errors and dialogs seen by one page; a clean page has none."""
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Factory: a fresh browser context (own cookies and storage) and a page in it.
+
+    Each page records uncaught errors and any alert/confirm dialog in page.errors,
+    so tests can assert that nothing unexpected ran.
+    """
+    contexts: list[BrowserContext] = []
+
+    def factory(
+        width: int = 1280, height: int = 800, color_scheme: str = "light", **kwargs: Any
+    ) -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            color_scheme=color_scheme,  # type: ignore[arg-type]
+            locale="en-US",
+            timezone_id="UTC",
+            **kwargs,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        errors = PageErrors()
+        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+        def on_dialog(dialog: Dialog) -> None:
+            errors.append(f"dialog: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.errors = errors  # type: ignore[attr-defined]
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep a screenshot of a main screen for the README (docs/screenshots/)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

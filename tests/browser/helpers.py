@@ -1,0 +1,50 @@
+"""What a person does in the page, as small functions the browser tests share."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import PASSWORD, ParleyProcess, Person
+
+LIVE_MS = 1000  # "each message appears in the other page within a second"
+
+
+def sign_up(page: Page, server: ParleyProcess, username: str, display_name: str) -> None:
+    """Create an account through the page and wait for the chat screen."""
+    page.goto(server.url + "/register")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Display name").fill(display_name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("complementary", name="Rooms and people")).to_be_visible()
+
+
+def sign_in(page: Page, server: ParleyProcess, person: Person, path: str = "/") -> None:
+    """Sign in through the form and wait for the chat screen."""
+    page.goto(server.url + "/login")
+    page.get_by_label("Username").fill(person.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+    if path != "/":
+        page.goto(server.url + path)
+
+
+def composer(page: Page) -> Locator:
+    return page.get_by_role("textbox", name="Message")
+
+
+def send(page: Page, text: str) -> None:
+    box = composer(page)
+    box.fill(text)
+    box.press("Enter")
+
+
+def delivered(page: Page, text: str) -> Locator:
+    """Stored messages (not pending sends) whose body is exactly `text`."""
+    return page.locator("ol.messages:not(.pending) .msg-body").filter(has_text=text)
+
+
+def open_room(page: Page, name: str) -> None:
+    page.get_by_role("link", name=name).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
