@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from parley.web import auth, messages, pages, rooms, users
+from parley.web import auth, emoji, messages, pages, rooms, users
 
 
 def blueprints() -> list[Blueprint]:
     """Every blueprint of the HTTP API, registered by create_app."""
-    return [pages.bp, auth.bp, rooms.bp, messages.bp, users.bp]
+    return [pages.bp, auth.bp, rooms.bp, messages.bp, users.bp, emoji.bp]

@@ -1,21 +1,15 @@
 """Fixtures for browser tests: a real Parley server process and headless Chromium.
 
-The server fixture here can stop and start the same server (same port, same data
-folder), which the reconnect test needs; the other tests share one long-lived server.
+Most tests share the session's server (tests/conftest.py); `own_server` gives a test a
+server it may stop and start again on the same port and data folder.
 Chromium is Debian's (/usr/bin/chromium) driven by Playwright; nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,76 +26,40 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.support import ServerProcess
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-START_TIMEOUT_S = 30.0  # first start creates the schema
-STOP_TIMEOUT_S = 10.0
 PASSWORD = "correct-horse-battery"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class ParleyProcess:
-    """`python -m parley serve` on a fixed port and data folder, restartable."""
+    """A Parley server for browser tests: the shared ServerProcess plus JSON helpers.
 
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir = data_dir
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / f"server-{port}.log"
-        self.env = {
-            **os.environ,
-            "PARLEY_SECRET_KEY": "browser-tests-" + "k" * 32,  # sessions survive restarts
-            "PARLEY_SEND_RATE": "0",
-        }
+    stop() and start() keep the port and data folder, so a page left open sees the
+    same server come back (the reconnect tests rely on that).
+    """
+
+    def __init__(self, proc: ServerProcess) -> None:
+        self.proc = proc
+
+    @property
+    def url(self) -> str:
+        return self.proc.url
 
     def start(self) -> None:
-        """Start the server and return once /healthz answers; raises if it does not."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1"),
-                    *("--port", str(self.port), "--data-dir", str(self.data_dir)),
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+        self.proc.start()
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        """Stop the server (SIGTERM by default, SIGKILL for a crash) and reap it."""
-        if self.proc is None:
+        """Stop the server: SIGTERM is a graceful restart, SIGKILL a crash."""
+        if self.proc.proc is None or self.proc.proc.poll() is not None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        if sig == signal.SIGKILL:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         """One JSON request with a bearer token (test setup, not what the page does)."""
@@ -147,21 +105,17 @@ def make_person(server: ParleyProcess, prefix: str, display_name: str | None = N
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParleyProcess]:
-    """One Parley server shared by the browser tests that don't restart it."""
-    server = ParleyProcess(tmp_path_factory.mktemp("parley") / "data", free_port())
-    server.start()
-    yield server
-    server.stop()
+def live_server(server: ServerProcess) -> ParleyProcess:
+    """The shared server from tests/conftest.py, for tests that don't restart it."""
+    return ParleyProcess(server)
 
 
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[ParleyProcess]:
     """A server this test may stop and start again on the same port and data."""
-    server = ParleyProcess(tmp_path / "data", free_port())
-    server.start()
-    yield server
-    server.stop()
+    proc = ServerProcess(tmp_path / "data").start()
+    yield ParleyProcess(proc)
+    proc.stop()
 
 
 @pytest.fixture(scope="session")
