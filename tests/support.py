@@ -41,8 +41,13 @@ def unique_name(prefix: str = "user") -> str:
 class ServerProcess:
     """A `parley serve` child process on a free port, with its own data folder."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None,
-                 args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
@@ -62,9 +67,21 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "parley", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), *self.args],
-            cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "parley",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *self.args,
+            ],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.wait_ready()
         return self
@@ -126,10 +143,12 @@ class Person:
     def ws_url(self) -> str:
         return self.server_url.replace("http://", "ws://") + "/ws"
 
-    async def create_room(self, name: str = "general", visibility: str = "public",
-                          **extra: Any) -> dict[str, Any]:
-        r = await self.http.post("/api/rooms", json={"name": name, "visibility": visibility,
-                                                     **extra})
+    async def create_room(
+        self, name: str = "general", visibility: str = "public", **extra: Any
+    ) -> dict[str, Any]:
+        r = await self.http.post(
+            "/api/rooms", json={"name": name, "visibility": visibility, **extra}
+        )
         assert r.status_code == 201, r.text
         return dict(r.json()["room"])
 
@@ -151,7 +170,8 @@ class Person:
     @asynccontextmanager
     async def socket(self) -> AsyncIterator[Socket]:
         async with websockets.connect(
-            self.ws_url, additional_headers={"Authorization": f"Bearer {self.token}"},
+            self.ws_url,
+            additional_headers={"Authorization": f"Bearer {self.token}"},
             max_size=2**22,
         ) as ws:
             sock = Socket(ws)
@@ -159,8 +179,7 @@ class Person:
             yield sock
 
 
-async def sign_up(server_url: str, username: str | None = None,
-                  password: str = PASSWORD) -> Person:
+async def sign_up(server_url: str, username: str | None = None, password: str = PASSWORD) -> Person:
     name = username or unique_name()
     http = httpx.AsyncClient(base_url=server_url, timeout=30)
     r = await http.post("/api/auth/register", json={"username": name, "password": password})
@@ -215,8 +234,12 @@ class Socket:
         except TimeoutError:
             return got
 
-    async def send_message(self, room_id: int, body: str, client_id: str | None = None,
-                           ) -> dict[str, Any]:
+    async def send_message(
+        self,
+        room_id: int,
+        body: str,
+        client_id: str | None = None,
+    ) -> dict[str, Any]:
         cid = client_id or uuid.uuid4().hex
         await self.send({"type": "send", "room_id": room_id, "body": body, "client_id": cid})
         return await self.expect("ack", client_id=cid)

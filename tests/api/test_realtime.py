@@ -137,8 +137,10 @@ async def test_ping_gets_pong(ana: Person) -> None:
         ('{"type": "send", "room_id": "x", "client_id": "c", "body": "b"}', "invalid_room_id"),
         ('{"type": "resume", "cursors": []}', "invalid_cursors"),
         ('{"type": "read", "room_id": 1, "seq": -1}', "invalid_seq"),
-        ('{"type": "send", "room_id": 1, "body": "' + "x" * 70_000 + '", "client_id": "c"}',
-         "frame_too_large"),
+        (
+            '{"type": "send", "room_id": 1, "body": "' + "x" * 70_000 + '", "client_id": "c"}',
+            "frame_too_large",
+        ),
     ],
 )
 async def test_a_bad_frame_gets_an_error_frame_and_the_connection_lives_on(
@@ -201,7 +203,9 @@ async def test_token_query_parameter_authenticates(server: ServerProcess, ana: P
 async def test_logout_closes_live_connections_of_that_session(server: ServerProcess) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         name = f"lo{uuid.uuid4().hex[:8]}"
-        r = await http.post("/api/auth/register", json={"username": name, "password": "pw-long-enough"})
+        r = await http.post(
+            "/api/auth/register", json={"username": name, "password": "pw-long-enough"}
+        )
         token = r.json()["token"]
         async with websockets.connect(f"{server.ws_url}?token={token}") as ws:
             await ws.recv()
