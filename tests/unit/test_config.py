@@ -1,0 +1,45 @@
+"""Settings: flags over PARLEY_* environment over defaults, validated once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parley.config import SettingsError, load_settings, with_secret_key
+
+
+def test_defaults_are_the_contracts() -> None:
+    settings = load_settings({}, {})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.data_dir == Path("./parley-data")
+    assert settings.max_upload_mb == 25
+    assert settings.is_sqlite
+
+
+def test_a_flag_wins_over_the_environment() -> None:
+    settings = load_settings({"port": 9100}, {"PARLEY_PORT": "9000", "PARLEY_HOST": "0.0.0.0"})
+    assert settings.port == 9100
+    assert settings.host == "0.0.0.0"
+
+
+def test_postgres_urls_use_the_async_driver() -> None:
+    settings = load_settings({}, {"PARLEY_DATABASE_URL": "postgresql://u@h/db"})
+    assert settings.effective_database_url == "postgresql+asyncpg://u@h/db"
+    assert not settings.is_sqlite
+
+
+def test_bad_values_are_refused_with_the_variable_named() -> None:
+    with pytest.raises(SettingsError, match="PARLEY_PORT"):
+        load_settings({}, {"PARLEY_PORT": "eighty"})
+    with pytest.raises(SettingsError):
+        load_settings({}, {"PARLEY_SEND_RATE": "-1"})
+
+
+def test_a_secret_key_is_created_once_and_kept(tmp_path: Path) -> None:
+    settings = load_settings({"data_dir": str(tmp_path)}, {})
+    first = with_secret_key(settings).secret_key
+    again = with_secret_key(settings).secret_key
+    assert first == again
+    assert len(first) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
