@@ -19,6 +19,9 @@ DEFAULT_DATA_DIR = "./parley-data"
 DEFAULT_MAX_UPLOAD_MB = 25
 DEFAULT_SEND_RATE = 20.0
 DEFAULT_SEND_BURST = 100
+# uvicorn pings every WebSocket this often and drops one that has not answered in time.
+DEFAULT_WS_PING_INTERVAL_S = 20.0
+DEFAULT_WS_PING_TIMEOUT_S = 20.0
 SECRET_KEY_FILE = "secret_key"
 
 
@@ -38,6 +41,8 @@ class Settings:
     send_rate: float = DEFAULT_SEND_RATE
     send_burst: int = DEFAULT_SEND_BURST
     workers: int = 1
+    ws_ping_interval: float = DEFAULT_WS_PING_INTERVAL_S
+    ws_ping_timeout: float = DEFAULT_WS_PING_TIMEOUT_S
     log_json: bool = False
     # Behind a TLS-terminating proxy the app sees http; this forces Secure cookies.
     secure_cookies: bool = False
@@ -79,6 +84,8 @@ _ENV_NAMES = {
     "send_rate": "PARLEY_SEND_RATE",
     "send_burst": "PARLEY_SEND_BURST",
     "workers": "PARLEY_WORKERS",
+    "ws_ping_interval": "PARLEY_WS_PING_INTERVAL",
+    "ws_ping_timeout": "PARLEY_WS_PING_TIMEOUT",
     "log_json": "PARLEY_LOG_JSON",
     "secure_cookies": "PARLEY_SECURE_COOKIES",
 }

@@ -16,14 +16,13 @@ import uvicorn
 
 from parley.app import ParleyApp
 from parley.config import Settings
+from parley.realtime.transport import ParleyWebSocketProtocol
 
 log = logging.getLogger(__name__)
 
 # A WebSocket frame past this is refused by the protocol layer (close 1009); frames up
 # to it reach the gateway, which answers frames over 64 KiB with an error frame.
 WS_MAX_SIZE = 1024 * 1024
-WS_PING_INTERVAL_S = 20.0
-WS_PING_TIMEOUT_S = 20.0
 GRACEFUL_TIMEOUT_S = 10
 
 
@@ -52,10 +51,11 @@ def uvicorn_config(app: ParleyApp, settings: Settings, *, fd: int | None = None)
         fd=fd,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        # uvicorn's websockets-sansio protocol, plus batched writes and abort of stuck peers.
+        ws=ParleyWebSocketProtocol,
         ws_max_size=WS_MAX_SIZE,
-        ws_ping_interval=WS_PING_INTERVAL_S,
-        ws_ping_timeout=WS_PING_TIMEOUT_S,
+        ws_ping_interval=settings.ws_ping_interval or None,
+        ws_ping_timeout=settings.ws_ping_timeout or None,
         lifespan="on",
         access_log=False,
         server_header=False,

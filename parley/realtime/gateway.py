@@ -26,6 +26,7 @@ from parley.errors import ParleyError, RateLimited
 from parley.realtime import codec
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection
 from parley.realtime.hub import Hub
+from parley.realtime.transport import SOCKET_EXTENSION
 from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,15 @@ class Gateway:
         if first.get("type") != "websocket.connect":
             return
         await send({"type": "websocket.accept"})
-        conn = Connection(f"{self._prefix}-{next(self._ids)}", account.user, session_id, send)
+        socket_ext = scope.get("extensions", {}).get(SOCKET_EXTENSION) or {}
+        conn = Connection(
+            f"{self._prefix}-{next(self._ids)}",
+            account.user,
+            session_id,
+            send,
+            send_batch=socket_ext.get("send_batch"),
+            abort=socket_ext.get("abort"),
+        )
         await self._serve(conn, receive)
 
     async def _serve(self, conn: Connection, receive: Receive) -> None:
@@ -250,6 +259,7 @@ class Gateway:
             position = cursor
             try:
                 while not conn.closing:
+                    await conn.drained()  # paced by the client's reading, not the bound
                     page = await self.ctx.store.messages.page(
                         room_id, before_seq=None, after_seq=position, limit=RESUME_PAGE
                     )

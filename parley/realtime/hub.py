@@ -61,12 +61,12 @@ class Hub:
         if kind == "room":
             self._to_room(event)
         elif kind == "users":
-            frame = event.payload.decode()
+            frame = event.payload
             for user_id in event.user_ids:
                 for conn in self.by_user.get(user_id, ()):
                     conn.push(frame)
         elif kind == "typing":
-            frame = event.payload.decode()
+            frame = event.payload
             excluded = set(event.user_ids)
             for conn in self.by_room.get(event.room_id or 0, ()):
                 if conn.user.id not in excluded:
@@ -94,7 +94,8 @@ class Hub:
         conns = self.by_room.get(event.room_id or 0)
         if not conns:
             return
-        frame = event.payload.decode()  # once per room, shared by every recipient
+        # Bytes as published: shared by every recipient, written as they are.
+        frame = event.payload
         origin = event.origin
         room_id = event.room_id or 0
         seq = event.seq
