@@ -11,9 +11,13 @@ MAX_LENGTH = 256
 
 @cache
 def common_passwords() -> frozenset[str]:
-    """The bundled list of commonly used passwords, lower-cased."""
+    """The bundled list of commonly used passwords, lower-cased (``#`` lines are notes)."""
     text = resources.files("parley.data").joinpath("common-passwords.txt").read_text()
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+    return frozenset(
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 
 
 def password_problem(password: str, username: str) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from parley.store.messages import MessageStore
 from parley.store.rooms import RoomStore
 from parley.store.sessions import SessionStore
+from parley.store.twofactor import TwoFactorStore
 from parley.store.users import UserStore
 from parley.store.writer import GroupCommitter
 
@@ -76,6 +77,7 @@ class Store:
     sessions: SessionStore
     rooms: RoomStore
     messages: MessageStore
+    twofactor: TwoFactorStore
 
     @property
     def dialect(self) -> str:
@@ -102,4 +104,5 @@ async def open_store(url: str, *, run_migrations: bool = True) -> Store:
         sessions=SessionStore(engine),
         rooms=RoomStore(engine),
         messages=MessageStore(engine, writer),
+        twofactor=TwoFactorStore(engine),
     )

@@ -22,6 +22,20 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("totp_secret", sa.Text, nullable=True),
     sa.Column("totp_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The newest TOTP time step accepted: a code is good once, never again (replay).
+    sa.Column("totp_last_step", sa.BigInteger, nullable=True),
+)
+
+# Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
+# slow hash is needed), each spent at most once.
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("used_at", TIME, nullable=True),
 )
 
 sessions = sa.Table(

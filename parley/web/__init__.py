@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from parley.web import auth, emoji, messages, pages, rooms, users
+from parley.web import admin, auth, emoji, messages, pages, rooms, twofactor, users
 
 
 def blueprints() -> list[Blueprint]:
     """Every blueprint of the HTTP API, registered by create_app."""
-    return [pages.bp, auth.bp, rooms.bp, messages.bp, users.bp, emoji.bp]
+    return [
+        pages.bp,
+        auth.bp,
+        rooms.bp,
+        messages.bp,
+        users.bp,
+        emoji.bp,
+        twofactor.bp,
+        admin.bp,
+    ]

@@ -45,3 +45,7 @@ class MessageBody(_Body):
     client_id: str | None = Field(default=None, max_length=256)
     attachments: list[str] | None = Field(default=None, max_length=50)
     reply_to: int | None = Field(default=None, ge=1, le=2**62)
+
+
+class OtpBody(_Body):
+    otp: str = Field(max_length=64)

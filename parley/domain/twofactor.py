@@ -1,0 +1,175 @@
+"""Two-factor sign-in: TOTP (RFC 6238) enrolment, checking, recovery codes.
+
+The TOTP secret is stored encrypted (Fernet, AES-128-CBC + HMAC-SHA256) under a key
+derived with HKDF from the server's secret key, so a copy of the database alone does
+not let anyone mint codes. Recovery codes are random and stored as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+import time
+from dataclasses import dataclass
+from functools import cache
+
+import pyotp
+import segno
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from parley.domain.context import Context
+from parley.domain.models import Account
+from parley.errors import BadInput, Conflict, Unauthorized
+
+ISSUER = "Parley"
+STEP_S = 30
+# Accept the previous and the next 30-second step too: phones' clocks drift.
+VALID_WINDOW = 1
+RECOVERY_CODE_COUNT = 10
+# 10 characters of a 32-letter alphabet: 50 bits each, shown as xxxxx-xxxxx.
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+RECOVERY_CODE_LEN = 10
+HKDF_INFO = b"parley/totp-secret/v1"
+QR_SCALE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+@cache
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(ctx: Context, secret: str) -> str:
+    return _fernet(ctx.settings.secret_key).encrypt(secret.encode()).decode()
+
+
+def decrypt_secret(ctx: Context, token: str) -> str | None:
+    """The plain secret, or None if it was encrypted under another server key."""
+    try:
+        return _fernet(ctx.settings.secret_key).decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def _normalise(code: str) -> str:
+    return "".join(c for c in code.lower() if c.isalnum())
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(b"parley-recovery:" + _normalise(code).encode()).hexdigest()
+
+
+def new_recovery_code() -> str:
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LEN))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _qr_svg(uri: str) -> str:
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(
+        out, kind="svg", scale=QR_SCALE, border=2, xmldecl=False, dark="#000", light="#fff"
+    )
+    return out.getvalue().decode()
+
+
+def _matching_step(secret: str, code: str, now: float) -> int | None:
+    """The time step whose code equals ``code`` within the window, or None."""
+    digits = _normalise(code)
+    if len(digits) != 6 or not digits.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, interval=STEP_S)
+    current = int(now // STEP_S)
+    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), digits):
+            return step
+    return None
+
+
+async def setup(ctx: Context, account: Account) -> Enrolment:
+    """Start enrolment with a new secret (replacing an unconfirmed one).
+
+    Raises Conflict if two-factor is already on (disable it first).
+    """
+    secret = pyotp.random_base32()
+    if not await ctx.store.twofactor.start_enrolment(account.user.id, encrypt_secret(ctx, secret)):
+        raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
+    uri = pyotp.TOTP(secret, interval=STEP_S).provisioning_uri(
+        name=account.user.username, issuer_name=ISSUER
+    )
+    return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
+
+
+async def enable(ctx: Context, account: Account, otp: str) -> list[str]:
+    """Confirm enrolment with a current code; returns the recovery codes (shown once).
+
+    Raises Conflict if already on, BadInput if setup was not done, Unauthorized
+    (``otp_invalid``) for a wrong code.
+    """
+    stored, enabled = await ctx.store.twofactor.state(account.user.id)
+    if enabled:
+        raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
+    secret = decrypt_secret(ctx, stored) if stored else None
+    if secret is None:
+        raise BadInput("Start with two-factor setup.", code="otp_not_set_up")
+    step = _matching_step(secret, otp, time.time())
+    if step is None or not await ctx.store.twofactor.use_step(account.user.id, step):
+        raise Unauthorized("That code is not valid.", code="otp_invalid")
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    await ctx.store.twofactor.enable(
+        account.user.id, [_recovery_hash(c) for c in codes], ctx.clock()
+    )
+    return codes
+
+
+async def disable(ctx: Context, account: Account, otp: str) -> None:
+    """Turn two-factor off, proven by a current code or a recovery code.
+
+    Raises BadInput if it is not on, Unauthorized (``otp_invalid``) for a wrong code.
+    """
+    _, enabled = await ctx.store.twofactor.state(account.user.id)
+    if not enabled:
+        raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")
+    if not await check_login_code(ctx, account.user.id, otp):
+        raise Unauthorized("That code is not valid.", code="otp_invalid")
+    await ctx.store.twofactor.disable(account.user.id)
+
+
+async def check_login_code(ctx: Context, user_id: int, otp: str) -> bool:
+    """True if ``otp`` is a current, not yet used TOTP code or an unused recovery code.
+
+    A TOTP code is spent by using it: the same code (or an older one) is refused
+    afterwards, so a code seen over someone's shoulder cannot be replayed.
+    """
+    if not isinstance(otp, str) or not otp or len(otp) > 64:
+        return False
+    stored, enabled = await ctx.store.twofactor.state(user_id)
+    if not enabled or not stored:
+        return False
+    secret = decrypt_secret(ctx, stored)
+    if secret is not None:
+        step = _matching_step(secret, otp, time.time())
+        if step is not None:
+            return await ctx.store.twofactor.use_step(user_id, step)
+    if len(_normalise(otp)) == RECOVERY_CODE_LEN:
+        return await ctx.store.twofactor.spend_recovery_code(
+            user_id, _recovery_hash(otp), ctx.clock()
+        )
+    return False
+
+
+async def recovery_codes_left(ctx: Context, user_id: int) -> int:
+    return await ctx.store.twofactor.recovery_codes_left(user_id)

@@ -1,0 +1,158 @@
+"""Two-factor sign-in: enrolment, login with a code or a recovery code, no replays."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import httpx
+import pyotp
+
+from tests.support import PASSWORD, Person, ServerProcess
+
+
+async def _enrol(person: Person) -> tuple[pyotp.TOTP, list[str]]:
+    r = await person.http.post("/api/auth/2fa/setup")
+    assert r.status_code == 200, r.text
+    setup = r.json()
+    assert setup["otpauth_uri"].startswith("otpauth://totp/")
+    assert setup["secret"] in setup["otpauth_uri"]
+    assert setup["qr_svg"].lstrip().startswith("<svg")
+    totp = pyotp.TOTP(setup["secret"])
+    r = await person.http.post("/api/auth/2fa/enable", json={"otp": totp.now()})
+    assert r.status_code == 200, r.text
+    codes = r.json()["recovery_codes"]
+    return totp, codes
+
+
+async def _login(server: ServerProcess, person: Person, otp: str | None = None) -> httpx.Response:
+    body = {"username": person.username, "password": PASSWORD}
+    if otp is not None:
+        body["otp"] = otp
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        return await http.post("/api/auth/login", json=body)
+
+
+def _next_code(totp: pyotp.TOTP) -> str:
+    # The next 30-second step: inside the accepted window, and newer than any used so far.
+    return totp.at(time.time() + 30)
+
+
+async def test_after_enrolment_login_needs_a_code(server: ServerProcess, ana: Person) -> None:
+    totp, codes = await _enrol(ana)
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
+    r = await _login(server, ana)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "otp_required"
+    assert "token" not in r.json()
+    r = await _login(server, ana, _next_code(totp))
+    assert r.status_code == 200, r.text
+    me = await ana.http.get("/api/me")
+    assert me.json()["totp_enabled"] is True
+
+
+async def test_a_wrong_code_is_refused(server: ServerProcess, ana: Person) -> None:
+    await _enrol(ana)
+    r = await _login(server, ana, "000000")
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "otp_invalid"
+    r = await _login(server, ana, "not a code at all")
+    assert r.status_code == 401
+
+
+async def test_the_same_code_cannot_be_used_twice(server: ServerProcess, ana: Person) -> None:
+    totp, _ = await _enrol(ana)
+    code = _next_code(totp)
+    assert (await _login(server, ana, code)).status_code == 200
+    replay = await _login(server, ana, code)
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "otp_invalid"
+
+
+async def test_the_enrolment_code_cannot_be_replayed_to_sign_in(
+    server: ServerProcess, ana: Person
+) -> None:
+    r = await ana.http.post("/api/auth/2fa/setup")
+    totp = pyotp.TOTP(r.json()["secret"])
+    code = totp.now()
+    assert (await ana.http.post("/api/auth/2fa/enable", json={"otp": code})).status_code == 200
+    assert (await _login(server, ana, code)).status_code == 401
+
+
+async def test_a_recovery_code_signs_in_once(server: ServerProcess, ana: Person) -> None:
+    _, codes = await _enrol(ana)
+    r = await _login(server, ana, codes[3].upper())  # as typed from a printout
+    assert r.status_code == 200, r.text
+    again = await _login(server, ana, codes[3])
+    assert again.status_code == 401
+    status = await ana.http.get("/api/auth/2fa")
+    assert status.json() == {"enabled": True, "recovery_codes_left": 9}
+
+
+async def test_enable_without_a_valid_code_leaves_two_factor_off(
+    server: ServerProcess, ana: Person
+) -> None:
+    r = await ana.http.post("/api/auth/2fa/enable", json={"otp": "123456"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "otp_not_set_up"
+    await ana.http.post("/api/auth/2fa/setup")
+    r = await ana.http.post("/api/auth/2fa/enable", json={"otp": "000000"})
+    assert r.status_code == 401
+    assert (await _login(server, ana)).status_code == 200
+
+
+async def test_setup_again_while_enabled_is_a_conflict(ana: Person) -> None:
+    await _enrol(ana)
+    r = await ana.http.post("/api/auth/2fa/setup")
+    assert r.status_code == 409
+    assert "secret" not in r.text
+
+
+async def test_disable_needs_a_valid_code_and_then_login_needs_none(
+    server: ServerProcess, ana: Person
+) -> None:
+    totp, codes = await _enrol(ana)
+    r = await ana.http.post("/api/auth/2fa/disable", json={"otp": "000000"})
+    assert r.status_code == 401
+    assert (await _login(server, ana)).json()["error"]["code"] == "otp_required"
+    r = await ana.http.post("/api/auth/2fa/disable", json={"otp": _next_code(totp)})
+    assert r.status_code == 204
+    assert (await _login(server, ana)).status_code == 200
+    # The old recovery codes are gone with the secret.
+    assert (await ana.http.get("/api/auth/2fa")).json()["recovery_codes_left"] == 0
+    assert codes
+
+
+async def test_two_factor_routes_need_a_session(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        for path in ("setup", "enable", "disable"):
+            r = await http.post(f"/api/auth/2fa/{path}", json={"otp": "123456"})
+            assert r.status_code == 401, path
+
+
+async def test_the_secret_is_stored_encrypted_and_codes_hashed(
+    server: ServerProcess, ana: Person
+) -> None:
+    r = await ana.http.post("/api/auth/2fa/setup")
+    secret = r.json()["secret"]
+    enabled = await ana.http.post("/api/auth/2fa/enable", json={"otp": pyotp.TOTP(secret).now()})
+    codes = enabled.json()["recovery_codes"]
+    db = sqlite3.connect(f"file:{server.data_dir / 'parley.db'}?mode=ro", uri=True)
+    try:
+        stored = db.execute("SELECT totp_secret FROM users WHERE id = ?", (ana.id,)).fetchone()[0]
+        hashes = [
+            row[0]
+            for row in db.execute(
+                "SELECT code_hash FROM recovery_codes WHERE user_id = ?", (ana.id,)
+            )
+        ]
+        dump = "\n".join(db.iterdump())
+    finally:
+        db.close()
+    assert secret not in stored
+    assert len(hashes) == 10
+    for code in codes:
+        assert code not in dump
+        assert code.replace("-", "") not in dump
+    assert secret not in dump
