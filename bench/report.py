@@ -108,6 +108,17 @@ def delivery_table(runs: list[dict], scenario: str) -> list[str]:
                 f"- Highest offered load held at p99 ≤ {p99} ms: Parley {a:,.0f}/s, "
                 f"peer {b:,.0f}/s: **{ratio(a, b)}**"
             )
+    cap = {}
+    for t in TARGETS:
+        _, row = sustained(table.get(t, {}), 1e9)
+        if row and row.get("cpu_us_per_delivery"):
+            cap[t] = 1e6 / row["cpu_us_per_delivery"]
+    if cap:
+        lines.append(
+            "- CPU-bound capacity of one core (1 s / CPU per delivery at the highest load "
+            f"delivered in full): Parley {cap.get('parley', 0):,.0f}/s, "
+            f"peer {cap.get('peer', 0):,.0f}/s: **{ratio(cap.get('parley'), cap.get('peer'))}**"
+        )
     common = set(table.get("parley", {})) & set(table.get("peer", {}))
     for label in sorted(common, key=float):
         a, b = table["parley"][label], table["peer"][label]

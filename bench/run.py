@@ -16,6 +16,7 @@ import argparse
 import json
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ RESULTS = ROOT / "bench" / "results"
 RUN_DIR = Path("/tmp/parley-bench-run")
 N_SRC_IPS = 16
 N_SENDERS_FANOUT = 10
+PROFILE = {"path": ""}  # py-spy raw output for the first phase, from --profile
 
 
 def src_ip(i: int) -> str:
@@ -48,6 +50,12 @@ def machine() -> dict:
     import os
 
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
+
+
+def loadavg() -> float:
+    """The machine's 1-minute load average: how noisy the neighbours were."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def pct(a: np.ndarray, q: float) -> float | None:
@@ -87,9 +95,33 @@ def run_phase(
         pipe.send(("run", plan))
     time.sleep(max(0.0, (w_start - mono_ns()) / 1e9))
     cpu0 = cpu_seconds(server.pid)
+    spy = None
+    if PROFILE["path"]:
+        spy = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(server.pid),
+                "--duration",
+                str(int(window)),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-o",
+                PROFILE["path"],
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        PROFILE["path"] = ""  # only the first phase
     time.sleep(max(0.0, (w_end - mono_ns()) / 1e9))
     cpu1 = cpu_seconds(server.pid)
     rss = rss_bytes(server.pid)
+    if spy is not None:
+        spy.wait(60)
     res = []
     for pipe in workers.pipes:
         if not pipe.poll(drain + 60):
@@ -124,6 +156,7 @@ def run_phase(
         "cpu_us_per_delivery": cpu / arrived * 1e6 if arrived else None,
         "cpu_us_per_ack": cpu / acks_w * 1e6 if acks_w else None,
         "server_rss_mib": rss / 2**20,
+        "loadavg_1m": loadavg(),
         "errors": sum(r["errors"] for r in res),
         "closed": sum(r["closed"] for r in res),
     }
@@ -139,6 +172,14 @@ def run_phase(
         out["broadcast_p95_ms"] = pct(done, 95)
         out["broadcast_max_ms"] = float(done.max()) / 1000 if len(done) else None
     return out
+
+
+def saturated(r: dict, a: argparse.Namespace) -> bool:
+    """A phase past saturation leaves a backlog that would spoil the next one."""
+    p99 = r["ack_p99_ms"] if r["expected_deliveries"] == 0 else r["lat_p99_ms"]
+    lost = r["missing"] if r["expected_deliveries"] else r["acks_missing"]
+    base = r["expected_deliveries"] or r["sent_in_window"]
+    return p99 is None or p99 > a.stop_p99_ms or lost > 0.05 * max(1, base)
 
 
 def specs_for(conns: list[tuple[str, Any]], sid0: int = 0) -> list[tuple]:
@@ -168,6 +209,10 @@ def scenario_fanout(a, fx: Fixture, server: Server, workers: Workers) -> list[di
         r.update(label=f"{load}", connections=ok, failed=failed)
         print_phase(r)
         phases.append(r)
+        if saturated(r, a):
+            print("  saturated: stopping the sweep", flush=True)
+            break
+        time.sleep(a.pause)
     return phases
 
 
@@ -187,6 +232,10 @@ def scenario_rooms(a, fx: Fixture, server: Server, workers: Workers) -> list[dic
         r.update(label=f"{load}", connections=ok, failed=failed)
         print_phase(r)
         phases.append(r)
+        if saturated(r, a):
+            print("  saturated: stopping the sweep", flush=True)
+            break
+        time.sleep(a.pause)
     return phases
 
 
@@ -204,6 +253,10 @@ def scenario_ingest(a, fx: Fixture, server: Server, workers: Workers) -> list[di
         r["cpu_us_per_message"] = r["server_cpu_s"] / max(1, r["acked_per_s"] * a.window) * 1e6
         print_phase(r)
         phases.append(r)
+        if saturated(r, a):
+            print("  saturated: stopping the sweep", flush=True)
+            break
+        time.sleep(a.pause)
     return phases
 
 
@@ -295,6 +348,7 @@ def print_phase(r: dict) -> None:
         ("ack_p99_ms", "ack p99 {:.1f}ms"),
         ("cpu_s_per_100k_deliveries", "cpu {:.2f}s/100k"),
         ("server_cpu_util", "util {:.2f}"),
+        ("loadavg_1m", "load {:.1f}"),
         ("broadcast_p95_ms", "bcast p95 {:.0f}ms"),
         ("kib_per_connection", "{:.1f} KiB/conn"),
         ("rss_after_mib", "rss {:.0f}MiB"),
@@ -330,11 +384,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--warm", type=float, default=3)
     p.add_argument("--window", type=float, default=10)
     p.add_argument("--drain", type=float, default=3)
+    p.add_argument("--pause", type=float, default=1, help="seconds between phases")
+    p.add_argument("--stop-p99-ms", type=float, default=2000, help="end a sweep past this")
+    p.add_argument("--profile", default="", help="py-spy the server in the first phase")
     p.add_argument("--tag", default="", help="free text stored with the results")
     a = p.parse_args(argv)
     defaults = {"fanout": "50000", "rooms": "20000", "ingest": "10000"}
     a.loads = [float(x) for x in (a.loads or defaults.get(a.scenario, "0")).split(",")]
     raise_nofile()
+    PROFILE["path"] = a.profile
 
     fn, parts = SCENARIOS[a.scenario]
     fx = Fixture(a.target)
