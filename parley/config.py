@@ -22,6 +22,8 @@ DEFAULT_SEND_BURST = 100
 # uvicorn pings every WebSocket this often and drops one that has not answered in time.
 DEFAULT_WS_PING_INTERVAL_S = 20.0
 DEFAULT_WS_PING_TIMEOUT_S = 20.0
+# Keys and channels in Redis start with it: processes sharing one prefix act as one.
+DEFAULT_REDIS_PREFIX = "parley"
 SECRET_KEY_FILE = "secret_key"
 
 
@@ -36,6 +38,7 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     database_url: str = ""
     redis_url: str = ""
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
     secret_key: str = ""
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     send_rate: float = DEFAULT_SEND_RATE
@@ -79,6 +82,7 @@ _ENV_NAMES = {
     "data_dir": "PARLEY_DATA_DIR",
     "database_url": "PARLEY_DATABASE_URL",
     "redis_url": "PARLEY_REDIS_URL",
+    "redis_prefix": "PARLEY_REDIS_PREFIX",
     "secret_key": "PARLEY_SECRET_KEY",
     "max_upload_mb": "PARLEY_MAX_UPLOAD_MB",
     "send_rate": "PARLEY_SEND_RATE",

@@ -15,6 +15,8 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
+            # Several workers write to one stream: say which one spoke.
+            "pid": record.process,
             "message": record.getMessage(),
         }
         if record.exc_info:

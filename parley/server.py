@@ -67,8 +67,14 @@ def uvicorn_config(app: ParleyApp, settings: Settings, *, fd: int | None = None)
 
 
 def serve(settings: Settings, *, fd: int | None = None) -> int:
-    """Run until SIGTERM or SIGINT; returns the process exit code."""
+    """Run until SIGTERM or SIGINT; returns the process exit code.
+
+    ``fd``: a listening socket inherited from ``parley serve --workers`` (see
+    parley.workers). It is handed to uvicorn as a socket object, so that its real
+    address family is kept (uvicorn's own ``fd`` option assumes a Unix socket).
+    """
     app = ParleyApp(settings)
-    server = ParleyServer(uvicorn_config(app, settings, fd=fd), app)
-    asyncio.run(server.serve())
+    server = ParleyServer(uvicorn_config(app, settings), app)
+    sockets = None if fd is None else [socket.socket(fileno=fd)]
+    asyncio.run(server.serve(sockets=sockets))
     return 0 if server.started else 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import fresh_postgres_database, requested_database_server
 from tests.support import Person, ServerProcess, sign_up
 
 
@@ -16,10 +17,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One shared server for API tests (send limiting at its contract defaults)."""
-    proc = ServerProcess(tmp_path_factory.mktemp("parley") / "data").start()
-    yield proc
-    proc.stop()
+    """One shared server for API tests (send limiting at its contract defaults).
+
+    With PARLEY_TEST_DATABASE_URL set it stores in a fresh PostgreSQL database there.
+    """
+    data_dir = tmp_path_factory.mktemp("parley") / "data"
+    pg_server = requested_database_server()
+    if pg_server is None:
+        proc = ServerProcess(data_dir).start()
+        yield proc
+        proc.stop()
+        return
+    with fresh_postgres_database(pg_server) as database_url:
+        proc = ServerProcess(data_dir, env={"PARLEY_DATABASE_URL": database_url}).start()
+        yield proc
+        proc.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ class Event:
     ``kind`` says what: ``room`` delivers ``payload`` to the room's connections (except
     the ``origin`` connection), ``users`` to the connections of ``user_ids``, ``join`` and
     ``leave`` also change which connections follow the room, ``close_sessions`` and
-    ``close_users`` end connections. ``payload`` is the frame, encoded once.
+    ``close_users`` end connections, ``resync`` (made by a bus, never published) says
+    events may have been lost and rooms must catch up from the database. ``payload`` is
+    the frame, encoded once. ``sent_at`` (Unix time of the publish) measures bus lag.
     """
 
     kind: str
@@ -26,6 +28,7 @@ class Event:
     session_ids: list[str] = field(default_factory=list)
     origin: str | None = None
     seq: int | None = None
+    sent_at: float = 0.0
 
     def encode(self) -> bytes:
         """Header as JSON, a newline, then the payload bytes untouched."""
@@ -37,6 +40,7 @@ class Event:
                 "session_ids": self.session_ids,
                 "origin": self.origin,
                 "seq": self.seq,
+                "sent_at": self.sent_at,
             }
         )
         return header + b"\n" + self.payload
@@ -52,7 +56,11 @@ EventHandler = Callable[[Event], None]
 
 
 class Bus(Protocol):
-    """Carries events to every Parley process (or only this one, for LocalBus)."""
+    """Carries events to every Parley process (or only this one, for LocalBus).
+
+    ``publish`` never raises for a transport failure: the event is then delivered to
+    this process only, and the other processes catch up from the database.
+    """
 
     async def start(self, handler: EventHandler) -> None: ...
 

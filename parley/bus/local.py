@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from parley.bus.base import Event, EventHandler
 
 
@@ -14,6 +16,7 @@ class LocalBus:
 
     async def publish(self, event: Event) -> None:
         if self._handler is not None:
+            event.sent_at = time.time()
             self._handler(event)
 
     async def close(self) -> None:

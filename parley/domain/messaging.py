@@ -93,20 +93,21 @@ async def post(
     except Exception:
         ctx.limits.sends.refund(author.id)
         raise
+    message = outcome.message
     if not outcome.created:
         ctx.limits.sends.refund(author.id)
-        return outcome.message, False
-    message = outcome.message
+    # A repeat is published again: if the process that stored it died before publishing,
+    # this is how the other members get it. Receivers drop a seq they already have.
     await ctx.bus.publish(
         Event(
             kind="room",
-            room_id=room_id,
+            room_id=message.room_id,
             payload=encode_message_frame(message),
             origin=origin,
             seq=message.seq,
         )
     )
-    return message, True
+    return message, outcome.created
 
 
 async def history(

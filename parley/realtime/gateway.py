@@ -45,7 +45,7 @@ SHUTDOWN_CLOSE_WAIT_S = 3.0
 class Gateway:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.hub = Hub()
+        self.hub = Hub(fetch_after=self._frames_after)
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
         self._connections: set[Connection] = set()
@@ -53,6 +53,19 @@ class Gateway:
 
     async def start(self) -> None:
         await self.ctx.bus.start(self.hub.handle)
+
+    @property
+    def connections(self) -> list[Connection]:
+        return list(self._connections)
+
+    async def _frames_after(
+        self, room_id: int, after_seq: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """A room's messages after ``after_seq`` as frames: the hub fills gaps with them."""
+        page = await self.ctx.store.messages.page(
+            room_id, before_seq=None, after_seq=after_seq, limit=limit
+        )
+        return [(m.seq, messaging.encode_message_frame(m).decode()) for m in page]
 
     # -- the ASGI entry point ------------------------------------------------------
 
@@ -152,6 +165,7 @@ class Gateway:
             if room_id not in conn.rooms:
                 self.hub.follow(conn, room_id)  # joined in between
             conn.release(room_id, last_seq)
+            self.hub.caught_up(room_id, last_seq)
         if await self.ctx.presence.connected(conn.user.id):
             await self._announce_presence(conn.user, "online")
 
@@ -270,6 +284,7 @@ class Gateway:
                         break
             finally:
                 conn.release(room_id, position)
+                self.hub.caught_up(room_id, position)
         conn.push('{"type":"resumed"}')
 
     # -- shutdown ------------------------------------------------------------------
@@ -277,6 +292,7 @@ class Gateway:
     async def shutdown(self) -> None:
         """Refuse new connections and close every open one with 1001 (going away)."""
         self.accepting = False
+        await self.hub.close()
         conns = list(self._connections)
         for conn in conns:
             conn.close(CLOSE_GOING_AWAY, "server shutting down")

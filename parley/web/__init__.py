@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from parley.web import admin, auth, emoji, messages, pages, rooms, twofactor, users
+from parley.web import admin, auth, emoji, messages, metrics, pages, rooms, twofactor, users
 
 
 def blueprints() -> list[Blueprint]:
@@ -18,4 +18,5 @@ def blueprints() -> list[Blueprint]:
         emoji.bp,
         twofactor.bp,
         admin.bp,
+        metrics.bp,
     ]

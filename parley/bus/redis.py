@@ -1,0 +1,169 @@
+"""Fan-out through Redis: one PUBLISH per event, on one channel that every process reads.
+
+Why one channel and not one per room: with per-room channels a process must finish its
+SUBSCRIBE before a new local member reads the room's position, or a message published in
+between is lost to that member; one channel has no such window, and skipping an event
+for a room nobody here follows costs one header decode and a dict lookup. Past a few
+dozen processes the channel can be sharded by room id without changing the interface.
+
+Redis pub/sub is fire-and-forget: what is published while a process is disconnected is
+gone. So every (re)subscription makes a ``resync`` event, and the gateway then catches
+its rooms up from the database, where every message is before it is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from parley.bus.base import Bus, Event, EventHandler
+from parley.bus.redis_presence import RedisPresence
+from parley.config import DEFAULT_REDIS_PREFIX
+from parley.domain.presence import Presence
+
+log = logging.getLogger(__name__)
+
+# A publish that takes longer is given up (the event then reaches this process only).
+PUBLISH_TIMEOUT_S = 2.0
+CONNECT_TIMEOUT_S = 2.0
+# The subscriber pings this often when idle, so a silently dead link is noticed.
+HEALTH_CHECK_S = 5
+READ_POLL_S = 1.0
+RECONNECT_MIN_S = 0.1
+RECONNECT_MAX_S = 5.0
+# How long start() waits for the first subscription before serving anyway.
+FIRST_SUBSCRIBE_WAIT_S = 5.0
+
+
+class RedisBus:
+    """Publishes every event once to ``<prefix>:events`` and hands what arrives to the hub."""
+
+    def __init__(self, url: str, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
+        self._url = url
+        self.channel = f"{prefix}:events"
+        # No retries inside the client: a failed publish is handled here, at once.
+        self._client = aioredis.Redis.from_url(
+            url,
+            socket_timeout=PUBLISH_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._handler: EventHandler | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.subscribed = asyncio.Event()
+        self._subscriptions = 0
+        # Read by /metrics; plain ints so that the hot path stays cheap.
+        self.published = 0
+        self.publish_failures = 0
+        self.received = 0
+        self.reconnects = 0
+        self.lag_s = 0.0
+
+    async def start(self, handler: EventHandler) -> None:
+        self._handler = handler
+        self._task = asyncio.get_running_loop().create_task(self._listen(), name="redis-bus")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.subscribed.wait(), FIRST_SUBSCRIBE_WAIT_S)
+        if not self.subscribed.is_set():
+            log.warning("Redis is not reachable yet; serving and retrying in the background")
+
+    async def publish(self, event: Event) -> None:
+        """One PUBLISH; if Redis is unreachable, deliver to this process only.
+
+        Never raises for a Redis failure: the event's message is already stored, the
+        other processes fill the gap from the database when they see a later seq or
+        when their subscription comes back.
+        """
+        event.sent_at = time.time()
+        try:
+            await self._client.publish(self.channel, event.encode())
+            self.published += 1
+        except (RedisError, OSError) as exc:
+            self.publish_failures += 1
+            log.warning("publish to Redis failed (%s); delivering locally only", exc)
+            self._deliver(event)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._client.aclose()
+        self._handler = None
+
+    def _deliver(self, event: Event) -> None:
+        if self._handler is None:
+            return
+        try:
+            self._handler(event)
+        except Exception:  # one bad event must not stop the subscription
+            log.exception("applying a %s event failed", event.kind)
+
+    def _on_message(self, data: bytes) -> None:
+        self.received += 1
+        try:
+            event = Event.decode(data)
+        except (ValueError, TypeError):
+            log.warning("ignoring a malformed event on %s", self.channel)
+            return
+        if event.sent_at:
+            self.lag_s = max(0.0, time.time() - event.sent_at)
+        self._deliver(event)
+
+    async def _listen(self) -> None:
+        """Subscribe, read, and on any failure reconnect with a growing delay."""
+        delay = RECONNECT_MIN_S
+        while True:
+            client = aioredis.Redis.from_url(
+                self._url,
+                socket_connect_timeout=CONNECT_TIMEOUT_S,
+                health_check_interval=HEALTH_CHECK_S,
+                retry=Retry(NoBackoff(), 0),
+            )
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                while True:
+                    message = await pubsub.get_message(timeout=READ_POLL_S)
+                    if message is None:
+                        continue
+                    if message["type"] == "message":
+                        self._on_message(message["data"])
+                    elif message["type"] == "subscribe":
+                        # Also seen if the client reconnected by itself: either way,
+                        # what was published meanwhile is lost, so catch up.
+                        if self._subscriptions:
+                            self.reconnects += 1
+                            log.info("subscribed to Redis again; catching up from the database")
+                        self._subscriptions += 1
+                        self.subscribed.set()
+                        delay = RECONNECT_MIN_S
+                        self._deliver(Event(kind="resync"))
+            except (RedisError, OSError) as exc:
+                if self.subscribed.is_set():
+                    log.warning("lost the Redis subscription (%s); reconnecting", exc)
+                self.subscribed.clear()
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
+
+
+async def open_redis_fan_out(
+    url: str, *, prefix: str = DEFAULT_REDIS_PREFIX
+) -> tuple[Bus, Presence]:
+    """The Redis bus and the presence shared through the same Redis."""
+    presence = RedisPresence(url, prefix)
+    presence.start()
+    return RedisBus(url, prefix), presence
