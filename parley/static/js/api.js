@@ -4,6 +4,7 @@
 // cookie as a fallback after a reload.
 
 const CSRF_COOKIE = "parley_csrf";
+export const PAGE_SIZE = 50; // messages per history page
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 
 /** An HTTP error carrying the contract's {"error": {code, message}} body. */
@@ -17,6 +18,11 @@ export class ApiError extends Error {
 }
 
 let csrfToken = null;
+
+/** True when a session probably exists (the readable CSRF cookie rides along with it). */
+export function maybeSignedIn() {
+  return Boolean(csrfFromCookie());
+}
 
 export function setCsrfToken(token) {
   if (token) csrfToken = token;

@@ -8,7 +8,7 @@ const MESSAGES = {
   username_taken: "That username is already taken. Try another one.",
   invalid_credentials: "Wrong username or password.",
   otp_required: "Two-factor authentication is on. Enter the 6-digit code from your app.",
-  invalid_otp: "That code didn't work. Try the current code or a recovery code.",
+  otp_invalid: "That code didn't work. Try the current code or a recovery code.",
   rate_limited: "Too many attempts. Wait a little and try again.",
   network: "Can't reach the server. Check your connection.",
 };
@@ -75,8 +75,8 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
         showError(MESSAGES.otp_required, otp);
       } else if (err.code === "username_taken") {
         showError(MESSAGES.username_taken, username);
-      } else if (isLogin && err.status === 401 && otp.value.trim()) {
-        showError(MESSAGES.invalid_otp, otp);
+      } else if (err.code === "otp_invalid" || (isLogin && err.status === 401 && otp.value.trim())) {
+        showError(MESSAGES.otp_invalid, otp);
       } else if (isLogin && err.status === 401) {
         showError(MESSAGES.invalid_credentials, password);
       } else if (MESSAGES[err.code]) {

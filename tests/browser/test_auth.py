@@ -1,0 +1,132 @@
+"""Signing up, signing in, and the account screen, with the messages people see."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.browser.conftest import PASSWORD, ParleyProcess, Person, make_person, screenshot
+from tests.browser.helpers import sign_in, sign_up
+
+pytestmark = pytest.mark.browser
+
+
+def fill_register(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+
+
+def test_sign_in_and_create_account_link_to_each_other(open_page, live_server) -> None:
+    page = open_page()
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    screenshot(page, "sign-in")
+    page.get_by_role("link", name="Create an account").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    expect(page).to_have_url(live_server.url + "/register")
+    page.get_by_role("link", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_focused()
+
+
+def test_create_account_explains_taken_names_and_weak_passwords(open_page, live_server) -> None:
+    taken = make_person(live_server, "taken")
+    page = open_page()
+    page.goto(live_server.url + "/register")
+    fill_register(page, taken.username.upper(), PASSWORD)  # names are case-insensitive
+    expect(page.get_by_role("alert")).to_have_text(
+        "That username is already taken. Try another one."
+    )
+    expect(page.get_by_label("Username")).to_be_focused()
+
+    fill_register(page, f"new{secrets.token_hex(3)}", "abc")
+    expect(page.get_by_role("alert")).to_contain_text("characters")
+    expect(page.get_by_label("Password")).to_be_focused()
+    fill_register(page, f"new{secrets.token_hex(3)}", "password123")
+    expect(page.get_by_role("alert")).to_contain_text("too easy to guess")
+
+
+def test_wrong_credentials_get_one_message(open_page, live_server) -> None:
+    ana = make_person(live_server, "ana")
+    page = open_page()
+    page.goto(live_server.url + "/login")
+    for username in (ana.username, "nobody-" + secrets.token_hex(3)):
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+
+
+def test_two_factor_code_is_asked_for_and_sent(open_page, live_server) -> None:
+    ana = make_person(live_server, "ana", "Ana")
+    page = open_page()
+    sent: list[dict[str, str]] = []
+
+    def login(route: Route) -> None:
+        # Stand in for an account with two-factor on: refuse until a code comes.
+        body = json.loads(route.request.post_data or "{}")
+        sent.append(body)
+        if "otp" not in body:
+            error = {"code": "otp_required", "message": "Enter the code."}
+            route.fulfill(status=401, json={"error": error})
+        else:
+            route.continue_()
+
+    page.route("**/api/auth/login", login)
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Username").fill(ana.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Two-factor authentication is on")
+    code = page.get_by_label("Two-factor code")
+    expect(code).to_be_focused()
+    code.fill("123456")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Account settings")).to_have_text("Ana")
+    assert sent[-1]["otp"] == "123456"
+
+
+def open_account(page: Page) -> None:
+    page.get_by_role("button", name="Account settings").click()
+    expect(page.get_by_role("dialog", name="Account")).to_be_visible()
+
+
+def test_account_name_password_and_sessions(open_page, live_server: ParleyProcess) -> None:
+    username = f"ana{secrets.token_hex(3)}"
+    page, elsewhere = open_page(), open_page()
+    sign_up(page, live_server, username, "Ana")
+    sign_in(elsewhere, live_server, Person(username=username, token=""))
+
+    open_account(page)
+    dialog = page.get_by_role("dialog", name="Account")
+    dialog.get_by_label("Display name").fill("Ana Maria")
+    dialog.get_by_role("button", name="Save name").click()
+    expect(dialog.get_by_text("Saved.")).to_be_visible()
+    expect(page.get_by_role("button", name="Account settings")).to_have_text("Ana Maria")
+
+    dialog.get_by_role("button", name="Sign out other sessions").click()
+    expect(dialog.get_by_text("All your other sessions are signed out.")).to_be_visible()
+    elsewhere.reload()
+    expect(elsewhere.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    new_password = "a-new-password-" + secrets.token_hex(4)
+    dialog.get_by_label("Current password").fill("wrong-password-1")
+    dialog.get_by_label("New password").fill(new_password)
+    dialog.get_by_role("button", name="Change password").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Your current password is wrong.")
+    dialog.get_by_label("Current password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Change password").click()
+    expect(dialog.get_by_text("Password changed.")).to_be_visible()
+
+    dialog.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(new_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Account settings")).to_have_text("Ana Maria")
