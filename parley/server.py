@@ -53,6 +53,8 @@ def uvicorn_config(app: ParleyApp, settings: Settings, *, fd: int | None = None)
         http="httptools",
         # uvicorn's websockets-sansio protocol, plus batched writes and abort of stuck peers.
         ws=ParleyWebSocketProtocol,
+        # Frames are written pre-framed (realtime.transport) and uncompressed.
+        ws_per_message_deflate=False,
         ws_max_size=WS_MAX_SIZE,
         ws_ping_interval=settings.ws_ping_interval or None,
         ws_ping_timeout=settings.ws_ping_timeout or None,
