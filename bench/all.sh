@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
-# Every scenario, both targets, three runs each, tagged; then the report and the plot.
-# Takes about 45 minutes on 2 cores once the fixtures exist (python -m bench.fixture).
-set -euo pipefail
+# Every scenario, both targets, three runs each (Parley and the peer interleaved, so that a
+# change in the machine's load hits both alike), tagged; then the report and the plot.
+# Takes about an hour on 2 cores once the fixtures exist (python -m bench.fixture ...).
+set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python}
 TAG=${TAG:-final}
 R=${REPEAT:-3}
-run() { "$PY" -m bench.run "$@" --repeat "$R" --tag "$TAG"; }
-for t in parley peer; do
-  run fanout --target "$t" --loads 5000,10000,20000,35000,50000,75000,100000 --warm 2 --window 8 --drain 2
-done
-for t in parley peer; do
-  run ingest --target "$t" --loads 1000,2000,5000,10000,15000 --warm 2 --window 8 --drain 2
-done
-for t in parley peer; do
-  run step --target "$t" --rate 10 --warm 2 --window 8 --drain 3
-done
-for t in parley peer; do
-  run rooms --target "$t" --loads 9000,18000,36000 --warm 2 --window 8 --drain 2
-done
-for t in parley peer; do
-  run idle --target "$t" --conns 19000
+SCENARIOS=${SCENARIOS:-"fanout ingest step rooms idle"}
+args_fanout="--loads 2000,5000,10000,20000,35000,50000,75000,100000 --warm 2 --window 8 --drain 2"
+args_ingest="--loads 500,1000,2000,5000,10000,15000,20000 --warm 2 --window 8 --drain 2"
+args_step="--rate 10 --warm 2 --window 8 --drain 3"
+args_rooms="--loads 4500,9000,18000,36000 --warm 2 --window 8 --drain 2"
+args_idle="--conns 19000"
+for s in $SCENARIOS; do
+  var="args_$s"
+  for i in $(seq "$R"); do
+    for t in parley peer; do
+      # shellcheck disable=SC2086
+      "$PY" -m bench.run "$s" --target "$t" ${!var} --tag "$TAG" || echo "FAILED: $s $t run $i"
+    done
+  done
 done
 "$PY" -m bench.report --tag "$TAG" > "bench/results/report-$TAG.md"
 "$PY" -m bench.plot --tag "$TAG"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ import numpy as np
 
 from bench.fixture import Fixture
 from bench.lean import mono_ns
-from bench.loadgen import Target, Workers, raise_nofile
+from bench.loadgen import Target, Workers, prioritise
 from bench.server import ROOT, Server, copy_data, cpu_seconds, rss_bytes
 
 RESULTS = ROOT / "bench" / "results"
@@ -47,8 +48,6 @@ def machine() -> dict:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    import os
-
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
 
 
@@ -391,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     defaults = {"fanout": "50000", "rooms": "20000", "ingest": "10000"}
     a.loads = [float(x) for x in (a.loads or defaults.get(a.scenario, "0")).split(",")]
-    raise_nofile()
+    prioritise()
     PROFILE["path"] = a.profile
 
     fn, parts = SCENARIOS[a.scenario]
@@ -427,6 +426,8 @@ def main(argv: list[str] | None = None) -> None:
             "tag": a.tag,
             "args": {k: v for k, v in vars(a).items()},
             "machine": machine(),
+            "nice": os.environ.get("BENCH_NICE", "0"),
+            "parley_commit": server.commit,
             "phases": phases,
         }
         path = RESULTS / f"{a.scenario}-{a.target}-{stamp}-{run}.json"

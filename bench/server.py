@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.loadgen import raise_nofile
+from bench.loadgen import prioritise
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -70,6 +70,29 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+def parley_source() -> tuple[Path, str]:
+    """Where to run Parley from, and which commit it is.
+
+    The work tree may hold someone's half-made edits, so by default the server runs from a
+    snapshot of the committed HEAD (``git archive``). ``BENCH_PARLEY_SRC=worktree`` runs the
+    work tree as it is; any other value is a commit or branch to snapshot.
+    """
+    ref = os.environ.get("BENCH_PARLEY_SRC", "HEAD")
+    if ref == "worktree":
+        return ROOT, "worktree"
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", ref], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dst = Path("/tmp/parley-bench-src") / commit[:12]
+    if not (dst / "parley").exists():
+        dst.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit, "parley"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dst)], input=archive, check=True)
+    return dst, commit
+
+
 class Server:
     """One server process of the target, on a copy of a fixture's data folder."""
 
@@ -78,6 +101,7 @@ class Server:
         self.data_dir = data_dir
         self.port = port
         self.proc: subprocess.Popen | None = None
+        self.commit = ""
 
     @property
     def url(self) -> str:
@@ -86,7 +110,10 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
+        cwd = ROOT
         if self.target == "parley":
+            cwd, self.commit = parley_source()
+            env["PYTHONPATH"] = str(cwd)
             cmd = [sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1"]
             cmd += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
             env["PARLEY_SEND_RATE"] = "0"
@@ -96,7 +123,7 @@ class Server:
             env["PEER_FAST_HASH"] = "1"
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=log, stderr=log, preexec_fn=raise_nofile
+            cmd, cwd=cwd, env=env, stdout=log, stderr=log, preexec_fn=prioritise
         )
         log.close()
         deadline = time.monotonic() + timeout
