@@ -58,6 +58,13 @@ class TooLarge(ParleyError):
     code = "too_large"
 
 
+class UnsupportedMediaType(ParleyError):
+    """The request body is not in a format this endpoint takes."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(ParleyError):
     """Too many requests; slow down."""
 

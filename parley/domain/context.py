@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from parley.blobs.base import BlobStore
 from parley.bus.base import Bus
 from parley.config import Settings
 from parley.domain.models import utc_now
@@ -21,3 +23,7 @@ class Context:
     presence: Presence
     limits: RateLimits
     clock: Callable[[], str] = field(default=utc_now)
+    blobs: BlobStore | None = None
+    # Held while a file row starts or stops referring to a blob, so that cleanup never
+    # deletes bytes a new upload of the same content has just claimed.
+    file_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

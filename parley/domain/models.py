@@ -97,3 +97,28 @@ class Session:
     last_seen_at: str
     user_agent: str
     ip: str
+
+
+@dataclass(slots=True, frozen=True)
+class File:
+    """An uploaded file as clients see it; ``url`` serves its bytes (with Range)."""
+
+    id: str
+    name: str
+    size: int
+    content_type: str
+    url: str
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class FileRecord:
+    """A file with what only the server needs: who uploaded it and where its bytes are."""
+
+    file: File
+    uploader_id: int
+    blob_key: str
+    thumb_key: str | None
+    created_at: str

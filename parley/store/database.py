@@ -13,6 +13,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from parley.store.files import FileStore
 from parley.store.messages import MessageStore
 from parley.store.rooms import RoomStore
 from parley.store.sessions import SessionStore
@@ -78,6 +79,7 @@ class Store:
     rooms: RoomStore
     messages: MessageStore
     twofactor: TwoFactorStore
+    files: FileStore
 
     @property
     def dialect(self) -> str:
@@ -105,4 +107,5 @@ async def open_store(url: str, *, run_migrations: bool = True) -> Store:
         rooms=RoomStore(engine),
         messages=MessageStore(engine, writer),
         twofactor=TwoFactorStore(engine),
+        files=FileStore(engine),
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message, User
+from parley.store.files import attachments_of
 from parley.store.schema import messages, users
 from parley.store.writer import AppendOutcome, GroupCommitter, NewMessage
 
@@ -32,6 +34,15 @@ def message_from_row(row: Any) -> Message:
         client_id=row.client_id,
         reply_to=row.reply_to,
     )
+
+
+async def _with_attachments(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]:
+    """Messages from rows, each carrying its attached files (one query for the page)."""
+    found = await attachments_of(conn, (r.id for r in rows))
+    built = [message_from_row(r) for r in rows]
+    for message in built:
+        message.attachments = found.get(message.id, [])
+    return built
 
 
 class MessageStore:
@@ -59,20 +70,20 @@ class MessageStore:
             query = query.order_by(messages.c.seq).limit(limit)
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
-            return [message_from_row(r) for r in rows]
+                return await _with_attachments(conn, rows)
         if before_seq is not None:
             query = query.where(messages.c.seq < before_seq)
         query = query.order_by(messages.c.seq.desc()).limit(limit)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [message_from_row(r) for r in reversed(rows)]
+            return await _with_attachments(conn, rows[::-1])
 
     async def get(self, message_id: int) -> Message | None:
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(_MESSAGE_WITH_AUTHOR.where(messages.c.id == message_id))
             ).first()
-        return message_from_row(row) if row else None
+            return (await _with_attachments(conn, [row]))[0] if row else None
 
     async def by_client_id(self, author_id: int, client_id: str) -> Message | None:
         query = _MESSAGE_WITH_AUTHOR.where(
@@ -80,4 +91,4 @@ class MessageStore:
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return message_from_row(row) if row else None
+            return (await _with_attachments(conn, [row]))[0] if row else None

@@ -92,3 +92,28 @@ messages = sa.Table(
     sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
     sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
 )
+
+files = sa.Table(
+    "files",
+    metadata,
+    # Random, not sequential: a file's id must not let anyone guess others'.
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("uploader_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.String(127), nullable=False),
+    # The SHA-256 of the bytes: the blob store's key, shared by identical uploads.
+    sa.Column("blob_key", sa.String(64), nullable=False, index=True),
+    sa.Column("thumb_key", sa.String(64), nullable=True, index=True),
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.Column("created_at", TIME, nullable=False, index=True),
+)
+
+message_files = sa.Table(
+    "message_files",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("file_id", sa.String(32), sa.ForeignKey("files.id"), primary_key=True, index=True),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+)

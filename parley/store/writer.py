@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message, User
-from parley.errors import NotFound, ParleyError, Unavailable
+from parley.errors import BadInput, NotFound, ParleyError, Unavailable
+from parley.store.files import attachments_of, link, owned_files
 from parley.store.schema import memberships, messages, rooms
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,9 @@ async def append_batch(
 
     stored = await _stored_by_client_id(conn, items)
     reply_ok = await _valid_replies(conn, items)
+    # Only files their author uploaded may be attached (checked in this transaction).
+    owned = await owned_files(conn, ((i.author.id, f) for i in items for f in i.attachments))
+    stored_files = await attachments_of(conn, (r.id for r in stored.values()))
 
     outcomes: list[AppendOutcome | ParleyError | None] = [None] * len(items)
     fresh: dict[int, list[int]] = defaultdict(list)  # room id -> indexes of new messages
@@ -158,10 +162,18 @@ async def append_batch(
         if item.reply_to is not None and (item.reply_to, item.room_id) not in reply_ok:
             outcomes[index] = NotFound("The message replied to is not in this room.")
             continue
+        if any((item.author.id, f) not in owned for f in item.attachments):
+            outcomes[index] = BadInput(
+                "Attach only files you uploaded.", code="invalid_attachments"
+            )
+            continue
         if item.client_id is not None:
             key = (item.author.id, item.client_id)
             if key in stored:
-                outcomes[index] = AppendOutcome(_message(stored[key], item.author), False)
+                row = stored[key]
+                outcomes[index] = AppendOutcome(
+                    _message(row, item.author, stored_files.get(row.id, [])), False
+                )
                 continue
             if key in first_in_batch:
                 duplicates.append((index, first_in_batch[key]))
@@ -200,8 +212,10 @@ async def append_batch(
             messages.insert().returning(messages.c.id, sort_by_parameter_order=True),
             [{k: v for k, v in row.items() if k != "index"} for row in rows],
         )
+        links: list[tuple[int, str, int]] = []
         for row, message_id in zip(rows, result.scalars().all(), strict=True):
             item = items[row["index"]]
+            links.extend((message_id, f, pos) for pos, f in enumerate(item.attachments))
             outcomes[row["index"]] = AppendOutcome(
                 Message(
                     id=message_id,
@@ -212,10 +226,12 @@ async def append_batch(
                     created_at=item.created_at,
                     edited_at=None,
                     client_id=item.client_id,
+                    attachments=[owned[(item.author.id, f)] for f in item.attachments],
                     reply_to=item.reply_to,
                 ),
                 True,
             )
+        await link(conn, links)
     for index, first in duplicates:
         original = outcomes[first]
         assert isinstance(original, AppendOutcome)
@@ -244,7 +260,7 @@ async def _valid_replies(conn: AsyncConnection, items: list[NewMessage]) -> set[
     return {(r.id, r.room_id) for r in await conn.execute(query)}
 
 
-def _message(row: Any, author: User) -> Message:
+def _message(row: Any, author: User, attachments: list[Any]) -> Message:
     return Message(
         id=row.id,
         room_id=row.room_id,
@@ -254,5 +270,6 @@ def _message(row: Any, author: User) -> Message:
         created_at=row.created_at,
         edited_at=row.edited_at,
         client_id=row.client_id,
+        attachments=attachments,
         reply_to=row.reply_to,
     )

@@ -37,10 +37,15 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-def csrf_token_for(session_id: str) -> str:
+def csrf_token(secret_key: str, session_id: str) -> str:
     """A per-session CSRF token the page reads and echoes in a header (not a cookie)."""
-    key = ctx().settings.secret_key.encode()
-    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret_key.encode(), b"csrf:" + session_id.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def csrf_token_for(session_id: str) -> str:
+    return csrf_token(ctx().settings.secret_key, session_id)
 
 
 async def current_auth() -> Auth | None:

@@ -1,0 +1,48 @@
+"""The storage interface for uploaded bytes, keyed by content hash.
+
+Blobs are immutable and named by the SHA-256 of their bytes, so the same bytes are
+stored once however often they are uploaded. The interface is deliberately small
+(save a stream, read a byte range, check, delete) so that an S3-compatible store can
+stand in for the local folder without any change above this package: a multipart
+upload to a temporary key, then a copy to the hash key, fits ``save`` exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SavedBlob:
+    key: str  # the lowercase hex SHA-256 of the bytes
+    size: int
+
+
+class BlobStore(Protocol):
+    async def save(self, chunks: AsyncIterable[bytes]) -> SavedBlob:
+        """Store the stream's bytes under their hash; returns the key and size.
+
+        Nothing is kept if the stream raises: the exception propagates after the
+        partial data is removed. Saving bytes that are already stored is a no-op
+        that still returns their key.
+        """
+        ...
+
+    def open_range(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes ``start`` to ``end`` (inclusive; None: to the end), in chunks.
+
+        Raises FileNotFoundError (on first iteration) if the key is not stored.
+        """
+        ...
+
+    async def size(self, key: str) -> int | None:
+        """The stored size in bytes, or None if the key is not stored."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; a missing key is not an error."""
+        ...

@@ -1,0 +1,82 @@
+"""Thumbnails with Pillow: blocking, pure functions that callers run in a worker thread.
+
+Every image is opened with a pixel cap, turned upright from its EXIF orientation and
+re-encoded, which is also what strips its metadata (EXIF with GPS, XMP, comments): a
+re-encoded image carries only what we write into it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+# Decoding cost grows with pixels, not bytes: a 100 KB PNG can declare 50000x50000.
+# 50 MP covers phone cameras (12-48 MP) and refuses bombs before any pixel is decoded.
+MAX_IMAGE_PIXELS = 50_000_000
+THUMBNAIL_MAX_SIDE = 800
+JPEG_QUALITY = 82
+# Types Pillow may open here: the sniffed content type must be one of these.
+THUMBNAIL_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp"})
+
+EXIF_ORIENTATION = 0x0112
+QUARTER_TURNS = frozenset({5, 6, 7, 8})  # orientations that swap width and height
+
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    data: bytes
+    content_type: str
+    width: int  # of the original, upright
+    height: int
+
+
+class ImageRefused(Exception):
+    """The bytes are not an image Parley will decode (broken, or too many pixels)."""
+
+
+def make_thumbnail(source: bytes) -> Thumbnail:
+    """A metadata-free thumbnail at most THUMBNAIL_MAX_SIDE on its longer side.
+
+    Raises ImageRefused for a decompression bomb or anything Pillow cannot decode.
+    """
+    try:
+        # Pillow itself refuses past 2 * MAX_IMAGE_PIXELS (DecompressionBombError) and
+        # only warns between MAX and 2 * MAX, so the header's size is checked here too,
+        # before a single pixel is decoded.
+        with Image.open(io.BytesIO(source)) as opened:
+            width, height = opened.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ImageRefused(f"{width}x{height} is more pixels than allowed")
+            if opened.getexif().get(EXIF_ORIENTATION) in QUARTER_TURNS:
+                width, height = height, width
+            if opened.format == "JPEG":
+                # Let libjpeg decode at 1/2..1/8 scale: far less memory and time.
+                opened.draft("RGB", (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+            upright = ImageOps.exif_transpose(opened)
+            upright.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+            return _encode(upright, width, height)
+    except ImageRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRefused(str(exc)) from exc
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+        # Pillow reports truncated and malformed files with these.
+        raise ImageRefused(f"not a decodable image: {exc}") from exc
+
+
+def _encode(image: Image.Image, width: int, height: int) -> Thumbnail:
+    out = io.BytesIO()
+    has_alpha = image.mode in ("RGBA", "LA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        image.convert("RGBA").save(out, "PNG", optimize=True)
+        kind = "image/png"
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        kind = "image/jpeg"
+    return Thumbnail(out.getvalue(), kind, width, height)
