@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -9,9 +11,11 @@ from typing import Any
 from quart import Quart, Response
 from quart_schema import QuartSchema
 
+from parley.blobs.local import LocalBlobStore
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
+from parley.domain import files
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
@@ -20,6 +24,7 @@ from parley.store import open_store
 from parley.web import blueprints
 from parley.web.errors import register_error_handlers
 from parley.web.json import OrjsonProvider
+from parley.web.uploads import handle_upload, is_upload
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,7 @@ class ParleyApp:
         self.quart = _create_quart(self)
         self._ctx: Context | None = None
         self._gateway: Gateway | None = None
+        self._cleanup: asyncio.Task[None] | None = None
 
     @property
     def ctx(self) -> Context:
@@ -66,6 +72,10 @@ class ParleyApp:
         if scope["type"] == "websocket" and scope["path"] == "/ws" and self._gateway is not None:
             await self._gateway(scope, receive, send)
             return
+        if is_upload(scope) and self._ctx is not None:
+            # Streamed outside Quart, which would buffer the body (see web/uploads.py).
+            await handle_upload(self._ctx, scope, receive, send)
+            return
         await self.quart(scope, receive, send)
 
     async def startup(self) -> None:
@@ -73,13 +83,17 @@ class ParleyApp:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await open_store(settings.effective_database_url)
         bus, presence = await _fan_out(settings)
+        blobs = LocalBlobStore(settings.uploads_dir)
+        await asyncio.to_thread(blobs.prepare)
         self._ctx = Context(
             settings=settings,
             store=store,
             bus=bus,
             presence=presence,
             limits=RateLimits(settings.send_rate, settings.send_burst),
+            blobs=blobs,
         )
+        self._cleanup = asyncio.create_task(files.cleanup_forever(self._ctx), name="file-cleanup")
         self._gateway = Gateway(self._ctx)
         await self._gateway.start()
         log.info("Parley ready (%s)", "SQLite" if settings.is_sqlite else "PostgreSQL")
@@ -91,6 +105,11 @@ class ParleyApp:
 
     async def shutdown(self) -> None:
         await self.drain()
+        if self._cleanup is not None:
+            self._cleanup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cleanup
+            self._cleanup = None
         if self._ctx is not None:
             await self._ctx.store.close()
             await self._ctx.bus.close()

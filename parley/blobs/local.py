@@ -68,7 +68,7 @@ class LocalBlobStore:
             await asyncio.to_thread(self._commit, tmp, self._path(key))
         except BaseException:
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                tmp.unlink()  # noqa: ASYNC240 - one unlink, on the error path only
             raise
         return SavedBlob(key, size)
 

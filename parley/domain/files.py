@@ -178,9 +178,9 @@ async def _single(data: bytes) -> AsyncIterator[bytes]:
 
 async def _thumbnail(ctx: Context, blobs: BlobStore, key: str) -> images.Thumbnail | None:
     """A thumbnail made in a worker thread, or None when the image is refused."""
-    slots = _thumbnail_slots.setdefault(id(asyncio.get_running_loop()), asyncio.Semaphore(
-        THUMBNAIL_CONCURRENCY
-    ))
+    slots = _thumbnail_slots.setdefault(
+        id(asyncio.get_running_loop()), asyncio.Semaphore(THUMBNAIL_CONCURRENCY)
+    )
     async with slots:
         source = b"".join([chunk async for chunk in blobs.open_range(key)])
         try:

@@ -70,9 +70,7 @@ def make_thumbnail(source: bytes) -> Thumbnail:
 
 def _encode(image: Image.Image, width: int, height: int) -> Thumbnail:
     out = io.BytesIO()
-    has_alpha = image.mode in ("RGBA", "LA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     if has_alpha:
         image.convert("RGBA").save(out, "PNG", optimize=True)
         kind = "image/png"

@@ -16,14 +16,20 @@ CLIENT_ID_MAX = 64
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
 MAX_ATTACHMENTS = 10
+FILE_ID_MAX = 32
 
 
-def validate_body(body: object) -> str:
-    """The body as stored (as written), or BadInput if empty after trimming or too long."""
+def validate_body(body: object, *, has_attachments: bool = False) -> str:
+    """The body as stored (as written), or BadInput if empty after trimming or too long.
+
+    A message with attachments may have an empty body: the caption is optional.
+    """
+    if body is None and has_attachments:
+        body = ""
     if not isinstance(body, str):
         raise BadInput("body must be text.", code="invalid_body")
     trimmed = body.strip()
-    if not trimmed:
+    if not trimmed and not has_attachments:
         raise BadInput("A message needs some text.", code="empty_body")
     if len(trimmed) > BODY_MAX:
         raise BadInput(f"Messages are at most {BODY_MAX} characters.", code="body_too_long")
@@ -40,6 +46,20 @@ def validate_client_id(client_id: object) -> str | None:
     return client_id
 
 
+def validate_attachments(attachments: object) -> list[str]:
+    """File ids to attach, in order and each once (whose they are is checked on store)."""
+    if attachments is None:
+        return []
+    if not isinstance(attachments, list) or not all(
+        isinstance(f, str) and 0 < len(f) <= FILE_ID_MAX for f in attachments
+    ):
+        raise BadInput("attachments is a list of file ids.", code="invalid_attachments")
+    unique = list(dict.fromkeys(attachments))
+    if len(unique) > MAX_ATTACHMENTS:
+        raise BadInput(f"At most {MAX_ATTACHMENTS} attachments.", code="too_many_attachments")
+    return unique
+
+
 def encode_message_frame(message: Message) -> bytes:
     """The ``message`` frame, encoded once for every recipient."""
     return orjson.dumps({"type": "message", "message": message})
@@ -53,7 +73,7 @@ async def post(
     client_id: object = None,
     *,
     reply_to: int | None = None,
-    attachments: list[str] | None = None,
+    attachments: object = None,
     origin: str | None = None,
 ) -> tuple[Message, bool]:
     """Store a message and fan it out; returns it and whether it is new.
@@ -63,12 +83,11 @@ async def post(
     ``origin`` names the sending connection, which gets an ack instead of the frame.
     Raises BadInput, NotFound (not a member), RateLimited, Unavailable.
     """
-    text = validate_body(body)
+    file_ids = validate_attachments(attachments)
+    text = validate_body(body, has_attachments=bool(file_ids))
     cid = validate_client_id(client_id)
     if not isinstance(room_id, int) or isinstance(room_id, bool):
         raise BadInput("room_id must be an integer.", code="invalid_room_id")
-    if attachments is not None and len(attachments) > MAX_ATTACHMENTS:
-        raise BadInput(f"At most {MAX_ATTACHMENTS} attachments.", code="too_many_attachments")
     wait = ctx.limits.sends.take(author.id)
     if wait:
         # A repeat of a stored message is not a new send: answer it even when limited.
@@ -85,7 +104,7 @@ async def post(
             client_id=cid,
             created_at=ctx.clock(),
             reply_to=reply_to,
-            attachments=list(attachments or []),
+            attachments=file_ids,
         )
     )
     try:

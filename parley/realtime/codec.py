@@ -114,10 +114,11 @@ def _parse_send(frame: dict[str, Any], ref: str | None) -> Send:
         raise FrameError(
             "invalid_client_id", f"client_id is a string of 1 to {CLIENT_ID_MAX} characters.", ref
         )
-    body = frame.get("body")
+    attachments = frame.get("attachments")
+    # With attachments the caption is optional, so a missing body is an empty one.
+    body = frame.get("body", "" if attachments else None)
     if not isinstance(body, str):
         raise FrameError("invalid_body", "body must be text.", ref)
-    attachments = frame.get("attachments")
     if attachments is not None and (
         not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments)
     ):

@@ -62,7 +62,9 @@ async def link(conn: AsyncConnection, links: list[tuple[int, str, int]]) -> None
         )
 
 
-async def attachments_of(conn: AsyncConnection, message_ids: Iterable[int]) -> dict[int, list[File]]:
+async def attachments_of(
+    conn: AsyncConnection, message_ids: Iterable[int]
+) -> dict[int, list[File]]:
     """Each message's attached files, in the order they were attached."""
     ids = set(message_ids)
     if not ids:

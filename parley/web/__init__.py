@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from quart import Blueprint
 
-from parley.web import admin, auth, emoji, messages, metrics, pages, rooms, twofactor, users
+from parley.web import (
+    admin,
+    auth,
+    emoji,
+    files,
+    messages,
+    metrics,
+    pages,
+    rooms,
+    twofactor,
+    users,
+)
 
 
 def blueprints() -> list[Blueprint]:
@@ -19,4 +30,5 @@ def blueprints() -> list[Blueprint]:
         twofactor.bp,
         admin.bp,
         metrics.bp,
+        files.bp,
     ]

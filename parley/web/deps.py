@@ -39,9 +39,7 @@ def client_ip() -> str:
 
 def csrf_token(secret_key: str, session_id: str) -> str:
     """A per-session CSRF token the page reads and echoes in a header (not a cookie)."""
-    return hmac.new(
-        secret_key.encode(), b"csrf:" + session_id.encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(secret_key.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_token_for(session_id: str) -> str:

@@ -83,10 +83,9 @@ def _serve(found: files.Download) -> Response:
         start, end, status = span[0], span[1] - 1, 206
         headers["Content-Range"] = f"bytes {start}-{end}/{found.size}"
     headers["Content-Length"] = str(max(0, end - start + 1))
-    body: AsyncIterator[bytes] | bytes
-    if found.size == 0:
-        body = b""
-    else:
-        body = ctx().blobs.open_range(found.key, start, end)  # type: ignore[union-attr]
-    response = Response(body, status=status, headers=headers)
-    return response
+    blobs = ctx().blobs
+    assert blobs is not None
+    stream: AsyncIterator[bytes] | bytes = (
+        b"" if found.size == 0 else blobs.open_range(found.key, start, end)
+    )
+    return Response(stream, status=status, headers=headers)

@@ -41,7 +41,8 @@ class UsernameBody(_Body):
 
 
 class MessageBody(_Body):
-    body: str = Field(max_length=100_000)
+    # Optional only for a message with attachments (checked by messaging.validate_body).
+    body: str = Field(default="", max_length=100_000)
     client_id: str | None = Field(default=None, max_length=256)
     attachments: list[str] | None = Field(default=None, max_length=50)
     reply_to: int | None = Field(default=None, ge=1, le=2**62)

@@ -175,7 +175,11 @@ class _MultipartBody:
         disposition, params = parse_options_header(
             self._part_headers.get(b"content-disposition", b"")
         )
-        if disposition == b"form-data" and params.get(b"name") == FILE_FIELD and not self._file_seen:
+        if (
+            disposition == b"form-data"
+            and params.get(b"name") == FILE_FIELD
+            and not self._file_seen
+        ):
             self._in_file = self._file_seen = True
             raw = params.get(b"filename", b"")
             self._file_name = raw.decode("utf-8", "replace")

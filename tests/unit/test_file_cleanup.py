@@ -1,0 +1,87 @@
+"""The cleanup of uploads never attached to a message, driven by a test clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from parley.blobs.local import LocalBlobStore
+from parley.bus.local import LocalBus
+from parley.config import Settings
+from parley.domain import files, messaging
+from parley.domain.context import Context
+from parley.domain.models import User
+from parley.domain.presence import LocalPresence
+from parley.domain.ratelimit import RateLimits
+from parley.store import open_store
+
+START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> str:
+        return self.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[Context, Clock, User]]:
+    settings = Settings(data_dir=tmp_path)
+    store = await open_store(settings.effective_database_url)
+    blobs = LocalBlobStore(settings.uploads_dir)
+    blobs.prepare()
+    clock = Clock()
+    ctx = Context(
+        settings=settings,
+        store=store,
+        bus=LocalBus(),
+        presence=LocalPresence(),
+        limits=RateLimits(100, 100),
+        clock=clock,
+        blobs=blobs,
+    )
+    user = await store.users.create("ana", "Ana", "x", clock())
+    yield ctx, clock, user
+    await store.close()
+
+
+async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_an_upload_never_posted_is_removed_after_a_day_with_its_bytes(setup):
+    ctx, clock, user = setup
+    file = await files.upload(ctx, user, "draft.txt", chunks(b"never ", b"sent"))
+    record = await ctx.store.files.get(file.id)
+    assert record is not None
+    assert await ctx.blobs.exists(record.blob_key)
+
+    clock.now = START + files.UNATTACHED_MAX_AGE - timedelta(minutes=1)
+    assert await files.remove_unattached(ctx) == 0
+    assert await ctx.store.files.get(file.id) is not None
+
+    clock.now = START + files.UNATTACHED_MAX_AGE + timedelta(minutes=1)
+    assert await files.remove_unattached(ctx) == 1
+    assert await ctx.store.files.get(file.id) is None
+    assert not await ctx.blobs.exists(record.blob_key)
+
+
+async def test_a_posted_file_stays_and_so_do_bytes_another_file_shares(setup):
+    ctx, clock, user = setup
+    room = await ctx.store.rooms.create("general", "public", "", user.id, clock())
+    posted = await files.upload(ctx, user, "kept.txt", chunks(b"same bytes"))
+    draft = await files.upload(ctx, user, "draft.txt", chunks(b"same bytes"))
+    await messaging.post(ctx, user, room.id, "", "c1", attachments=[posted.id])
+
+    clock.now = START + timedelta(days=3)
+    assert await files.remove_unattached(ctx) == 1
+    assert await ctx.store.files.get(draft.id) is None
+    kept = await ctx.store.files.get(posted.id)
+    assert kept is not None
+    assert await ctx.blobs.exists(kept.blob_key)
