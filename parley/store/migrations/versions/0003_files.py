@@ -1,15 +1,15 @@
 """Files and the links between messages and their attachments.
 
-Revision ID: 0002_files
-Revises: 0001_core
+Revision ID: 0003_files
+Revises: 0002_twofactor
 Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_files"
-down_revision = "0001_core"
+revision = "0003_files"
+down_revision = "0002_twofactor"
 branch_labels = None
 depends_on = None
 
