@@ -159,7 +159,7 @@ KEYWORDS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
         _words(
             "hand hands finger fingers thumbs thumb fist wave waving palm nail clapping "
             "ear nose eyes eye tongue mouth lips leg foot arm biceps brain lungs "
-            "anatomical tooth bone juggling bouncing levitating ok vulcan pinched "
+            "anatomical tooth bone juggling bouncing levitating vulcan pinched "
             "pinching writing selfie handshake beard frowning pouting gesturing bowing "
             "tipping raising shrugging facepalming kneeling standing walking running "
             "dancing deaf haircut massage steamy climbing fencing horse_racing skier "
@@ -213,7 +213,8 @@ def group_of(char: str, name: str) -> str:
     lower = name.lower()
     if any(cp in REGIONAL_INDICATORS or cp in TAG_CHARS for cp in cps):
         return "flags"
-    if lower.startswith("flag") or lower.endswith(("_flag", "_flags")):
+    named_flag = lower.startswith("flag_") or lower.endswith(("_flag", "_flags"))
+    if named_flag and lower != "flag_in_hole" and "mailbox" not in lower:
         return "flags"
     words = set(lower.split("_")) | {lower}
     words |= {part for word in list(words) for part in word.split("-")}
@@ -225,10 +226,20 @@ def group_of(char: str, name: str) -> str:
         return "smileys"
     if "cat" in words and _group_by_block(cps[0]) == "smileys":
         return "smileys"  # grinning_cat and friends sit with the faces
+    for group, keywords in KEYWORDS:  # an exact name ("baby_bottle") beats a word ("baby")
+        if lower in keywords:
+            return group
     for group, keywords in KEYWORDS:
         if words & keywords:
             return group
     return _group_by_block(cps[0])
+
+
+def _picker_order(entry: list[str]) -> tuple[bool, bool, list[int]]:
+    """Sort key: faces first (people look for them first), then code point order."""
+    char, name = entry[0], entry[1]
+    face = "face" in name.lower().split("_") or 0x1F600 <= ord(char[0]) <= 0x1F64F
+    return (not face, face and ord(char[0]) < 0x1F600, [ord(c) for c in char])
 
 
 def build_catalog() -> dict[str, object]:
@@ -243,8 +254,9 @@ def build_catalog() -> dict[str, object]:
         aliases = [a.strip(":") for a in info.get("alias", []) if a.strip(":") != name]
         members[group_of(char, name)].append([char, name, *aliases])
     for entries in members.values():
-        # Code point order keeps related emoji (faces, clocks, flags by country code) together.
-        entries.sort(key=lambda e: [ord(c) for c in e[0]])
+        # Code point order keeps related emoji (faces, clocks, flags by country code)
+        # together; faces lead their group because people look for them first.
+        entries.sort(key=_picker_order)
     return {
         "version": emoji.__version__,
         "groups": [

@@ -179,4 +179,4 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 def screenshot(page: Page, name: str) -> None:
     """Keep a screenshot of a main screen for the README (docs/screenshots/)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")

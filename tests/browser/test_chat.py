@@ -183,3 +183,30 @@ def test_phone_sized_viewport_signs_in_opens_a_room_and_sends(open_page, live_se
     expect(delivered(page, "Sent from my phone 📱")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     screenshot(page, "phone")
+
+
+def test_direct_message_shows_presence_and_arrives_live(open_page, live_server) -> None:
+    ana = make_person(live_server, "ana", "Ana Lima")
+    ben = make_person(live_server, "ben", "Ben Okafor")
+    ana_page, ben_page = open_page(), open_page()
+    sign_in(ana_page, live_server, ana)
+    sign_in(ben_page, live_server, ben)
+
+    ana_page.get_by_role("button", name="New direct message").click()
+    dialog = ana_page.get_by_role("dialog", name="New direct message")
+    dialog.get_by_label("Username").fill(ben.username)
+    dialog.get_by_role("button", name="Open conversation").click()
+    expect(ana_page.get_by_role("heading", level=1)).to_have_text("Ben Okafor")
+    # Ben is signed in, so his dot in Ana's sidebar is green.
+    expect(ana_page.get_by_role("link", name="Ben Okafor (online)")).to_be_visible()
+
+    send(ana_page, "Got a minute?")
+    dm_link = ben_page.get_by_role("link", name=re.compile("^Ana Lima"))
+    expect(dm_link).to_be_visible(timeout=5000)
+    expect(dm_link).to_have_accessible_name(re.compile("1 unread"))
+    dm_link.click()
+    expect(delivered(ben_page, "Got a minute?")).to_be_visible()
+    expect(dm_link).to_have_accessible_name("Ana Lima (online)")
+
+    ben_page.close()  # Ben leaves: Ana's page shows him offline
+    expect(ana_page.get_by_role("link", name="Ben Okafor (offline)")).to_be_visible(timeout=5000)

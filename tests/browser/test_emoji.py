@@ -4,6 +4,7 @@ emoji arriving intact and large on the other side. The data loads only on demand
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -35,7 +36,11 @@ def test_picked_emoji_arrives_intact_and_large(open_page, live_server) -> None:
     ana.get_by_role("button", name="Insert emoji").click()
     picker = ana.get_by_role("dialog", name="Emoji picker")
     expect(picker).to_be_visible()
-    expect(picker.get_by_role("tab", name="Smileys & emotion")).to_be_visible()
+    expect(picker.get_by_role("tab", name="Smileys & emotion")).to_have_attribute(
+        "aria-selected", "true"
+    )  # nothing used yet, so the first category opens
+    expect(picker.get_by_role("gridcell", name="grinning face", exact=True)).to_be_visible()
+    screenshot(ana, "emoji-picker")
     picker.get_by_role("tab", name="Flags").click()
     expect(picker.get_by_role("gridcell", name="chequered flag")).to_be_visible()
     picker.get_by_role("searchbox", name="Search emoji").fill("woman techno")
@@ -57,7 +62,6 @@ def test_picked_emoji_arrives_intact_and_large(open_page, live_server) -> None:
     expect(picker.get_by_role("tab", name="Recently used")).to_have_attribute(
         "aria-selected", "true"
     )
-    screenshot(ana, "emoji-picker")
     picker.get_by_role("gridcell", name="woman technologist").click()
     composer(ana).press("Enter")
     mixed = delivered(ben, "Ship it 👩‍💻")
@@ -98,12 +102,23 @@ def test_picker_works_from_the_keyboard(open_page, live_server) -> None:
     expect(ana.get_by_role("dialog", name="Emoji picker")).to_be_hidden()
 
 
-def test_emoji_data_is_cacheable_json(live_server) -> None:
+def test_emoji_data_is_grouped_cacheable_json(live_server) -> None:
     with urllib.request.urlopen(live_server.url + "/api/emoji") as response:
         assert "max-age" in response.headers["Cache-Control"]
+        etag = response.headers["ETag"]
         data = json.loads(response.read())
-    names = [g["name"] for g in data["groups"]]
-    assert names[0] == "Smileys & emotion"
-    assert "Flags" in names
-    smileys = {e[0] for e in data["groups"][0]["emojis"]}
-    assert "😀" in smileys
+    groups = {g["name"]: [e[0] for e in g["emojis"]] for g in data["groups"]}
+    assert next(iter(groups)) == "Smileys & emotion"
+    assert groups["Smileys & emotion"][0] == "😀"  # faces lead, as in every picker
+    assert "🐶" in groups["Animals & nature"]
+    assert "🍕" in groups["Food & drink"]
+    assert "🇯🇵" in groups["Flags"]
+    everything = [char for chars in groups.values() for char in chars]
+    assert len(everything) == len(set(everything)) > 1800  # each emoji in one group
+    assert not any("\U0001f3fb" <= c <= "\U0001f3ff" for e in everything for c in e)
+
+    again = urllib.request.Request(live_server.url + "/api/emoji")
+    again.add_header("If-None-Match", etag)
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(again)
+    assert not_modified.value.code == 304

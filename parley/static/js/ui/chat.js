@@ -177,9 +177,12 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (open) openRoom(String(room.id));
   }
 
-  async function preloadDmPresence() {
-    const dms = [...state.rooms.values()].filter((r) => r.kind === "dm").slice(0, DM_PRESENCE_PRELOAD);
-    await Promise.all(dms.map(async (room) => {
+  /**
+   * Presence frames only report changes, so a DM partner's current state is read
+   * from the room's member list: at start, and whenever a DM is opened.
+   */
+  async function loadPresence(rooms) {
+    await Promise.all(rooms.map(async (room) => {
       try {
         const { members: people } = await api.members(room.id);
         for (const person of people) if (person.status) state.presence.set(String(person.id), person.status);
@@ -188,6 +191,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       }
     }));
     renderSidebar();
+  }
+
+  function preloadDmPresence() {
+    return loadPresence([...state.rooms.values()].filter((r) => r.kind === "dm").slice(0, DM_PRESENCE_PRELOAD));
   }
 
   // ---- opening a room and its history --------------------------------------
@@ -204,6 +211,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     typingLine.textContent = "";
     if (!id) return markReady();
     const timeline = store.get(id);
+    if (roomOf(id)?.kind === "dm") loadPresence([roomOf(id)]);
     list.show(timeline, outbox.forRoom(id));
     composer.focus();
     if (members.open) refreshMembers();

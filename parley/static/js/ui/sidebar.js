@@ -52,7 +52,7 @@ export class Sidebar {
       const isDm = room.kind === "dm";
       const status = isDm && room.dm_user ? presence.get(String(room.dm_user.id)) || "offline" : null;
       const label = roomLabel(room);
-      const described = [label, status ? `(${status})` : null, unread ? `${unread} unread` : null].filter(Boolean).join(", ");
+      const described = `${label}${status ? ` (${status})` : ""}${unread ? `, ${unread} unread` : ""}`;
       list.appendChild(h("li", {},
         h("a", {
           href: `/rooms/${encodeURIComponent(id)}`, class: `room-link${unread ? " has-unread" : ""}`,
