@@ -5,12 +5,14 @@
 
 const STORAGE_PREFIX = "parley.outbox.";
 const RETRY_AFTER_MS = 10000; // resend an unacked message after this long
+const SETTLED_MEMORY = 500; // settled ids remembered so a save never resurrects them
 
 export class Outbox extends EventTarget {
   constructor(userId, storage = window.localStorage) {
     super();
     this.key = STORAGE_PREFIX + userId;
     this.storage = storage;
+    this.settled = new Set();
     this.entries = this.#load();
   }
 
@@ -39,10 +41,14 @@ export class Outbox extends EventTarget {
 
   /** The server stored it (ack, or we saw it come back): forget it. */
   settle(clientId) {
+    this.settled.add(clientId);
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value);
     const before = this.entries.length;
     this.entries = this.entries.filter((e) => e.client_id !== clientId);
-    if (this.entries.length !== before) this.#save();
-    return this.entries.length !== before;
+    const mine = this.entries.length !== before;
+    // Another tab's send may have come back through this tab: clear it from storage too.
+    if (mine || this.#stored().some((e) => e.client_id === clientId)) this.#save();
+    return mine;
   }
 
   /** The server refused it for good (not a transient limit): keep it, marked. */
@@ -80,19 +86,27 @@ export class Outbox extends EventTarget {
     this.#save();
   }
 
-  #load() {
+  #stored() {
     try {
       const data = JSON.parse(this.storage.getItem(this.key) || "[]");
-      // Anything "in flight" when the page closed must be sent again.
-      return Array.isArray(data) ? data.map((e) => ({ ...e, sent_at: 0 })) : [];
+      return Array.isArray(data) ? data : [];
     } catch {
       return [];
     }
   }
 
+  #load() {
+    // Anything "in flight" when a page closed must be sent again; a repeat is harmless.
+    return this.#stored().map((e) => ({ ...e, sent_at: 0 }));
+  }
+
   #save() {
+    // Other tabs of this person share the key: keep their pending entries, never
+    // overwrite them with ours alone.
+    const mine = new Set(this.entries.map((e) => e.client_id));
+    const others = this.#stored().filter((e) => !mine.has(e.client_id) && !this.settled.has(e.client_id));
     try {
-      this.storage.setItem(this.key, JSON.stringify(this.entries));
+      this.storage.setItem(this.key, JSON.stringify([...others, ...this.entries]));
     } catch {
       // Storage full or disabled: the outbox still works for this page's lifetime.
     }

@@ -365,6 +365,16 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (detail.user && detail.user.id === state.me.id) reloadRoomsSoon();
     else bumpMembers(detail.room_id, -1);
   });
+  socket.addEventListener("read", ({ detail }) => {
+    // I read this room in another tab or device: clear its badge here too.
+    const room = roomOf(detail.room_id);
+    if (!room || detail.seq < (room.read_seq || 0)) return;
+    room.read_seq = detail.seq;
+    if (detail.seq >= (room.last_seq || 0) && room.unread) {
+      room.unread = 0;
+      renderSidebar();
+    }
+  });
   socket.addEventListener("message_updated", ({ detail }) => store.update(detail.message));
   socket.addEventListener("message_deleted", ({ detail }) => store.remove(String(detail.room_id), detail.seq));
   socket.addEventListener("error", ({ detail }) => {
@@ -398,7 +408,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   // ---- members, drawer, picker ---------------------------------------------
   const canAdd = () => {
     const room = roomOf(state.current);
-    return Boolean(room && room.kind !== "dm" && (room.role === "owner" || room.role === "admin" || room.visibility === "public"));
+    return Boolean(room && room.kind !== "dm" && (room.role === "owner" || room.role === "admin"));
   };
 
   async function refreshMembers() {
