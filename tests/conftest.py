@@ -11,6 +11,15 @@ from tests.databases import fresh_postgres_database, requested_database_server
 from tests.support import Person, ServerProcess, sign_up
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for as long as
+    its session fixture lives; an asyncio test scheduled after it could not start its own.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--soak", action="store_true", help="run the long soak variants")
 
