@@ -198,6 +198,10 @@ async def _main(pipe: Connection, target: Target, concurrency: int) -> None:
 
 
 def worker_main(pipe: Connection, target: Target, concurrency: int) -> None:
+    # Its own session, so its own scheduler autogroup: the kernel then shares the CPU
+    # between the server, each client process and the neighbours, instead of making the
+    # server and its load generator split one share.
+    os.setsid()
     prioritise()
     try:
         import uvloop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -109,6 +110,9 @@ class Server:
 
     def start(self, timeout: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(self.url + "/healthz", timeout=1)
+            raise RuntimeError(f"something already answers on port {self.port}")
         env = dict(os.environ)
         cwd = ROOT
         if self.target == "parley":
@@ -123,7 +127,13 @@ class Server:
             env["PEER_FAST_HASH"] = "1"
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=log, stderr=log, preexec_fn=prioritise
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=log,
+            preexec_fn=prioritise,
+            start_new_session=True,  # its own scheduler autogroup, apart from the generator
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -132,6 +142,9 @@ class Server:
                 raise RuntimeError(f"server exited: see {self.data_dir / 'server.log'}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    time.sleep(0.3)
+                    if self.proc.poll() is not None:
+                        raise RuntimeError("server exited: is the port taken?")
                     return
             except httpx.HTTPError:
                 pass
