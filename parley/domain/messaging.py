@@ -5,10 +5,11 @@ from __future__ import annotations
 import orjson
 
 from parley.bus.base import Event
+from parley.domain import mentions
 from parley.domain.context import Context
-from parley.domain.models import Message, User
+from parley.domain.models import Message, Room, User
 from parley.domain.rooms import access_room
-from parley.errors import BadInput, RateLimited
+from parley.errors import BadInput, NotFound, RateLimited
 from parley.store.writer import NewMessage
 
 BODY_MAX = 10_000
@@ -88,6 +89,9 @@ async def post(
     cid = validate_client_id(client_id)
     if not isinstance(room_id, int) or isinstance(room_id, bool):
         raise BadInput("room_id must be an integer.", code="invalid_room_id")
+    names, room_call = mentions.parse(text)
+    if room_call:
+        await mentions.check_room_mention(ctx, author, room_id)
     wait = ctx.limits.sends.take(author.id)
     if wait:
         # A repeat of a stored message is not a new send: answer it even when limited.
@@ -105,6 +109,8 @@ async def post(
             created_at=ctx.clock(),
             reply_to=reply_to,
             attachments=file_ids,
+            mention_names=names,
+            mentions_room=room_call,
         )
     )
     try:
@@ -117,6 +123,8 @@ async def post(
         ctx.limits.sends.refund(author.id)
     # A repeat is published again: if the process that stored it died before publishing,
     # this is how the other members get it. Receivers drop a seq they already have.
+    if message.reply_to is not None:
+        message.reply = await ctx.store.messages.quote(message.reply_to)
     await ctx.bus.publish(
         Event(
             kind="room",
@@ -145,3 +153,27 @@ async def history(
     return await ctx.store.messages.page(
         room_id, before_seq=before_seq, after_seq=after_seq, limit=min(limit, PAGE_MAX)
     )
+
+
+def _message_not_found() -> NotFound:
+    return NotFound("No such message.", code="message_not_found")
+
+
+async def access_message(
+    ctx: Context, user: User, message_id: int, *, site_admin: bool = False
+) -> tuple[Message, Room, str | None]:
+    """The message, its room and the user's role there.
+
+    NotFound alike for a missing message and one in a room the user is not in; a site
+    admin reaches every message (role None when not a member).
+    """
+    message = await ctx.store.messages.get(message_id)
+    if message is None:
+        raise _message_not_found()
+    room = await ctx.store.rooms.get(message.room_id)
+    if room is None:
+        raise _message_not_found()
+    role = await ctx.store.rooms.role_of(room.id, user.id)
+    if role is None and not site_admin:
+        raise _message_not_found()
+    return message, room, role

@@ -44,6 +44,7 @@ class Room:
     created_at: str
     last_seq: int
     kind: str = "channel"
+    archived_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -62,6 +63,9 @@ class RoomView:
     unread: int
     member_count: int
     dm_user: User | None = None
+    mentions: int = 0
+    muted: bool = False
+    archived_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -87,6 +91,13 @@ class Message:
     attachments: list[Any] = field(default_factory=list)
     reactions: dict[str, Any] = field(default_factory=dict)
     reply_to: int | None = None
+    # A short quote of the message replied to: {"id", "seq", "author", "body", "deleted"}.
+    reply: dict[str, Any] | None = None
+    # Users mentioned by @username (ids), and whether "@room" called everyone.
+    mentions: list[int] = field(default_factory=list)
+    mentions_room: bool = False
+    # A deleted message stays as a tombstone (body "") so that seq stays contiguous.
+    deleted: bool = False
 
 
 @dataclass(slots=True, frozen=True)

@@ -35,13 +35,13 @@ async def access_room(ctx: Context, user: User, room_id: int) -> tuple[Room, str
     return room, role
 
 
-def _validate_name(name: object) -> str:
+def validate_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > ROOM_NAME_MAX:
         raise BadInput(f"Room names are 1 to {ROOM_NAME_MAX} characters.", code="invalid_name")
     return name.strip()
 
 
-def _validate_topic(topic: object) -> str:
+def validate_topic(topic: object) -> str:
     if topic is None:
         return ""
     if not isinstance(topic, str) or len(topic) > TOPIC_MAX:
@@ -55,7 +55,7 @@ async def create_room(
     if visibility not in VISIBILITIES:
         raise BadInput("Visibility is public or private.", code="invalid_visibility")
     room = await ctx.store.rooms.create(
-        _validate_name(name), visibility, _validate_topic(topic), creator.id, ctx.clock()
+        validate_name(name), visibility, validate_topic(topic), creator.id, ctx.clock()
     )
     await _announce_join(ctx, room.id, creator)
     return room
@@ -78,6 +78,8 @@ async def join(ctx: Context, user: User, room_id: int) -> Room:
         return room
     if room.visibility != "public" or room.kind != "channel":
         raise _not_found()
+    if await ctx.store.room_admin.is_banned(room_id, user.id):
+        raise Forbidden("You were banned from this room.", code="banned")
     if await ctx.store.rooms.add_member(room_id, user.id, "member", ctx.clock()):
         await _announce_join(ctx, room_id, user)
     return room
@@ -93,6 +95,8 @@ async def add_member(ctx: Context, actor: User, room_id: int, username: str) -> 
     invitee = await ctx.store.rooms.user_by_username(username or "")
     if invitee is None:
         raise NotFound("No such user.", code="user_not_found")
+    # Adding someone on purpose lifts a ban they may have had.
+    await ctx.store.room_admin.unban(room_id, invitee.id)
     if await ctx.store.rooms.add_member(room_id, invitee.id, "member", ctx.clock()):
         await _announce_join(ctx, room_id, invitee)
     return Member(invitee.id, invitee.username, invitee.display_name, invitee.created_at, "member")
@@ -142,6 +146,11 @@ async def mark_read(ctx: Context, user: User, room_id: int, seq: int) -> int:
     if marker is None:
         raise _not_found()
     return marker
+
+
+async def announce_join(ctx: Context, room_id: int, user: User) -> None:
+    """Tell the room (and the newcomer's connections, which start following it)."""
+    await _announce_join(ctx, room_id, user)
 
 
 async def _announce_join(ctx: Context, room_id: int, user: User) -> None:

@@ -13,12 +13,20 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from parley.store.bots import BotStore
+from parley.store.edits import EditStore
+from parley.store.invites import InviteStore
 from parley.store.files import FileStore
 from parley.store.messages import MessageStore
+from parley.store.mutes import MuteStore
+from parley.store.reactions import ReactionStore
+from parley.store.room_admin import RoomAdminStore
 from parley.store.rooms import RoomStore
+from parley.store.search import SearchStore
 from parley.store.sessions import SessionStore
 from parley.store.twofactor import TwoFactorStore
 from parley.store.users import UserStore
+from parley.store.webhooks import WebhookStore
 from parley.store.writer import GroupCommitter
 
 log = logging.getLogger(__name__)
@@ -80,6 +88,14 @@ class Store:
     messages: MessageStore
     twofactor: TwoFactorStore
     files: FileStore
+    edits: EditStore
+    reactions: ReactionStore
+    search: SearchStore
+    mutes: MuteStore
+    room_admin: RoomAdminStore
+    invites: InviteStore
+    bots: BotStore
+    webhooks: WebhookStore
 
     @property
     def dialect(self) -> str:
@@ -108,4 +124,12 @@ async def open_store(url: str, *, run_migrations: bool = True) -> Store:
         messages=MessageStore(engine, writer),
         twofactor=TwoFactorStore(engine),
         files=FileStore(engine),
+        edits=EditStore(engine),
+        reactions=ReactionStore(engine),
+        search=SearchStore(engine),
+        mutes=MuteStore(engine),
+        room_admin=RoomAdminStore(engine),
+        invites=InviteStore(engine),
+        bots=BotStore(engine),
+        webhooks=WebhookStore(engine),
     )

@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message, User
 from parley.store.files import attachments_of
+from parley.store.mentions import mentions_for
+from parley.store.reactions import reactions_for
+from parley.store.replies import quotes_for
 from parley.store.schema import messages, users
 from parley.store.writer import AppendOutcome, GroupCommitter, NewMessage
 
@@ -33,16 +36,31 @@ def message_from_row(row: Any) -> Message:
         edited_at=row.edited_at,
         client_id=row.client_id,
         reply_to=row.reply_to,
+        mentions_room=bool(row.mentions_room),
+        deleted=row.deleted_at is not None,
     )
 
 
-async def _with_attachments(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]:
-    """Messages from rows, each carrying its attached files (one query for the page)."""
-    found = await attachments_of(conn, (r.id for r in rows))
-    built = [message_from_row(r) for r in rows]
-    for message in built:
-        message.attachments = found.get(message.id, [])
-    return built
+async def decorated(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]:
+    """Messages from rows with their files, reactions, mentions and reply quotes.
+
+    One query per kind for the whole page, never one per message.
+    """
+    found = [message_from_row(r) for r in rows]
+    if not found:
+        return found
+    ids = [m.id for m in found]
+    files = await attachments_of(conn, ids)
+    reactions = await reactions_for(conn, ids)
+    mentions = await mentions_for(conn, ids)
+    quotes = await quotes_for(conn, {m.reply_to for m in found if m.reply_to is not None})
+    for message in found:
+        message.attachments = files.get(message.id, [])
+        message.reactions = reactions.get(message.id, {})
+        message.mentions = mentions.get(message.id, [])
+        if message.reply_to is not None:
+            message.reply = quotes.get(message.reply_to)
+    return found
 
 
 class MessageStore:
@@ -70,20 +88,20 @@ class MessageStore:
             query = query.order_by(messages.c.seq).limit(limit)
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
-                return await _with_attachments(conn, rows)
+                return await decorated(conn, rows)
         if before_seq is not None:
             query = query.where(messages.c.seq < before_seq)
         query = query.order_by(messages.c.seq.desc()).limit(limit)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-            return await _with_attachments(conn, rows[::-1])
+            return await decorated(conn, rows[::-1])
 
     async def get(self, message_id: int) -> Message | None:
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(_MESSAGE_WITH_AUTHOR.where(messages.c.id == message_id))
             ).first()
-            return (await _with_attachments(conn, [row]))[0] if row else None
+            return (await decorated(conn, [row]))[0] if row else None
 
     async def by_client_id(self, author_id: int, client_id: str) -> Message | None:
         query = _MESSAGE_WITH_AUTHOR.where(
@@ -91,4 +109,9 @@ class MessageStore:
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-            return (await _with_attachments(conn, [row]))[0] if row else None
+            return (await decorated(conn, [row]))[0] if row else None
+
+    async def quote(self, message_id: int) -> dict[str, Any] | None:
+        """The reply quote of one message (for a reply just stored)."""
+        async with self._engine.connect() as conn:
+            return (await quotes_for(conn, {message_id})).get(message_id)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Member, Room, RoomView, User
-from parley.store.schema import memberships, messages, rooms, users
+from parley.store.schema import memberships, message_mentions, messages, rooms, users
 from parley.store.users import USER_COLUMNS, user_from_row
 
 ROOM_COLUMNS = (
@@ -20,6 +20,7 @@ ROOM_COLUMNS = (
     rooms.c.created_at,
     rooms.c.last_seq,
     rooms.c.kind,
+    rooms.c.archived_at,
 )
 
 
@@ -32,6 +33,7 @@ def room_from_row(row: Any) -> Room:
         created_at=row.created_at,
         last_seq=row.last_seq,
         kind=row.kind,
+        archived_at=row.archived_at,
     )
 
 
@@ -173,6 +175,26 @@ class RoomStore:
             )
             .scalar_subquery()
         )
+        # Unread messages that mention me by name or call "@room" (counted once each).
+        named_me = (
+            sa.select(message_mentions.c.message_id)
+            .where(
+                message_mentions.c.message_id == messages.c.id,
+                message_mentions.c.user_id == user_id,
+            )
+            .exists()
+        )
+        mentions = (
+            sa.select(sa.func.count())
+            .where(
+                messages.c.room_id == rooms.c.id,
+                messages.c.seq > mine.c.read_seq,
+                messages.c.author_id != user_id,
+                messages.c.deleted_at.is_(None),
+                sa.or_(messages.c.mentions_room == sa.true(), named_me),
+            )
+            .scalar_subquery()
+        )
         member_count = (
             sa.select(sa.func.count()).where(memberships.c.room_id == rooms.c.id).scalar_subquery()
         )
@@ -181,7 +203,9 @@ class RoomStore:
                 *ROOM_COLUMNS,
                 mine.c.role,
                 mine.c.read_seq,
+                mine.c.muted,
                 unread.label("unread"),
+                mentions.label("mentions"),
                 member_count.label("member_count"),
             )
             .join(mine, mine.c.room_id == rooms.c.id)
@@ -203,6 +227,9 @@ class RoomStore:
                     read_seq=r.read_seq,
                     unread=r.unread,
                     member_count=r.member_count,
+                    mentions=r.mentions,
+                    muted=bool(r.muted),
+                    archived_at=r.archived_at,
                 )
                 for r in rows
             ]

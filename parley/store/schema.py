@@ -24,6 +24,9 @@ users = sa.Table(
     sa.Column("totp_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
     # The newest TOTP time step accepted: a code is good once, never again (replay).
     sa.Column("totp_last_step", sa.BigInteger, nullable=True),
+    # Bot accounts (their own and webhooks'): no password sign-in, Bearer tokens only.
+    sa.Column("is_bot", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("bot_owner_id", sa.Integer, nullable=True),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
@@ -64,6 +67,8 @@ rooms = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     # The room's stream position: the seq of its newest message.
     sa.Column("last_seq", sa.Integer, nullable=False, server_default="0"),
+    # Set when the room was archived: read-only from then on.
+    sa.Column("archived_at", TIME, nullable=True),
 )
 
 memberships = sa.Table(
@@ -74,6 +79,7 @@ memberships = sa.Table(
     sa.Column("role", sa.String(16), nullable=False, server_default="member"),
     sa.Column("joined_at", TIME, nullable=False),
     sa.Column("read_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 messages = sa.Table(
@@ -89,6 +95,8 @@ messages = sa.Table(
     sa.Column("deleted_at", TIME, nullable=True),
     sa.Column("client_id", sa.String(64), nullable=True),
     sa.Column("reply_to", sa.Integer, nullable=True),
+    # "@room" in the body: every member is mentioned (stored once, not per member).
+    sa.Column("mentions_room", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
     sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
 )
@@ -116,4 +124,57 @@ message_files = sa.Table(
     sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
     sa.Column("file_id", sa.String(32), sa.ForeignKey("files.id"), primary_key=True, index=True),
     sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+)
+
+reactions = sa.Table(
+    "reactions",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("emoji", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+message_mentions = sa.Table(
+    "message_mentions",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("room_id", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    # Unread mentions of one user in one room: (user, room, seq > read marker).
+    sa.Index("ix_message_mentions_user_room_seq", "user_id", "room_id", "seq"),
+)
+
+room_bans = sa.Table(
+    "room_bans",
+    metadata,
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("banned_by", sa.Integer, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+room_invites = sa.Table(
+    "room_invites",
+    metadata,
+    # Only a hash of the code is stored: a leaked database does not leak live invites.
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False, index=True),
+    sa.Column("created_by", sa.Integer, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # The bot user the webhook posts as: its display name is the webhook's name.
+    sa.Column("bot_user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_by", sa.Integer, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
 )

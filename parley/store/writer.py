@@ -19,8 +19,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message, User
-from parley.errors import BadInput, NotFound, ParleyError, Unavailable
+from parley.errors import BadInput, Forbidden, NotFound, ParleyError, Unavailable
 from parley.store.files import attachments_of, link, owned_files
+from parley.store.mentions import Mentioned, store_mentions
 from parley.store.schema import memberships, messages, rooms
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class NewMessage:
     created_at: str
     reply_to: int | None = None
     attachments: list[str] = field(default_factory=list)
+    # Lower-cased usernames after "@" (resolved among the room's members on insert).
+    mention_names: tuple[str, ...] = ()
+    mentions_room: bool = False
 
 
 @dataclass(slots=True)
@@ -144,6 +148,15 @@ async def append_batch(
         )
     )
     is_member = {(r.room_id, r.user_id) for r in member_rows}
+    archived = set(
+        (
+            await conn.execute(
+                sa.select(rooms.c.id).where(
+                    rooms.c.id.in_(room_ids), rooms.c.archived_at.is_not(None)
+                )
+            )
+        ).scalars()
+    )
 
     stored = await _stored_by_client_id(conn, items)
     reply_ok = await _valid_replies(conn, items)
@@ -158,6 +171,9 @@ async def append_batch(
     for index, item in enumerate(items):
         if (item.room_id, item.author.id) not in is_member:
             outcomes[index] = NotFound("No such room.", code="room_not_found")
+            continue
+        if item.room_id in archived:
+            outcomes[index] = Forbidden("This room is archived.", code="room_archived")
             continue
         if item.reply_to is not None and (item.reply_to, item.room_id) not in reply_ok:
             outcomes[index] = NotFound("The message replied to is not in this room.")
@@ -205,6 +221,7 @@ async def append_batch(
                     "created_at": item.created_at,
                     "client_id": item.client_id,
                     "reply_to": item.reply_to,
+                    "mentions_room": item.mentions_room,
                 }
             )
     if rows:
@@ -213,7 +230,15 @@ async def append_batch(
             [{k: v for k, v in row.items() if k != "index"} for row in rows],
         )
         links: list[tuple[int, str, int]] = []
-        for row, message_id in zip(rows, result.scalars().all(), strict=True):
+        ids = result.scalars().all()
+        mentioned = await store_mentions(
+            conn,
+            [
+                Mentioned(message_id, row["room_id"], row["seq"], items[row["index"]].mention_names)
+                for row, message_id in zip(rows, ids, strict=True)
+            ],
+        )
+        for row, message_id in zip(rows, ids, strict=True):
             item = items[row["index"]]
             links.extend((message_id, f, pos) for pos, f in enumerate(item.attachments))
             outcomes[row["index"]] = AppendOutcome(
@@ -228,6 +253,8 @@ async def append_batch(
                     client_id=item.client_id,
                     attachments=[owned[(item.author.id, f)] for f in item.attachments],
                     reply_to=item.reply_to,
+                    mentions=mentioned.get(message_id, []),
+                    mentions_room=item.mentions_room,
                 ),
                 True,
             )
@@ -272,4 +299,6 @@ def _message(row: Any, author: User, attachments: list[Any]) -> Message:
         client_id=row.client_id,
         attachments=attachments,
         reply_to=row.reply_to,
+        mentions_room=bool(row.mentions_room),
+        deleted=row.deleted_at is not None,
     )

@@ -7,14 +7,23 @@ from quart import Blueprint
 from parley.web import (
     admin,
     auth,
+    bots,
+    edits,
     emoji,
+    export,
     files,
+    invites,
     messages,
     metrics,
+    mutes,
     pages,
+    reactions,
+    room_admin,
     rooms,
+    search,
     twofactor,
     users,
+    webhooks,
 )
 
 
@@ -31,4 +40,14 @@ def blueprints() -> list[Blueprint]:
         admin.bp,
         metrics.bp,
         files.bp,
+        # Team features (issue 9): one blueprint per feature.
+        edits.bp,
+        reactions.bp,
+        search.bp,
+        mutes.bp,
+        room_admin.bp,
+        invites.bp,
+        webhooks.bp,
+        bots.bp,
+        export.bp,
     ]

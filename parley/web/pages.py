@@ -9,7 +9,14 @@ from quart import Blueprint, Response, jsonify, send_from_directory
 bp = Blueprint("pages", __name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-CLIENT_ROUTES = ("/", "/login", "/register", "/rooms/<path:rest>", "/account")
+CLIENT_ROUTES = (
+    "/",
+    "/login",
+    "/register",
+    "/rooms/<path:rest>",
+    "/account",
+    "/invite/<path:rest>",
+)
 
 
 @bp.get("/healthz")

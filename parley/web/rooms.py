@@ -89,8 +89,10 @@ async def leave(room_id: int) -> Response:
 async def mark_read(room_id: int) -> Response:
     user = await require_user()
     data = await request.get_json(silent=True) or {}
-    await rooms.access_room(ctx(), user, room_id)
-    marker = await rooms.mark_read(ctx(), user, room_id, data.get("seq"))
+    room, _ = await rooms.access_room(ctx(), user, room_id)
+    # Without a seq: everything up to now is read ("mark room as read").
+    seq = data.get("seq") if isinstance(data, dict) else None
+    marker = await rooms.mark_read(ctx(), user, room_id, room.last_seq if seq is None else seq)
     return jsonify({"room_id": room_id, "read_seq": marker})
 
 

@@ -1,0 +1,76 @@
+"""Editing and deleting messages, with message_updated / message_deleted frames.
+
+A deleted message stays in history as a tombstone (body "", deleted true) so that a
+room's seq stays contiguous for clients catching up.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from parley.bus.base import Event
+from parley.domain import mentions
+from parley.domain.context import Context
+from parley.domain.messaging import access_message, validate_body
+from parley.domain.models import Message, Room, User
+from parley.errors import Conflict, Forbidden, NotFound
+
+MODERATOR_ROLES = ("owner", "admin")
+
+
+def check_writable(room: Room) -> None:
+    """Forbidden(room_archived) for an archived room: it is read-only."""
+    if room.archived_at is not None:
+        raise Forbidden("This room is archived.", code="room_archived")
+
+
+async def edit(ctx: Context, user: User, message_id: int, body: object) -> Message:
+    """Replace the body of one of the user's messages; members get ``message_updated``.
+
+    Raises NotFound (missing or not a member), Forbidden (not the author, or archived),
+    Conflict (deleted), BadInput.
+    """
+    text = validate_body(body)
+    message, room, _ = await access_message(ctx, user, message_id)
+    if message.author.id != user.id:
+        raise Forbidden("Only the author can edit a message.", code="not_author")
+    check_writable(room)
+    if message.deleted:
+        raise Conflict("This message was deleted.", code="message_deleted")
+    names, room_call = mentions.parse(text)
+    if room_call:
+        await mentions.check_room_mention(ctx, user, room.id)
+    changed = await ctx.store.edits.edit(
+        message.id, room.id, message.seq, text, ctx.clock(), names, room_call
+    )
+    if not changed:
+        raise Conflict("This message was deleted.", code="message_deleted")
+    updated = await ctx.store.messages.get(message.id)
+    if updated is None:
+        raise NotFound("No such message.", code="message_not_found")
+    frame = orjson.dumps({"type": "message_updated", "message": updated})
+    await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))
+    return updated
+
+
+async def delete(ctx: Context, user: User, message_id: int, *, site_admin: bool = False) -> None:
+    """Delete a message (the author, a room owner or admin, or a site admin).
+
+    Deleting a tombstone again is a no-op. Members get ``message_deleted``.
+    """
+    message, room, role = await access_message(ctx, user, message_id, site_admin=site_admin)
+    allowed = message.author.id == user.id or role in MODERATOR_ROLES or site_admin
+    if not allowed:
+        raise Forbidden("You can delete only your own messages.", code="forbidden")
+    check_writable(room)
+    if not await ctx.store.edits.delete(message.id, ctx.clock()):
+        return
+    frame = orjson.dumps(
+        {
+            "type": "message_deleted",
+            "room_id": room.id,
+            "message_id": message.id,
+            "seq": message.seq,
+        }
+    )
+    await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))

@@ -1,0 +1,144 @@
+"""Running a room: name and topic, roles, removing and banning members, archiving.
+
+Roles: the owner (one), admins, members. Owners and admins manage the room; only the
+owner changes roles and archives. Everything is reached through ``access_room``, so a
+non-member gets "not found" whatever they try.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from parley.bus.base import Event
+from parley.domain.context import Context
+from parley.domain.models import Room, User
+from parley.domain.rooms import (
+    MANAGER_ROLES,
+    access_room,
+    validate_name,
+    validate_topic,
+)
+from parley.errors import BadInput, Forbidden, NotFound
+
+ROLES = ("owner", "admin", "member")
+
+
+def _check_channel(room: Room) -> None:
+    if room.kind == "dm":
+        raise Forbidden("Direct-message rooms cannot be managed.", code="forbidden")
+
+
+async def _publish_room(ctx: Context, room: Room) -> None:
+    frame = orjson.dumps({"type": "room_updated", "room": room})
+    await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))
+
+
+async def update_room(
+    ctx: Context, actor: User, room_id: int, *, name: str | None, topic: str | None
+) -> Room:
+    """Rename the room or change its topic (owner or admin); members get ``room_updated``."""
+    room, role = await access_room(ctx, actor, room_id)
+    _check_channel(room)
+    if role not in MANAGER_ROLES:
+        raise Forbidden("Only the room's owner or admins can change it.", code="forbidden")
+    values: dict[str, str] = {}
+    if name is not None:
+        values["name"] = validate_name(name)
+    if topic is not None:
+        values["topic"] = validate_topic(topic)
+    if not values:
+        raise BadInput("Send a name or a topic.", code="nothing_to_change")
+    await ctx.store.rooms.update(room_id, **values)
+    updated = await ctx.store.rooms.get(room_id)
+    assert updated is not None
+    await _publish_room(ctx, updated)
+    return updated
+
+
+async def set_role(ctx: Context, actor: User, room_id: int, target_id: int, role: str) -> str:
+    """The owner makes a member an admin or a member again, or hands ownership over.
+
+    Handing over ownership makes the old owner an admin. Members get ``member_updated``.
+    """
+    room, my_role = await access_room(ctx, actor, room_id)
+    _check_channel(room)
+    if role not in ROLES:
+        raise BadInput("role is owner, admin or member.", code="invalid_role")
+    if my_role != "owner":
+        raise Forbidden("Only the room's owner can change roles.", code="forbidden")
+    if target_id == actor.id:
+        raise BadInput("Hand ownership to someone else instead.", code="own_role")
+    if await ctx.store.rooms.role_of(room_id, target_id) is None:
+        raise NotFound("No such member.", code="member_not_found")
+    await ctx.store.rooms.set_role(room_id, target_id, role)
+    changes = [(target_id, role)]
+    if role == "owner":
+        await ctx.store.rooms.set_role(room_id, actor.id, "admin")
+        changes.append((actor.id, "admin"))
+    for user_id, new_role in changes:
+        frame = orjson.dumps(
+            {"type": "member_updated", "room_id": room_id, "user_id": user_id, "role": new_role}
+        )
+        await ctx.bus.publish(Event(kind="room", room_id=room_id, payload=frame))
+    return role
+
+
+async def remove_member(
+    ctx: Context, actor: User, room_id: int, target_id: int, *, ban: bool
+) -> None:
+    """Remove (and with ``ban`` keep out) a member: owner or admin; admins can't remove
+    the owner or other admins. A ban also works on someone not (or no longer) a member.
+    """
+    room, my_role = await access_room(ctx, actor, room_id)
+    _check_channel(room)
+    if my_role not in MANAGER_ROLES:
+        raise Forbidden("Only the room's owner or admins can remove members.", code="forbidden")
+    if target_id == actor.id:
+        raise BadInput("Leave the room instead.", code="cannot_remove_self")
+    target = await ctx.store.users.by_id(target_id)
+    if target is None:
+        raise NotFound("No such member.", code="member_not_found")
+    their_role = await ctx.store.rooms.role_of(room_id, target_id)
+    if their_role is None and not ban:
+        raise NotFound("No such member.", code="member_not_found")
+    if their_role in MANAGER_ROLES and my_role != "owner":
+        raise Forbidden("Only the owner can remove an admin.", code="forbidden")
+    if ban:
+        await ctx.store.room_admin.ban(room_id, target_id, actor.id, ctx.clock())
+    else:
+        await ctx.store.rooms.remove_member(room_id, target_id)
+    if their_role is not None:
+        frame = orjson.dumps({"type": "member_left", "room_id": room_id, "user": target})
+        await ctx.bus.publish(
+            Event(kind="leave", room_id=room_id, user_ids=[target_id], payload=frame)
+        )
+
+
+async def unban(ctx: Context, actor: User, room_id: int, target_id: int) -> None:
+    _, my_role = await access_room(ctx, actor, room_id)
+    if my_role not in MANAGER_ROLES:
+        raise Forbidden("Only the room's owner or admins can lift bans.", code="forbidden")
+    if not await ctx.store.room_admin.unban(room_id, target_id):
+        raise NotFound("That user is not banned here.", code="ban_not_found")
+
+
+async def bans(ctx: Context, actor: User, room_id: int) -> list[User]:
+    _, my_role = await access_room(ctx, actor, room_id)
+    if my_role not in MANAGER_ROLES:
+        raise Forbidden("Only the room's owner or admins can see bans.", code="forbidden")
+    ids = await ctx.store.room_admin.banned_ids(room_id)
+    found = [await ctx.store.users.by_id(uid) for uid in ids]
+    return [u for u in found if u is not None]
+
+
+async def set_archived(ctx: Context, actor: User, room_id: int, archived: bool) -> Room:
+    """Archive (read-only: sends refused with ``room_archived``) or reopen; owner only."""
+    room, my_role = await access_room(ctx, actor, room_id)
+    _check_channel(room)
+    if my_role != "owner":
+        raise Forbidden("Only the room's owner can archive it.", code="forbidden")
+    await ctx.store.room_admin.set_archived(room_id, ctx.clock() if archived else None)
+    updated = await ctx.store.rooms.get(room_id)
+    assert updated is not None
+    await _publish_room(ctx, updated)
+    return updated

@@ -1,0 +1,68 @@
+"""Search: messages matching every word, best first, only from rooms I am a member of."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from parley.domain.context import Context
+from parley.domain.models import User
+from parley.domain.rooms import access_room
+from parley.errors import BadInput
+
+QUERY_MAX = 200
+MAX_TERMS = 10
+RESULTS_DEFAULT = 30
+RESULTS_MAX = 100
+WORD_RE = re.compile(r"\w+")
+
+
+def terms_of(query: object) -> list[str]:
+    """The words of a query (lower-cased, at most 10); BadInput if there are none."""
+    if not isinstance(query, str) or len(query) > QUERY_MAX:
+        raise BadInput(f"q is 1 to {QUERY_MAX} characters.", code="invalid_query")
+    words: list[str] = []
+    for word in WORD_RE.findall(query.lower()):
+        if word not in words:
+            words.append(word)
+    if not words:
+        raise BadInput("Search for at least one word.", code="invalid_query")
+    return words[:MAX_TERMS]
+
+
+def highlights(body: str, terms: list[str]) -> list[list[int]]:
+    """[start, end) spans (in code points) of the words that start with a term, in order."""
+    if not body:
+        return []
+    pattern = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE
+    )
+    return [[m.start(), m.end()] for m in pattern.finditer(body)]
+
+
+async def search(
+    ctx: Context,
+    user: User,
+    query: object,
+    *,
+    room_id: int | None = None,
+    author: str | None = None,
+    limit: int = RESULTS_DEFAULT,
+) -> list[dict[str, Any]]:
+    """Matching messages as dicts with ``highlights``. NotFound for a room I am not in."""
+    terms = terms_of(query)
+    if room_id is not None:
+        await access_room(ctx, user, room_id)
+    author_id = None
+    if author:
+        found = await ctx.store.rooms.user_by_username(author.lstrip("@"))
+        if found is None:
+            return []
+        author_id = found.id
+    if not 1 <= limit <= RESULTS_MAX:
+        raise BadInput(f"limit is 1 to {RESULTS_MAX}.", code="invalid_limit")
+    messages = await ctx.store.search.search(
+        user.id, terms, room_id=room_id, author_id=author_id, limit=limit
+    )
+    return [{**asdict(m), "highlights": highlights(m.body, terms)} for m in messages]
