@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.support import Person
+import asyncio
+import sys
+
+import httpx
+
+from tests.support import PASSWORD, REPO_ROOT, Person, ServerProcess, unique_name
 
 
 async def test_the_author_edits_a_message_and_members_see_the_new_text(
@@ -122,3 +127,24 @@ async def test_resume_after_a_delete_sends_the_tombstone_in_its_place(
             if frame["type"] == "message":
                 got.append((frame["message"]["seq"], frame["message"]["deleted"]))
     assert got == [(1, False), (2, True), (3, False)]
+
+
+async def test_a_site_admin_may_delete_any_message(ana: Person, server: ServerProcess) -> None:
+    name = unique_name("admin")
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "parley", "user", "create", name, "--admin"),
+        *("--password", PASSWORD, "--data-dir", str(server.data_dir)),
+        cwd=REPO_ROOT,
+        env=server.env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert await asyncio.wait_for(proc.wait(), 60) == 0
+    room = await ana.create_room("moderated-by-site")
+    message = (await ana.post(room["id"], "against the rules")).json()["message"]
+    async with httpx.AsyncClient(base_url=server.url) as admin:
+        r = await admin.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = await admin.delete(f"/api/messages/{message['id']}", headers=headers)
+        assert r.status_code == 204
+    assert (await ana.history(room["id"]))[0]["deleted"] is True

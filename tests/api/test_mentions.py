@@ -19,7 +19,9 @@ async def test_a_mention_names_the_member_and_counts_as_an_unread_mention(
     await ana.add(room["id"], ben)
     await ana.add(room["id"], cat)
     async with ben.socket() as b:
-        r = await ana.post(room["id"], f"hey @{ben.username.upper()}, see this. cc nobody@example.com")
+        r = await ana.post(
+            room["id"], f"hey @{ben.username.upper()}, see this. cc nobody@example.com"
+        )
         assert r.json()["message"]["mentions"] == [ben.id]
         live = await b.expect("message")
         assert live["message"]["mentions"] == [ben.id]
@@ -71,8 +73,6 @@ async def test_editing_a_message_updates_its_mentions(ana: Person, ben: Person) 
     room = await ana.create_room("edit-mentions")
     await ana.add(room["id"], ben)
     message = (await ana.post(room["id"], "hi all")).json()["message"]
-    r = await ana.http.patch(
-        f"/api/messages/{message['id']}", json={"body": f"hi @{ben.username}"}
-    )
+    r = await ana.http.patch(f"/api/messages/{message['id']}", json={"body": f"hi @{ben.username}"})
     assert r.json()["message"]["mentions"] == [ben.id]
     assert (await _room_entry(ben, room["id"]))["mentions"] == 1

@@ -25,7 +25,7 @@ async def test_best_matches_come_first(ana: Person) -> None:
     await ana.post(room["id"], f"{word} " + "filler " * 40)
     await ana.post(room["id"], f"{word} {word} {word}")
     hits = (await ana.http.get("/api/search", params={"q": word})).json()["messages"]
-    assert [h["body"] for h in hits][0] == f"{word} {word} {word}"
+    assert hits[0]["body"] == f"{word} {word} {word}"
 
 
 async def test_search_never_shows_messages_of_rooms_i_am_not_in(ana: Person, cat: Person) -> None:
