@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.store.bots import BotStore
 from parley.store.edits import EditStore
-from parley.store.invites import InviteStore
 from parley.store.files import FileStore
+from parley.store.invites import InviteStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
 from parley.store.reactions import ReactionStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.store.mentions import Mentioned, clear_mentions, store_mentions
-from parley.store.schema import messages, reactions
+from parley.store.schema import message_files, messages, reactions
 
 
 class EditStore:
@@ -36,7 +36,9 @@ class EditStore:
         return True
 
     async def delete(self, message_id: int, deleted_at: str) -> bool:
-        """Make the message a tombstone (empty body, no reactions or mentions).
+        """Make the message a tombstone (empty body, no files, reactions or mentions).
+
+        Unlinking its files also ends members' access to them through this message.
 
         False if it already was one.
         """
@@ -50,4 +52,7 @@ class EditStore:
                 return False
             await clear_mentions(conn, message_id)
             await conn.execute(reactions.delete().where(reactions.c.message_id == message_id))
+            await conn.execute(
+                message_files.delete().where(message_files.c.message_id == message_id)
+            )
         return True

@@ -7,6 +7,7 @@ import sys
 
 import httpx
 
+from tests.files_support import pdf, uploaded
 from tests.support import PASSWORD, REPO_ROOT, Person, ServerProcess, unique_name
 
 
@@ -148,3 +149,19 @@ async def test_a_site_admin_may_delete_any_message(ana: Person, server: ServerPr
         r = await admin.delete(f"/api/messages/{message['id']}", headers=headers)
         assert r.status_code == 204
     assert (await ana.history(room["id"]))[0]["deleted"] is True
+
+
+async def test_deleting_a_message_takes_its_files_away_from_the_other_members(
+    ana: Person, ben: Person
+) -> None:
+    room = await ana.create_room("files-gone")
+    await ana.add(room["id"], ben)
+    file = await uploaded(ana.http, pdf(), "plan.pdf", "application/pdf")
+    r = await ana.http.post(
+        f"/api/rooms/{room['id']}/messages", json={"body": "plan", "attachments": [file["id"]]}
+    )
+    message = r.json()["message"]
+    assert (await ben.http.get(file["url"])).status_code == 200
+    await ana.http.delete(f"/api/messages/{message['id']}")
+    assert (await ben.history(room["id"]))[0]["attachments"] == []
+    assert (await ben.http.get(file["url"])).status_code in (403, 404)
