@@ -66,6 +66,9 @@ class Connection:
         self.rooms: set[int] = set()
         # Highest seq delivered per room: drops repeats, lets resume continue from it.
         self.delivered: dict[int, int] = {}
+        # Lowest seq from which every frame up to ``delivered`` went out on this
+        # connection: a resume skips that span instead of sending it twice.
+        self.since: dict[int, int] = {}
         # Rooms being caught up: live frames wait here so that order is kept.
         self.held: dict[int, list[tuple[int, Frame]]] = {}
         self._send = send
@@ -79,6 +82,8 @@ class Connection:
         self._close_code: int | None = None
         self._close_reason = ""
         self._abort_timer: asyncio.TimerHandle | None = None
+        # Frames that arrive before ``ready`` (presence, typing) wait for it: ready is first.
+        self._before_ready: list[Frame] | None = []
         self.closed = asyncio.Event()
         self.writes = 0
         self.frames_sent = 0
@@ -103,6 +108,12 @@ class Connection:
         """Queue a frame; disconnect the connection if it has fallen too far behind."""
         if self._close_code is not None:
             return
+        if self._before_ready is not None:
+            if len(self._before_ready) >= MAX_QUEUED_FRAMES:
+                self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
+            else:
+                self._before_ready.append(frame)
+            return
         size = len(frame)
         if len(self._queue) >= MAX_QUEUED_FRAMES or self._queued_bytes + size > MAX_QUEUED_BYTES:
             log.info("closing connection %s of user %s: too slow", self.id, self.user.id)
@@ -113,6 +124,13 @@ class Connection:
         if self._queued_bytes > LOW_WATER_BYTES:
             self._drained.clear()
         self._wakeup.set()
+
+    def ready(self, frame: Frame) -> None:
+        """Queue the ``ready`` frame, then whatever arrived while it was being built."""
+        waiting, self._before_ready = self._before_ready or [], None
+        self.push(frame)
+        for early in waiting:
+            self.push(early)
 
     def deliver(self, room_id: int, seq: int | None, frame: Frame) -> None:
         """Queue a room frame, in seq order and at most once per seq."""
@@ -127,6 +145,7 @@ class Connection:
             if seq <= self.delivered.get(room_id, 0):
                 return
             self.delivered[room_id] = seq
+            self.since.setdefault(room_id, seq)
         self.push(frame)
 
     def hold(self, room_id: int) -> None:
@@ -136,6 +155,7 @@ class Connection:
         """Stop holding a room: send the held frames that came after the catch-up."""
         held = self.held.pop(room_id, [])
         self.delivered[room_id] = max(self.delivered.get(room_id, 0), caught_up_to)
+        self.since.setdefault(room_id, caught_up_to + 1)
         for seq, frame in sorted(held, key=lambda item: item[0]):
             self.deliver(room_id, seq, frame)
 

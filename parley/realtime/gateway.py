@@ -152,7 +152,7 @@ class Gateway:
             conn.hold(room_id)
         self.hub.add(conn, room_ids)
         cursors = await self.ctx.store.rooms.room_cursors_of(conn.user.id)
-        conn.push(
+        conn.ready(
             orjson.dumps(
                 {
                     "type": "ready",
@@ -270,21 +270,29 @@ class Gateway:
             if room_id not in conn.rooms:
                 continue
             conn.hold(room_id)
+            # Frames in [since, sent] already went out live on this connection.
+            sent = conn.delivered.get(room_id, 0)
+            since = conn.since.get(room_id, sent + 1)
             position = cursor
             try:
                 while not conn.closing:
+                    if position >= since - 1:
+                        position = max(position, sent)
                     await conn.drained()  # paced by the client's reading, not the bound
                     page = await self.ctx.store.messages.page(
                         room_id, before_seq=None, after_seq=position, limit=RESUME_PAGE
                     )
                     for message in page:
-                        conn.push(messaging.encode_message_frame(message).decode())
+                        if not since <= message.seq <= sent:
+                            conn.push(messaging.encode_message_frame(message))
                         position = message.seq
                     if len(page) < RESUME_PAGE:
                         break
             finally:
                 conn.release(room_id, position)
                 self.hub.caught_up(room_id, position)
+                if not conn.closing:
+                    conn.since[room_id] = min(since, cursor + 1)
         conn.push('{"type":"resumed"}')
 
     # -- shutdown ------------------------------------------------------------------

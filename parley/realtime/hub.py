@@ -87,6 +87,7 @@ class Hub:
     def unfollow(self, conn: Connection, room_id: int) -> None:
         conn.rooms.discard(room_id)
         conn.delivered.pop(room_id, None)
+        conn.since.pop(room_id, None)
         conn.held.pop(room_id, None)
         self._discard(self.by_room, room_id, conn)
         self._forget_if_unfollowed(room_id)
