@@ -147,6 +147,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     so tests can assert that nothing unexpected ran.
     """
     contexts: list[BrowserContext] = []
+    pages: list[Page] = []
 
     def factory(
         width: int = 1280, height: int = 800, color_scheme: str = "light", **kwargs: Any
@@ -169,11 +170,15 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 
         page.on("dialog", on_dialog)
         page.errors = errors  # type: ignore[attr-defined]
+        pages.append(page)
         return page
 
     yield factory
+    problems = [error for page in pages for error in page.errors]  # type: ignore[attr-defined]
     for context in contexts:
         context.close()
+    # Whatever a test checked, no page may have thrown or popped up a dialog.
+    assert problems == []
 
 
 def screenshot(page: Page, name: str) -> None:

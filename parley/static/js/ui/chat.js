@@ -101,7 +101,13 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     h("div", { class: "room-body" }, roomMain, members.el));
   title.id = "room-title-text";
   const shell = h("div", { class: "shell" },
-    h("a", { class: "skip-link", href: "#composer-input" }, "Skip to message box"),
+    h("a", {
+      class: "skip-link", href: "#composer-input",
+      onclick: (event) => {
+        event.preventDefault(); // a #hash would count as navigation (popstate)
+        composer.focus();
+      },
+    }, "Skip to message box"),
     banner, sidebar.el, scrim, roomView, announcer);
   clear(root);
   root.appendChild(shell);
