@@ -493,7 +493,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   function finish() {
     socket.stop();
+    notifier.destroy();
+    closePicker();
     clearInterval(flushTimer);
+    clearTimeout(roomsReload);
     document.removeEventListener("keydown", onKey);
     document.removeEventListener("visibilitychange", onVisible);
     window.removeEventListener("popstate", onPop);

@@ -132,7 +132,10 @@ export async function directoryDialog(isMember, onJoined) {
         }
       });
       list.appendChild(h("li", {},
-        h("div", {}, h("strong", {}, `# ${room.name}`), room.topic ? h("p", { class: "muted" }, room.topic) : null),
+        h("div", {},
+          h("strong", {}, `# ${room.name}`),
+          room.member_count ? h("span", { class: "muted" }, ` · ${room.member_count} ${room.member_count === 1 ? "member" : "members"}`) : null,
+          room.topic ? h("p", { class: "muted" }, room.topic) : null),
         button));
     }
   } catch (err) {

@@ -8,10 +8,19 @@ export class Notifier {
   constructor() {
     this.unseen = 0;
     this.baseTitle = "Parley";
-    document.addEventListener("visibilitychange", () => {
+    this.onVisible = () => {
       if (!document.hidden) this.#reset();
-    });
-    window.addEventListener("focus", () => this.#reset());
+    };
+    this.onFocus = () => this.#reset();
+    document.addEventListener("visibilitychange", this.onVisible);
+    window.addEventListener("focus", this.onFocus);
+  }
+
+  /** Stop listening (sign-out) and put the plain title back. */
+  destroy() {
+    document.removeEventListener("visibilitychange", this.onVisible);
+    window.removeEventListener("focus", this.onFocus);
+    this.unseen = 0;
   }
 
   setTitle(title) {
