@@ -48,6 +48,17 @@ def test_scrolling_up_loads_older_history_in_order(open_page, live_server) -> No
     assert bodies == [f"message {n}" for n in range(1, HISTORY + 1)]
 
 
+def test_a_tall_window_fills_itself_with_history(open_page, live_server) -> None:
+    ana = make_person(live_server, "ana", "Ana")
+    room_id = live_server.create_room(ana.token, "tall")
+    for n in range(1, 61):
+        live_server.post(ana.token, room_id, f"line {n}")
+    page = open_page(width=1280, height=1800)  # 50 short lines don't fill it: no scrollbar
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    expect(page.get_by_text("This is the beginning of the conversation.")).to_be_visible()
+    expect(page.locator("ol.messages .msg")).to_have_count(60)
+
+
 NOTIFICATION_STUB = """
 window.__notes = [];
 window.__hidden = false;

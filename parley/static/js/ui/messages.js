@@ -77,6 +77,8 @@ export class MessageList {
     }
     this.empty.hidden = this.timeline.messages.length > 0;
     if (stick) this.scrollToBottom();
+    // A first page shorter than the window leaves nothing to scroll: fetch more now.
+    this.#maybeLoadOlder();
   }
 
   /** Older messages arrived: re-render, keeping what the reader looks at in place. */
@@ -84,6 +86,7 @@ export class MessageList {
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
     this.#renderAll();
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+    this.#maybeLoadOlder();
   }
 
   update(message) {
@@ -183,11 +186,16 @@ export class MessageList {
     return body;
   }
 
+  /** Ask for older history when the reader is near the top, or can't scroll at all yet. */
+  #maybeLoadOlder() {
+    const t = this.timeline;
+    if (!t || !t.loaded || t.reachedStart || this.historyState === "loading") return;
+    if (this.scroller.scrollTop < LOAD_OLDER_PX) this.handlers.onLoadOlder();
+  }
+
   #onScroll() {
     if (!this.timeline) return;
-    if (this.scroller.scrollTop < LOAD_OLDER_PX && !this.timeline.reachedStart && this.historyState !== "loading") {
-      this.handlers.onLoadOlder();
-    }
+    this.#maybeLoadOlder();
     if (this.atBottom) this.handlers.onScrolledToBottom();
   }
 }
