@@ -90,7 +90,7 @@ class ParleyApp:
             store=store,
             bus=bus,
             presence=presence,
-            limits=RateLimits(settings.send_rate, settings.send_burst),
+            limits=_limits(settings),
             blobs=blobs,
         )
         self._cleanup = asyncio.create_task(files.cleanup_forever(self._ctx), name="file-cleanup")
@@ -114,6 +114,7 @@ class ParleyApp:
             await self._ctx.store.close()
             await self._ctx.bus.close()
             await self._ctx.presence.close()
+            await self._ctx.limits.close()
             self._ctx = None
 
 
@@ -123,6 +124,15 @@ async def _fan_out(settings: Settings) -> tuple[Bus, Presence]:
 
         return await open_redis_fan_out(settings.redis_url, prefix=settings.redis_prefix)
     return LocalBus(), LocalPresence()
+
+
+def _limits(settings: Settings) -> RateLimits:
+    """Limits shared through Redis when it is configured, else kept in this process."""
+    if settings.redis_url:
+        from parley.ratelimit_redis import open_redis_limits
+
+        return open_redis_limits(settings.redis_url, settings.send_rate, settings.send_burst)
+    return RateLimits(settings.send_rate, settings.send_burst)
 
 
 def _create_quart(parley: ParleyApp) -> Quart:

@@ -49,6 +49,10 @@ class Settings:
     log_json: bool = False
     # Behind a TLS-terminating proxy the app sees http; this forces Secure cookies.
     secure_cookies: bool = False
+    # Only behind a reverse proxy that sets them: believe X-Forwarded-For (the client's
+    # address, for rate limits) and X-Forwarded-Proto (https: Secure cookies). Off by
+    # default, since anyone can send these headers to a server facing the network.
+    trust_proxy: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,6 +96,7 @@ _ENV_NAMES = {
     "ws_ping_timeout": "PARLEY_WS_PING_TIMEOUT",
     "log_json": "PARLEY_LOG_JSON",
     "secure_cookies": "PARLEY_SECURE_COOKIES",
+    "trust_proxy": "PARLEY_TRUST_PROXY",
 }
 
 

@@ -99,10 +99,10 @@ async def register(
     if problem:
         raise BadInput(problem, code="weak_password")
     if not is_loopback(ip):
-        wait = ctx.limits.registrations.retry_after(ip)
+        wait = await ctx.limits.registrations.retry_after(ip)
         if wait:
             raise RateLimited(wait, "Too many accounts created from this address.")
-        ctx.limits.registrations.record(ip)
+        await ctx.limits.registrations.record(ip)
     user = await ctx.store.users.create(username, name, await hash_password(password), ctx.clock())
     return await _start_session(ctx, user, ip=ip, user_agent=user_agent)
 
@@ -121,17 +121,28 @@ async def login(
     Raises Unauthorized (same message for unknown user and wrong password, or
     ``otp_required``/``otp_invalid``) and RateLimited after too many failures.
     """
-    key = ("login", (username or "").lower())
-    wait = ctx.limits.failed_logins.retry_after(key)
+    key = "login:" + (username or "").lower()[:64]
+    # Loopback is exempt from the per-address limit: behind a reverse proxy without
+    # PARLEY_TRUST_PROXY every client would share it (and lock each other out).
+    by_address = not is_loopback(ip)
+    wait = await ctx.limits.failed_logins.retry_after(key)
+    if not wait and by_address:
+        wait = await ctx.limits.login_addresses.retry_after(ip)
     if wait:
         raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
+
+    async def failed() -> None:
+        await ctx.limits.failed_logins.record(key)
+        if by_address:
+            await ctx.limits.login_addresses.record(ip)
+
     account = await ctx.store.users.account_by_username(username or "")
     if account is None:
         await _verify(_DUMMY_HASH, password)
-        ctx.limits.failed_logins.record(key)
+        await failed()
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if not await _verify(account.password_hash, password) or account.disabled:
-        ctx.limits.failed_logins.record(key)
+        await failed()
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if account.totp_enabled:
         from parley.domain import twofactor
@@ -139,11 +150,13 @@ async def login(
         if not otp:
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
         if not await twofactor.check_login_code(ctx, account.user.id, otp):
-            ctx.limits.failed_logins.record(key)
+            await failed()
             raise Unauthorized("That code is not valid.", code="otp_invalid")
     if HASHER.check_needs_rehash(account.password_hash):
         await ctx.store.users.set_password_hash(account.user.id, await hash_password(password))
-    ctx.limits.failed_logins.reset(key)
+    # Only the account's count is forgiven: a guesser who also owns an account must
+    # not clear their address's record by signing in to it between guesses.
+    await ctx.limits.failed_logins.reset(key)
     return await _start_session(ctx, account.user, ip=ip, user_agent=user_agent)
 
 

@@ -92,7 +92,7 @@ async def post(
     names, room_call = mentions.parse(text)
     if room_call:
         await mentions.check_room_mention(ctx, author, room_id)
-    wait = ctx.limits.sends.take(author.id)
+    wait = await ctx.limits.sends.take(str(author.id))
     if wait:
         # A repeat of a stored message is not a new send: answer it even when limited.
         if cid is not None:
@@ -116,11 +116,11 @@ async def post(
     try:
         outcome = await future
     except Exception:
-        ctx.limits.sends.refund(author.id)
+        await ctx.limits.sends.refund(str(author.id))
         raise
     message = outcome.message
     if not outcome.created:
-        ctx.limits.sends.refund(author.id)
+        await ctx.limits.sends.refund(str(author.id))
     # A repeat is published again: if the process that stored it died before publishing,
     # this is how the other members get it. Receivers drop a seq they already have.
     if message.reply_to is not None:

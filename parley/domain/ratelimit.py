@@ -1,6 +1,9 @@
 """Rate limits: token buckets for sending, sliding windows for logins and sign-ups.
 
-In-process by default; the numbers are the contract's.
+The rules (TokenBucket, SlidingWindow, the backoff in :func:`backoff_delay`) are pure
+and synchronous. The domain reaches them through :class:`RateLimits`, whose limiters
+are async so that the same calls work in-process (this module) or shared by several
+processes through Redis (parley.ratelimit_redis). The numbers are the contract's.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 # Contract: a person may register at least 60 accounts an hour from one address.
 REGISTRATIONS_PER_HOUR = 60
@@ -16,6 +20,12 @@ REGISTRATION_WINDOW_S = 3600.0
 # Contract: at most 10 failed logins for one account in 15 minutes.
 FAILED_LOGINS_ALLOWED = 10
 FAILED_LOGIN_WINDOW_S = 15 * 60.0
+# Failed logins from one client address: this many in the window cost nothing (an
+# office behind one NAT mistypes too), then each further failure doubles the wait.
+ADDRESS_FREE_FAILURES = 20
+ADDRESS_WINDOW_S = 15 * 60.0
+ADDRESS_BASE_DELAY_S = 1.0
+ADDRESS_MAX_DELAY_S = 5 * 60.0
 # Forget idle buckets so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 
@@ -97,11 +107,120 @@ class SlidingWindow:
     def reset(self, key: object) -> None:
         self._events.pop(key, None)
 
+    def recent(self, key: object) -> tuple[int, float]:
+        """How many events the key has in the window, and when the newest happened."""
+        events = self._recent(key)
+        return len(events), (events[-1] if events else 0.0)
+
+    def now(self) -> float:
+        return self._clock()
+
+
+def backoff_delay(failures: int) -> float:
+    """The wait after ``failures`` recent failures from one address: 0, then doubling."""
+    over = failures - ADDRESS_FREE_FAILURES
+    if over < 0:
+        return 0.0
+    return min(ADDRESS_MAX_DELAY_S, ADDRESS_BASE_DELAY_S * 2.0 ** min(over, 32))
+
+
+# -- the async interface the domain uses -----------------------------------------------
+
+
+class SendLimiter(Protocol):
+    async def take(self, key: str) -> float:
+        """Take one token: 0.0 if allowed, else the seconds until one is available."""
+        ...
+
+    async def refund(self, key: str) -> None: ...
+
+
+class EventLimiter(Protocol):
+    async def retry_after(self, key: str) -> float:
+        """0.0 if the next event is allowed now, else the seconds to wait."""
+        ...
+
+    async def record(self, key: str) -> None: ...
+
+    async def reset(self, key: str) -> None: ...
+
+
+class LocalSends:
+    """A :class:`TokenBucket` of this process behind the async interface."""
+
+    def __init__(self, bucket: TokenBucket) -> None:
+        self.bucket = bucket
+
+    async def take(self, key: str) -> float:
+        return self.bucket.take(key)
+
+    async def refund(self, key: str) -> None:
+        self.bucket.refund(key)
+
+
+class LocalWindow:
+    """A :class:`SlidingWindow` of this process behind the async interface."""
+
+    def __init__(self, window: SlidingWindow) -> None:
+        self.window = window
+
+    async def retry_after(self, key: str) -> float:
+        return self.window.retry_after(key)
+
+    async def record(self, key: str) -> None:
+        self.window.record(key)
+
+    async def reset(self, key: str) -> None:
+        self.window.reset(key)
+
+
+class LocalBackoff:
+    """Growing delays after repeated failures from one key (a client address)."""
+
+    def __init__(self, window: SlidingWindow) -> None:
+        self.window = window
+
+    async def retry_after(self, key: str) -> float:
+        count, newest = self.window.recent(key)
+        delay = backoff_delay(count)
+        return max(0.0, newest + delay - self.window.now()) if delay else 0.0
+
+    async def record(self, key: str) -> None:
+        self.window.record(key)
+
+    async def reset(self, key: str) -> None:
+        self.window.reset(key)
+
 
 class RateLimits:
-    """The limits one Parley process enforces."""
+    """Every limit the domain enforces: in this process's memory unless others are given.
 
-    def __init__(self, send_rate: float, send_burst: int) -> None:
-        self.sends = TokenBucket(send_rate, send_burst)
-        self.registrations = SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
-        self.failed_logins = SlidingWindow(FAILED_LOGINS_ALLOWED, FAILED_LOGIN_WINDOW_S)
+    ``failed_logins`` is keyed by account (the contract's 10 in 15 minutes);
+    ``login_addresses`` by client address, with growing delays. parley.ratelimit_redis
+    builds the same set shared by every process through Redis.
+    """
+
+    def __init__(
+        self,
+        send_rate: float,
+        send_burst: int,
+        *,
+        sends: SendLimiter | None = None,
+        registrations: EventLimiter | None = None,
+        failed_logins: EventLimiter | None = None,
+        login_addresses: EventLimiter | None = None,
+    ) -> None:
+        self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
+        self.registrations: EventLimiter = registrations or LocalWindow(
+            SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
+        )
+        self.failed_logins: EventLimiter = failed_logins or LocalWindow(
+            SlidingWindow(FAILED_LOGINS_ALLOWED, FAILED_LOGIN_WINDOW_S)
+        )
+        # The window only has to remember; the rule is the backoff's.
+        self.login_addresses: EventLimiter = login_addresses or LocalBackoff(
+            SlidingWindow(MAX_TRACKED_KEYS, ADDRESS_WINDOW_S)
+        )
+
+    async def close(self) -> None:
+        """Release shared resources (nothing to do in-process)."""

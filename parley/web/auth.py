@@ -8,14 +8,14 @@ from quart_schema import validate_request
 from parley.domain import accounts
 from parley.domain.accounts import SignedIn
 from parley.web.cookies import CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_S
-from parley.web.deps import client_ip, csrf_token_for, ctx, require_auth
+from parley.web.deps import client_ip, csrf_token_for, ctx, is_https, require_auth
 from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
 
 bp = Blueprint("auth", __name__)
 
 
 def _secure() -> bool:
-    return request.scheme == "https" or ctx().settings.secure_cookies
+    return is_https()
 
 
 def _signed_in_response(signed_in: SignedIn, status: int) -> Response:

@@ -34,7 +34,26 @@ def ctx() -> Context:
 
 
 def client_ip() -> str:
+    """The client's address: the peer's, or with PARLEY_TRUST_PROXY the proxy's report.
+
+    The last X-Forwarded-For entry is the one our proxy appended; earlier ones came
+    from the client and may be forged.
+    """
+    if ctx().settings.trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
     return request.remote_addr or ""
+
+
+def is_https() -> bool:
+    """Whether the browser reached us over HTTPS (directly, or via a trusted proxy)."""
+    settings = ctx().settings
+    if request.scheme == "https" or settings.secure_cookies:
+        return True
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return settings.trust_proxy and proto == "https"
 
 
 def csrf_token(secret_key: str, session_id: str) -> str:

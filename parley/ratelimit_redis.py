@@ -1,0 +1,180 @@
+"""Rate limits shared by every Parley process through Redis (when PARLEY_REDIS_URL is set).
+
+Same rules as parley.domain.ratelimit, kept in Redis so that a flood or a password
+guesser spreading requests over several processes meets one limit. Each check is one
+Lua script, so it is atomic, and uses Redis's clock, so processes whose clocks differ
+still agree. Keys expire on their own once idle.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from parley.domain import ratelimit
+from parley.domain.ratelimit import RateLimits, backoff_delay
+
+KEY_PREFIX = "parley:rl:"
+# A key never holds more events than this (a flood cannot grow one without bound).
+MAX_EVENTS_PER_KEY = 1000
+
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+"""
+
+# KEYS[1] bucket; ARGV rate, burst. Returns the wait in seconds as a string (0 = taken).
+_TAKE = (
+    _NOW
+    + """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 't', 'u')
+local tokens = tonumber(b[1])
+local updated = tonumber(b[2])
+if tokens == nil then tokens = burst; updated = now end
+tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return tostring(wait)
+"""
+)
+
+# KEYS[1] bucket; ARGV burst.
+_REFUND = """
+local t = tonumber(redis.call('HGET', KEYS[1], 't'))
+if t ~= nil then
+  redis.call('HSET', KEYS[1], 't', tostring(math.min(tonumber(ARGV[1]), t + 1)))
+end
+return 0
+"""
+
+# KEYS[1] sorted set of event times; ARGV window. Returns {count, oldest, newest, now}.
+_RECENT = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+local count = redis.call('ZCARD', KEYS[1])
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or '0'
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2] or '0'
+return {tostring(count), oldest, newest, tostring(now)}
+"""
+)
+
+# KEYS[1] sorted set; ARGV window, unique member, cap.
+_RECORD = (
+    _NOW
+    + """
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 1)
+return 0
+"""
+)
+
+
+class RedisSends:
+    """A token bucket per key, kept in Redis."""
+
+    def __init__(self, client: aioredis.Redis, name: str, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._prefix = f"{KEY_PREFIX}{name}:"
+        self._take = client.register_script(_TAKE)
+        self._refund = client.register_script(_REFUND)
+
+    async def take(self, key: str) -> float:
+        if self.rate <= 0:
+            return 0.0
+        return float(await self._take(keys=[self._prefix + key], args=[self.rate, self.burst]))
+
+    async def refund(self, key: str) -> None:
+        if self.rate > 0:
+            await self._refund(keys=[self._prefix + key], args=[self.burst])
+
+
+class RedisEvents:
+    """Recent event times per key (a sorted set), kept ``window`` seconds."""
+
+    def __init__(self, client: aioredis.Redis, name: str, window: float) -> None:
+        self.window = window
+        self._client = client
+        self._prefix = f"{KEY_PREFIX}{name}:"
+        self._recent = client.register_script(_RECENT)
+        self._record = client.register_script(_RECORD)
+
+    async def recent(self, key: str) -> tuple[int, float, float, float]:
+        """Count, oldest and newest event time, and Redis's now."""
+        raw: list[Any] = await self._recent(keys=[self._prefix + key], args=[self.window])
+        count, oldest, newest, now = (float(v) for v in raw)
+        return int(count), oldest, newest, now
+
+    async def record(self, key: str) -> None:
+        member = secrets.token_hex(8)  # two events in the same microsecond both count
+        await self._record(
+            keys=[self._prefix + key], args=[self.window, member, MAX_EVENTS_PER_KEY]
+        )
+
+    async def reset(self, key: str) -> None:
+        await self._client.delete(self._prefix + key)
+
+
+class RedisWindow(RedisEvents):
+    """At most ``allowed`` events per key in the window."""
+
+    def __init__(self, client: aioredis.Redis, name: str, allowed: int, window: float) -> None:
+        super().__init__(client, name, window)
+        self.allowed = allowed
+
+    async def retry_after(self, key: str) -> float:
+        count, oldest, _, now = await self.recent(key)
+        if count < self.allowed:
+            return 0.0
+        return max(0.001, oldest + self.window - now)
+
+
+class RedisBackoff(RedisEvents):
+    """Growing delays after repeated failures, as LocalBackoff."""
+
+    async def retry_after(self, key: str) -> float:
+        count, _, newest, now = await self.recent(key)
+        delay = backoff_delay(count)
+        return max(0.0, newest + delay - now) if delay else 0.0
+
+
+class RedisRateLimits(RateLimits):
+    """Every limit of RateLimits, shared through one Redis connection pool."""
+
+    def __init__(self, client: aioredis.Redis, send_rate: float, send_burst: int) -> None:
+        super().__init__(
+            send_rate,
+            send_burst,
+            sends=RedisSends(client, "send", send_rate, send_burst),
+            registrations=RedisWindow(
+                client,
+                "register",
+                ratelimit.REGISTRATIONS_PER_HOUR,
+                ratelimit.REGISTRATION_WINDOW_S,
+            ),
+            failed_logins=RedisWindow(
+                client,
+                "login",
+                ratelimit.FAILED_LOGINS_ALLOWED,
+                ratelimit.FAILED_LOGIN_WINDOW_S,
+            ),
+            login_addresses=RedisBackoff(client, "login-ip", ratelimit.ADDRESS_WINDOW_S),
+        )
+        self._client = client
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def open_redis_limits(url: str, send_rate: float, send_burst: int) -> RedisRateLimits:
+    """Limits kept in the Redis at ``url`` (connects lazily, on first use)."""
+    return RedisRateLimits(aioredis.from_url(url), send_rate, send_burst)
