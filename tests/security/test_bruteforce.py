@@ -37,10 +37,12 @@ def _from(address: str, proto: str = "http") -> dict[str, str]:
     return {"X-Forwarded-For": f"10.9.9.9, {address}", "X-Forwarded-Proto": proto}
 
 
-async def _login(http: httpx.AsyncClient, username: str, password: str,
-                 address: str) -> httpx.Response:
-    return await http.post("/api/auth/login", json={"username": username, "password": password},
-                           headers=_from(address))
+async def _login(
+    http: httpx.AsyncClient, username: str, password: str, address: str
+) -> httpx.Response:
+    return await http.post(
+        "/api/auth/login", json={"username": username, "password": password}, headers=_from(address)
+    )
 
 
 async def test_an_account_locks_after_ten_failures_from_many_addresses(
@@ -87,14 +89,18 @@ async def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         name = unique_name("spoof")
-        r = await http.post("/api/auth/register", json={"username": name, "password": PASSWORD},
-                            headers=_from("203.0.113.5", "https"))
+        r = await http.post(
+            "/api/auth/register",
+            json={"username": name, "password": PASSWORD},
+            headers=_from("203.0.113.5", "https"),
+        )
         assert r.status_code == 201
         # A client claiming https over plain http does not get Secure cookies it
         # could then not send back; only a trusted proxy's word counts.
         assert "secure" not in r.headers["set-cookie"].lower()
-        sessions = await http.get("/api/sessions",
-                                  headers={"Authorization": f"Bearer {r.json()['token']}"})
+        sessions = await http.get(
+            "/api/sessions", headers={"Authorization": f"Bearer {r.json()['token']}"}
+        )
         assert sessions.json()["sessions"][0]["ip"] == "127.0.0.1"
 
 
@@ -114,19 +120,20 @@ async def test_behind_a_trusted_https_proxy_cookies_are_secure(
     session = next(c for c in cookies if c.startswith("parley_session="))
     assert "httponly" in session.lower()
     assert "samesite=lax" in session.lower()
-    sessions = await http.get("/api/sessions",
-                              headers={"Authorization": f"Bearer {r.json()['token']}"})
+    sessions = await http.get(
+        "/api/sessions", headers={"Authorization": f"Bearer {r.json()['token']}"}
+    )
     assert sessions.json()["sessions"][0]["ip"] == "198.51.100.20"
 
 
 @pytest.mark.parametrize(
     "password", ["password123", "iloveyou2", "qwertyuiop", "1q2w3e4r5t", "Sunshine1", "short"]
 )
-async def test_common_and_short_passwords_are_refused(server: ServerProcess,
-                                                      password: str) -> None:
+async def test_common_and_short_passwords_are_refused(server: ServerProcess, password: str) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        r = await http.post("/api/auth/register",
-                            json={"username": unique_name("weak"), "password": password})
+        r = await http.post(
+            "/api/auth/register", json={"username": unique_name("weak"), "password": password}
+        )
         assert r.status_code == 400, password
         assert r.json()["error"]["code"] == "weak_password"
 
@@ -149,15 +156,19 @@ async def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(server: ServerP
             if value is not None:
                 db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (value, person.id))
                 db.commit()
-            return str(db.execute("SELECT password_hash FROM users WHERE id = ?",
-                                  (person.id,)).fetchone()[0])
+            return str(
+                db.execute("SELECT password_hash FROM users WHERE id = ?", (person.id,)).fetchone()[
+                    0
+                ]
+            )
         finally:
             db.close()
 
     assert "m=8192,t=1" in await asyncio.to_thread(set_and_read, weak)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        r = await http.post("/api/auth/login",
-                            json={"username": person.username, "password": PASSWORD})
+        r = await http.post(
+            "/api/auth/login", json={"username": person.username, "password": PASSWORD}
+        )
         assert r.status_code == 200
     upgraded = await asyncio.to_thread(set_and_read, None)
     assert "m=19456,t=2,p=1" in upgraded
