@@ -131,7 +131,12 @@ def _limits(settings: Settings) -> RateLimits:
     if settings.redis_url:
         from parley.ratelimit_redis import open_redis_limits
 
-        return open_redis_limits(settings.redis_url, settings.send_rate, settings.send_burst)
+        return open_redis_limits(
+            settings.redis_url,
+            settings.send_rate,
+            settings.send_burst,
+            prefix=settings.redis_prefix,
+        )
     return RateLimits(settings.send_rate, settings.send_burst)
 
 

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from parley.domain import ratelimit
 from parley.domain.ratelimit import RateLimits, backoff_delay
 
-KEY_PREFIX = "parley:rl:"
+DEFAULT_PREFIX = "parley"
 # A key never holds more events than this (a flood cannot grow one without bound).
 MAX_EVENTS_PER_KEY = 1000
 
@@ -84,7 +84,7 @@ class RedisSends:
     def __init__(self, client: aioredis.Redis, name: str, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst
-        self._prefix = f"{KEY_PREFIX}{name}:"
+        self._prefix = f"{name}:"
         self._take = client.register_script(_TAKE)
         self._refund = client.register_script(_REFUND)
 
@@ -104,7 +104,7 @@ class RedisEvents:
     def __init__(self, client: aioredis.Redis, name: str, window: float) -> None:
         self.window = window
         self._client = client
-        self._prefix = f"{KEY_PREFIX}{name}:"
+        self._prefix = f"{name}:"
         self._recent = client.register_script(_RECENT)
         self._record = client.register_script(_RECORD)
 
@@ -150,24 +150,31 @@ class RedisBackoff(RedisEvents):
 class RedisRateLimits(RateLimits):
     """Every limit of RateLimits, shared through one Redis connection pool."""
 
-    def __init__(self, client: aioredis.Redis, send_rate: float, send_burst: int) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        send_rate: float,
+        send_burst: int,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        rl = f"{prefix}:rl:"
         super().__init__(
             send_rate,
             send_burst,
-            sends=RedisSends(client, "send", send_rate, send_burst),
+            sends=RedisSends(client, rl + "send", send_rate, send_burst),
             registrations=RedisWindow(
                 client,
-                "register",
+                rl + "register",
                 ratelimit.REGISTRATIONS_PER_HOUR,
                 ratelimit.REGISTRATION_WINDOW_S,
             ),
             failed_logins=RedisWindow(
                 client,
-                "login",
+                rl + "login",
                 ratelimit.FAILED_LOGINS_ALLOWED,
                 ratelimit.FAILED_LOGIN_WINDOW_S,
             ),
-            login_addresses=RedisBackoff(client, "login-ip", ratelimit.ADDRESS_WINDOW_S),
+            login_addresses=RedisBackoff(client, rl + "login-ip", ratelimit.ADDRESS_WINDOW_S),
         )
         self._client = client
 
@@ -175,6 +182,8 @@ class RedisRateLimits(RateLimits):
         await self._client.aclose()
 
 
-def open_redis_limits(url: str, send_rate: float, send_burst: int) -> RedisRateLimits:
-    """Limits kept in the Redis at ``url`` (connects lazily, on first use)."""
-    return RedisRateLimits(aioredis.from_url(url), send_rate, send_burst)
+def open_redis_limits(
+    url: str, send_rate: float, send_burst: int, *, prefix: str = DEFAULT_PREFIX
+) -> RedisRateLimits:
+    """Limits kept in the Redis at ``url`` under ``<prefix>:rl:`` (connects on first use)."""
+    return RedisRateLimits(aioredis.from_url(url), send_rate, send_burst, prefix)
