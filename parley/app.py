@@ -22,6 +22,7 @@ from parley.domain.ratelimit import RateLimits
 from parley.realtime.gateway import Gateway, Receive, Scope, SendFn
 from parley.store import open_store
 from parley.web import blueprints
+from parley.web.deps import csrf_guard
 from parley.web.errors import register_error_handlers
 from parley.web.json import OrjsonProvider
 from parley.web.uploads import handle_upload, is_upload
@@ -157,6 +158,7 @@ def _create_quart(parley: ParleyApp) -> Quart:
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    app.before_request(csrf_guard)
 
     @app.before_serving
     async def start() -> None:

@@ -85,6 +85,25 @@ async def current_auth() -> Auth | None:
     return auth
 
 
+# Signing in or up with a stale cookie still in the jar must work without a token.
+CSRF_EXEMPT_ENDPOINTS = frozenset({"auth.login", "auth.register"})
+
+
+async def csrf_guard() -> None:
+    """Refuse every cookie-authenticated write without the CSRF header, app-wide.
+
+    Runs before any handler (and before body validation), so a route that forgets
+    require_auth, or validates its body first, is still protected.
+    """
+    if request.method not in UNSAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
+        return
+    auth = await current_auth()
+    if auth is not None and auth.by_cookie:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent, csrf_token_for(auth.session_id)):
+            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
+
+
 async def require_auth() -> Auth:
     """The signed-in session, enforcing CSRF on cookie-authenticated writes."""
     auth = await current_auth()
