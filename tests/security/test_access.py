@@ -34,6 +34,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/login", "GET"): PUBLIC,
     ("/register", "GET"): PUBLIC,
     ("/rooms/<path:rest>", "GET"): PUBLIC,
+    ("/invite/<path:rest>", "GET"): PUBLIC,  # the page shell; the API checks the code
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
     ("/openapi.json", "GET"): PUBLIC,
@@ -86,6 +87,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/invites/<code>/accept", "POST"): AUTHENTICATED,
     ("/api/rooms/<int:room_id>/webhooks", "POST"): MEMBER,
     ("/api/rooms/<int:room_id>/webhooks", "GET"): MEMBER,
+    ("/api/rooms/<int:room_id>/webhooks/<int:hook_id>", "DELETE"): MEMBER,
     ("/api/hooks/<int:hook_id>/<token>", "POST"): PUBLIC,  # the token in the URL is the key
     ("/api/bots", "POST"): AUTHENTICATED,
     ("/api/bots", "GET"): AUTHENTICATED,
