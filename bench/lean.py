@@ -89,6 +89,8 @@ class LeanWS(asyncio.Protocol):
         self.buf = b""
         self.handshaken = False
         self.ready = asyncio.get_running_loop().create_future()
+        # A connection that fails after its opener gave up must not log "never retrieved".
+        self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.closed = asyncio.get_running_loop().create_future()
         self.n_sent = 0
         self.ack_id = 0
