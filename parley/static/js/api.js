@@ -24,6 +24,11 @@ export function maybeSignedIn() {
   return Boolean(csrfFromCookie());
 }
 
+/** The CSRF token to send with a state-changing request (upload.js uses it too). */
+export function csrfTokenNow() {
+  return csrfToken || csrfFromCookie();
+}
+
 export function setCsrfToken(token) {
   if (token) csrfToken = token;
 }

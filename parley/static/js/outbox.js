@@ -16,12 +16,13 @@ export class Outbox extends EventTarget {
     this.entries = this.#load();
   }
 
-  /** Queue a new message and return its entry. */
-  add(roomId, body) {
+  /** Queue a new message (with the ids of files already uploaded) and return its entry. */
+  add(roomId, body, attachments = []) {
     const entry = {
       client_id: newClientId(),
       room_id: String(roomId),
       body,
+      attachments,
       created_at: new Date().toISOString(),
       sent_at: 0,
       failed: null,

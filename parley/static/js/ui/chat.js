@@ -10,6 +10,7 @@ import { TypingTracker, typingText } from "../typing.js";
 import { h, clear, displayName } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { Composer } from "./composer.js";
+import { AttachmentTray } from "./attachments.js";
 import { Sidebar, MembersPanel, roomLabel } from "./sidebar.js";
 import { Notifier } from "./notify.js";
 import { newRoomDialog, newDmDialog, directoryDialog, addMemberDialog, accountDialog } from "./dialogs.js";
@@ -54,8 +55,11 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     onDiscard: (id) => outbox.discard(id),
     onScrolledToBottom: () => markRead(),
   });
+  const tray = new AttachmentTray();
   const composer = new Composer({
     onSend: (text) => send(text),
+    onAttach: (files) => tray.add(files),
+    hasAttachments: () => tray.hasFiles,
     onTyping: () => {
       if (state.current && typing.shouldAnnounce(state.current)) {
         socket.send({ type: "typing", room_id: roomOf(state.current).id });
@@ -91,7 +95,24 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   const emptyState = h("div", { class: "no-room", hidden: true },
     h("h2", {}, "Welcome to Parley"),
     h("p", {}, "Create a room, browse public rooms, or start a direct message from the menu."));
-  const roomMain = h("div", { class: "room-main", hidden: true }, list.el, typingLine, pickerSlot, composer.el);
+  const roomMain = h("div", { class: "room-main", hidden: true }, list.el, typingLine, pickerSlot, tray.el, composer.el);
+  // Files dropped anywhere on the open room are attached to the next message.
+  roomMain.addEventListener("dragover", (e) => {
+    if (e.dataTransfer && [...e.dataTransfer.types].includes("Files")) {
+      e.preventDefault();
+      roomMain.classList.add("drop-target");
+    }
+  });
+  roomMain.addEventListener("dragleave", (e) => {
+    if (e.target === roomMain || !roomMain.contains(e.relatedTarget)) roomMain.classList.remove("drop-target");
+  });
+  roomMain.addEventListener("drop", (e) => {
+    roomMain.classList.remove("drop-target");
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      e.preventDefault();
+      tray.add([...e.dataTransfer.files]);
+    }
+  });
   const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" },
     h("header", { class: "room-header" },
       menuButton,
@@ -289,10 +310,17 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   });
 
   // ---- sending -------------------------------------------------------------
-  function send(text) {
+  async function send(text) {
     const id = state.current;
     if (!id) return;
-    const entry = outbox.add(id, text);
+    let attachments = [];
+    if (tray.items.length) {
+      // Uploads finish first: a message is sent with the ids of the files that made it.
+      attachments = await tray.settle();
+      tray.reset();
+      if (!attachments.length && !text.trim()) return;
+    }
+    const entry = outbox.add(id, text, attachments);
     list.setPending(outbox.forRoom(id));
     list.scrollToBottom();
     typing.sent(id);
@@ -301,7 +329,9 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   function transmit(entry) {
     const room = roomOf(entry.room_id);
-    return socket.send({ type: "send", room_id: room ? room.id : entry.room_id, body: entry.body, client_id: entry.client_id });
+    const frame = { type: "send", room_id: room ? room.id : entry.room_id, body: entry.body, client_id: entry.client_id };
+    if (entry.attachments && entry.attachments.length) frame.attachments = entry.attachments;
+    return socket.send(frame);
   }
 
   function flush(force = false) {

@@ -11,7 +11,8 @@ const MAX_BODY = 10000; // the server's limit; refuse early rather than bounce
 
 export class Composer {
   /**
-   * @param {{onSend: (text) => void, onTyping: () => void, onOpenPicker: (anchor) => void}} handlers
+   * @param {{onSend: (text) => void, onTyping: () => void, onOpenPicker: (anchor) => void,
+   *          onAttach?: (files) => void, hasAttachments?: () => boolean}} handlers
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -27,8 +28,27 @@ export class Composer {
       title: "Emoji", onclick: () => this.handlers.onOpenPicker(this.emojiButton),
     }, "☺");
     this.sendButton = h("button", { type: "submit", class: "send-button", "aria-label": "Send" }, "Send");
+    // Files: the paperclip opens the file chooser; pasting an image attaches it.
+    this.fileInput = h("input", {
+      type: "file", multiple: true, hidden: true, class: "file-input", "aria-label": "Attach files",
+      onchange: () => {
+        if (this.fileInput.files.length) this.handlers.onAttach?.([...this.fileInput.files]);
+        this.fileInput.value = "";
+      },
+    });
+    this.attachButton = h("button", {
+      type: "button", class: "icon-button attach-button", "aria-label": "Attach files", title: "Attach files",
+      onclick: () => this.fileInput.click(),
+    }, "📎");
+    this.input.addEventListener("paste", (e) => {
+      const files = [...(e.clipboardData?.files || [])];
+      if (files.length && this.handlers.onAttach) {
+        e.preventDefault();
+        this.handlers.onAttach(files);
+      }
+    });
     this.form = h("form", { class: "composer", "aria-label": "Send a message" },
-      this.suggestions, this.emojiButton, this.input, this.sendButton);
+      this.suggestions, this.attachButton, this.fileInput, this.emojiButton, this.input, this.sendButton);
     this.el = this.form;
     this.matches = [];
     this.active = 0;
@@ -61,7 +81,8 @@ export class Composer {
 
   #send() {
     const text = this.input.value;
-    if (!text.trim()) return;
+    // With files attached the caption is optional.
+    if (!text.trim() && !this.handlers.hasAttachments?.()) return;
     this.input.value = "";
     this.#closeSuggestions();
     this.handlers.onSend(text);

@@ -4,6 +4,7 @@
 
 import { render, isEmojiOnly } from "../markdown.js";
 import { h, clear, initials, hueClass, displayName } from "./dom.js";
+import { renderAttachments } from "./attachments.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000; // same author within this joins one group
 const LOAD_OLDER_PX = 300; // start fetching history this close to the top
@@ -120,7 +121,7 @@ export class MessageList {
         : null;
       this.pending.appendChild(h("li", { class: `msg own pending-msg${entry.failed ? " failed" : ""}`, "data-client-id": entry.client_id },
         h("div", { class: "msg-main" },
-          this.#body({ body: entry.body }),
+          this.#body({ body: entry.body, attachments: entry.attachments }),
           h("p", { class: "pending-state" }, entry.failed ? `Not sent: ${entry.failed} ` : "Sending…", actions))));
     }
     if (stick) this.scrollToBottom();
@@ -183,6 +184,9 @@ export class MessageList {
     const body = h("div", { class: `msg-body${isEmojiOnly(message.body) ? " jumbo" : ""}` });
     body.appendChild(render(message.body));
     if (message.edited_at) body.appendChild(h("span", { class: "edited" }, " (edited)"));
+    const files = message.attachments || [];
+    if (files.length && typeof files[0] === "object") body.appendChild(renderAttachments(files));
+    else if (files.length) body.appendChild(h("p", { class: "pending-files" }, `📎 ${files.length} file${files.length > 1 ? "s" : ""}`));
     return body;
   }
 
