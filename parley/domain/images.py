@@ -54,8 +54,13 @@ def make_thumbnail(source: bytes) -> Thumbnail:
             if opened.getexif().get(EXIF_ORIENTATION) in QUARTER_TURNS:
                 width, height = height, width
             if opened.format == "JPEG":
-                # Let libjpeg decode at 1/2..1/8 scale: far less memory and time.
-                opened.draft("RGB", (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
+                # Let libjpeg decode at 1/2..1/8 scale: far less memory and time. Ask
+                # for the thumbnail's own size (not a square box), or a 4:3 photo is
+                # decoded at twice the scale it needs.
+                scale = THUMBNAIL_MAX_SIDE / max(opened.size)
+                if scale < 1:
+                    box = (round(opened.width * scale), round(opened.height * scale))
+                    opened.draft("RGB", box)
             upright = ImageOps.exif_transpose(opened)
             upright.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
             return _encode(upright, width, height)
