@@ -18,7 +18,8 @@ class Event:
     ``leave`` also change which connections follow the room, ``close_sessions`` and
     ``close_users`` end connections, ``resync`` (made by a bus, never published) says
     events may have been lost and rooms must catch up from the database. ``payload`` is
-    the frame, encoded once. ``sent_at`` (Unix time of the publish) measures bus lag.
+    the frame, encoded once. ``sent_at`` (Unix time of the publish) measures bus lag;
+    ``source`` names the publishing bus, so that a process can skip its own echo.
     """
 
     kind: str
@@ -29,6 +30,7 @@ class Event:
     origin: str | None = None
     seq: int | None = None
     sent_at: float = 0.0
+    source: str | None = None
 
     def encode(self) -> bytes:
         """Header as JSON, a newline, then the payload bytes untouched."""
@@ -41,6 +43,7 @@ class Event:
                 "origin": self.origin,
                 "seq": self.seq,
                 "sent_at": self.sent_at,
+                "source": self.source,
             }
         )
         return header + b"\n" + self.payload

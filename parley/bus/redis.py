@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 
 import redis.asyncio as aioredis
@@ -47,13 +48,16 @@ class RedisBus:
 
     def __init__(self, url: str, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
         self._url = url
+        self.id = f"{os.getpid():x}-{os.urandom(4).hex()}"
         self.channel = f"{prefix}:events"
-        # No retries inside the client: a failed publish is handled here, at once.
+        # One immediate retry: after Redis restarts, the pooled connection is dead and
+        # the first publish fails on it; a fresh one works. No backoff: a publish that
+        # still fails is handled here, at once.
         self._client = aioredis.Redis.from_url(
             url,
             socket_timeout=PUBLISH_TIMEOUT_S,
             socket_connect_timeout=CONNECT_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
+            retry=Retry(NoBackoff(), 1),
         )
         self._handler: EventHandler | None = None
         self._task: asyncio.Task[None] | None = None
@@ -75,20 +79,23 @@ class RedisBus:
             log.warning("Redis is not reachable yet; serving and retrying in the background")
 
     async def publish(self, event: Event) -> None:
-        """One PUBLISH; if Redis is unreachable, deliver to this process only.
+        """Deliver to this process at once, then one PUBLISH for the others.
 
-        Never raises for a Redis failure: the event's message is already stored, the
-        other processes fill the gap from the database when they see a later seq or
-        when their subscription comes back.
+        This process's own members never wait on Redis, and a sender's own message keeps
+        its ``origin`` here even when another process's message overtakes it on the
+        channel (the echo from Redis is skipped). Never raises for a Redis failure: the
+        message is already stored, and the other processes fill the gap from the
+        database when they see a later seq or when their subscription comes back.
         """
         event.sent_at = time.time()
+        event.source = self.id
+        self._deliver(event)
         try:
             await self._client.publish(self.channel, event.encode())
             self.published += 1
         except (RedisError, OSError) as exc:
             self.publish_failures += 1
-            log.warning("publish to Redis failed (%s); delivering locally only", exc)
-            self._deliver(event)
+            log.warning("publish to Redis failed (%s); delivered locally only", exc)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -114,6 +121,8 @@ class RedisBus:
         except (ValueError, TypeError):
             log.warning("ignoring a malformed event on %s", self.channel)
             return
+        if event.source == self.id:
+            return  # delivered locally when it was published
         if event.sent_at:
             self.lag_s = max(0.0, time.time() - event.sent_at)
         self._deliver(event)

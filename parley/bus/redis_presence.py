@@ -21,6 +21,8 @@ import time
 from collections import Counter
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,13 @@ HEARTBEAT_CHUNK = 500
 
 class RedisPresence:
     def __init__(self, url: str, prefix: str) -> None:
+        # One immediate retry (a pooled connection is dead after Redis restarts), no
+        # backoff: presence must never hold up a connection for long.
         self._client = aioredis.Redis.from_url(
-            url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+            url,
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 1),
         )
         self._prefix = prefix
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"

@@ -13,10 +13,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
@@ -24,6 +24,7 @@ from tests.support import Person, ServerProcess, free_port, sign_up
 
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PROCESSES = 3
+CLUSTER_STARTUP_TIMEOUT_S = 90.0
 
 
 @dataclass
@@ -57,12 +58,31 @@ def backends() -> Iterator[Backends]:
         )
 
 
+class ClusterProcess(ServerProcess):
+    """A server process given longer to start: CI machines run many suites at once."""
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + CLUSTER_STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start:\n{self.log()}")
+
+
 def start_cluster(root: Path, env: dict[str, str], count: int) -> list[ServerProcess]:
-    """``count`` processes on ``count`` ports; the first migrates before the others start."""
-    procs = [ServerProcess(root / f"node{i}" / "data", env=env) for i in range(count)]
-    procs[0].start()
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        list(pool.map(ServerProcess.start, procs[1:]))
+    """``count`` processes on ``count`` ports, started one after the other."""
+    procs: list[ServerProcess] = [
+        ClusterProcess(root / f"node{i}" / "data", env=env) for i in range(count)
+    ]
+    for proc in procs:
+        proc.start()
     return procs
 
 
