@@ -26,8 +26,10 @@ class Recorder:
 
     async def send(self, message: dict[str, Any]) -> None:
         if message["type"] == "websocket.send":
-            self.seqs.append(orjson.loads(message["text"])["message"]["seq"])
-            self.changed.set()
+            frame = orjson.loads(message["text"])
+            if frame["type"] == "message":
+                self.seqs.append(frame["message"]["seq"])
+                self.changed.set()
 
     async def until(self, count: int) -> list[int]:
         async with asyncio.timeout(5):
@@ -60,9 +62,11 @@ def event(seq: int, origin: str | None = None) -> Event:
 
 def connect(hub: Hub, name: str, delivered: int = 0) -> tuple[Connection, Recorder]:
     recorder = Recorder()
-    conn = Connection(name, User(len(name), name, name, "2026-01-01T00:00:00Z"), None,
-                      recorder.send)
+    conn = Connection(
+        name, User(len(name), name, name, "2026-01-01T00:00:00Z"), None, recorder.send
+    )
     hub.add(conn, [ROOM])
+    conn.ready('{"type": "ready"}')
     conn.release(ROOM, delivered)
     hub.caught_up(ROOM, delivered)
     return conn, recorder
