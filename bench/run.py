@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     kind = "parley" if a.target == "parley" else "sio"
     for run in range(a.repeat):
-        data = RUN_DIR / a.target
+        data = RUN_DIR / f"{a.target}-{a.port}"
         copy_data(fx.data, data)
         server = Server(a.target, data, a.port)
         server.start()
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
         path = RESULTS / f"{a.scenario}-{a.target}-{stamp}-{run}.json"
         path.write_text(json.dumps(out, indent=1))
         print(f"  -> {path.relative_to(ROOT)}", flush=True)
-    shutil.rmtree(RUN_DIR / a.target, ignore_errors=True)
+    shutil.rmtree(RUN_DIR / f"{a.target}-{a.port}", ignore_errors=True)
 
 
 if __name__ == "__main__":
