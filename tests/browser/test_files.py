@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ParleyProcess, make_person
 from tests.browser.helpers import composer, sign_in
 from tests.files_support import jpeg, pdf
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.browser
 UPLOAD_MS = 15_000  # generous: the machine is shared
@@ -84,3 +88,24 @@ def test_an_upload_can_be_cancelled_and_a_file_alone_can_be_sent(
     expect(stored).to_contain_text("only.pdf", timeout=UPLOAD_MS)
     expect(stored).to_have_count(1)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def one_mb_server(tmp_path: Path) -> Iterator[ParleyProcess]:
+    proc = ServerProcess(tmp_path / "data", env={"PARLEY_MAX_UPLOAD_MB": "1"}).start()
+    yield ParleyProcess(proc)
+    proc.stop()
+
+
+def test_a_file_past_the_limit_says_so_in_the_tray(open_page, one_mb_server) -> None:
+    ana = make_person(one_mb_server, "ana", "Ana")
+    room_id = one_mb_server.create_room(ana.token, "big")
+    page = open_page()
+    sign_in(page, one_mb_server, ana, f"/rooms/{room_id}")
+    page.locator("input.file-input").set_input_files(
+        [{"name": "huge.bin", "mimeType": "application/octet-stream", "buffer": b"x" * 3_000_000}]
+    )
+    failed = page.get_by_role("list", name="Files to send").locator(".attachment-item.failed")
+    expect(failed).to_contain_text("Files are at most 1 MB.", timeout=UPLOAD_MS)
+    page.get_by_role("button", name="Remove huge.bin").click()
+    expect(page.get_by_role("list", name="Files to send")).to_be_hidden()
