@@ -38,6 +38,8 @@ SendFn = Callable[[dict[str, Any]], Awaitable[None]]
 # Sends from one connection still waiting for their commit; past it, reading pauses.
 MAX_SENDS_IN_FLIGHT = 256
 RESUME_PAGE = 200
+# A resume naming rooms the user is not in gets one error listing at most this many.
+UNKNOWN_ROOMS_LISTED = 100
 TYPING_INTERVAL_S = 2.0
 SHUTDOWN_CLOSE_WAIT_S = 3.0
 
@@ -263,9 +265,25 @@ class Gateway:
 
     async def _resume(self, conn: Connection, frame: codec.Resume) -> None:
         """Send every message after each cursor, in order, then ``resumed``."""
-        unknown = [room_id for room_id in frame.cursors if room_id not in conn.rooms]
-        for room_id in unknown:
-            conn.push(codec.error_frame("room_not_found", f"No such room: {room_id}."))
+        unknown = sorted(room_id for room_id in frame.cursors if room_id not in conn.rooms)
+        if unknown:
+            # One frame for all of them: thousands of error frames would trip the queue bound.
+            listed = ", ".join(str(room_id) for room_id in unknown[:UNKNOWN_ROOMS_LISTED])
+            more = (
+                f" and {len(unknown) - UNKNOWN_ROOMS_LISTED} more"
+                if len(unknown) > UNKNOWN_ROOMS_LISTED
+                else ""
+            )
+            conn.push(
+                orjson.dumps(
+                    {
+                        "type": "error",
+                        "code": "room_not_found",
+                        "message": f"No such room: {listed}{more}.",
+                        "room_ids": unknown[:UNKNOWN_ROOMS_LISTED],
+                    }
+                )
+            )
         for room_id, cursor in sorted(frame.cursors.items()):
             if room_id not in conn.rooms:
                 continue

@@ -47,6 +47,7 @@ class ResilientClient:
         self._slot = asyncio.Event()
         self._backoff = 0.0
         self._ready_seq: dict[int, int] = {}
+        self.first_ack = asyncio.Event()
 
     @property
     def done_sending(self) -> bool:
@@ -158,6 +159,7 @@ class ResilientClient:
             message = frame["message"]
             cid = frame["client_id"]
             self.record.acked[cid] = (message["room_id"], message["seq"])
+            self.first_ack.set()
             self.record.seen[message["room_id"]][message["seq"]] = cid
             if self.outstanding.pop(cid, None) is not None:
                 self._slot.set()
@@ -179,3 +181,47 @@ async def stored_history(person: Person, room_id: int) -> list[dict[str, Any]]:
         messages.extend(page)
         if len(page) < 200:
             return messages
+
+
+async def assert_exactly_once(
+    clients: list[ResilientClient], reader: Person, rooms: list[int], expected: int
+) -> int:
+    """Every acked message stored once, seq gapless, every client holding all of it.
+
+    Returns the number of messages stored.
+    """
+    histories = {room_id: await stored_history(reader, room_id) for room_id in rooms}
+    acked = {cid: where for c in clients for cid, where in c.record.acked.items()}
+    assert len(acked) == expected
+    for room_id, history in histories.items():
+        seqs = [m["seq"] for m in history]
+        assert seqs == list(range(1, len(history) + 1)), "seq has a gap or a repeat"
+        cids = [m["client_id"] for m in history]
+        assert len(set(cids)) == len(cids), "a client_id was stored twice"
+        for message in history:
+            # Stored means acked (clients re-send until acked), with the acked seq.
+            assert acked[message["client_id"]] == (room_id, message["seq"])
+    stored = sum(len(h) for h in histories.values())
+    assert stored == len(acked)
+    for client in clients:
+        record = client.record
+        assert not record.repeated, f"{client.person.username} got a message twice"
+        assert not record.out_of_order, f"{client.person.username} got one out of order"
+        for room_id, history in histories.items():
+            assert record.seen[room_id] == {m["seq"]: m["client_id"] for m in history}
+    return stored
+
+
+async def people_in_rooms(
+    server_url: str, count: int, rooms: int
+) -> tuple[list[Person], list[int]]:
+    """``count`` people who are all members of ``rooms`` new public rooms."""
+    from tests.support import sign_up
+
+    people = list(await asyncio.gather(*(sign_up(server_url) for _ in range(count))))
+    room_ids = [(await people[0].create_room(f"shared-{i}"))["id"] for i in range(rooms)]
+    for person in people[1:]:
+        for room_id in room_ids:
+            r = await person.http.post(f"/api/rooms/{room_id}/join")
+            assert r.status_code == 200, r.text
+    return people, room_ids
