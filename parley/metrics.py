@@ -7,6 +7,7 @@ The hot path only adds to plain ints (``hub.deliveries += n``) or calls
 
 from __future__ import annotations
 
+import asyncio
 import os
 from bisect import bisect_left
 from typing import TYPE_CHECKING
@@ -97,6 +98,8 @@ def render(parley: ParleyApp) -> str:
         f'{{pid="{os.getpid()}"}}',
     )
     out.add("parley_connections", "gauge", "Open WebSocket connections.", len(queues))
+    # Two tasks per connection plus a few: a number that only grows is a leak.
+    out.add("parley_tasks", "gauge", "Live asyncio tasks.", len(asyncio.all_tasks()))
     out.add(
         "parley_messages_stored_total", "counter", "Messages stored by this process.", writer.stored
     )

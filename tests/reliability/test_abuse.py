@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,15 +20,23 @@ from tests.support import ServerProcess, Socket, sign_up
 pytestmark = pytest.mark.reliability
 
 FLOOD = 600
-HUMAN_MESSAGES = 20
+HUMAN_MESSAGES = 40
 HUMAN_PAUSE_S = 0.05
 RESUME_ROOMS = 5_000
 
 
+@pytest.fixture(scope="module")
+def abuse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for this module, at the contract's default limits."""
+    proc = ServerProcess(tmp_path_factory.mktemp("abuse") / "data").start()
+    yield proc
+    proc.stop()
+
+
 @pytest.fixture
-async def pair(launch: Any) -> Any:
-    """A server at the contract's default limits, and two members of one room."""
-    server: ServerProcess = launch()
+async def pair(abuse_server: ServerProcess) -> Any:
+    """Two new members of one new room."""
+    server = abuse_server
     ana, ben = await sign_up(server.url), await sign_up(server.url)
     room = await ana.create_room("abuse")
     r = await ben.http.post(f"/api/rooms/{room['id']}/join")
@@ -84,16 +93,19 @@ async def test_a_flooding_client_is_rate_limited_with_refs_and_does_not_starve_o
         await flooder.expect("pong")
     stored = await ana.history(room["id"], limit=200)
     assert len({m["client_id"] for m in stored} & set(refused)) == 0  # refused: not stored
-    a50, a99 = percentile(alone, 50), percentile(alone, 99)
-    d50, d99 = percentile(during, 50), percentile(during, 99)
+    a50, a90, a99 = (percentile(alone, p) for p in (50, 90, 99))
+    d50, d90, d99 = (percentile(during, p) for p in (50, 90, 99))
     print(
         f"\nflood of {FLOOD}: {len(acked)} acked, {len(refused)} rate_limited in "
-        f"{elapsed:.1f}s; other member's ack latency p50/p99 alone {a50 * 1000:.1f}/"
-        f"{a99 * 1000:.1f} ms, during the flood {d50 * 1000:.1f}/{d99 * 1000:.1f} ms"
+        f"{elapsed:.1f}s; other member's ack latency p50/p90/p99 alone "
+        f"{a50 * 1000:.1f}/{a90 * 1000:.1f}/{a99 * 1000:.1f} ms, during the flood "
+        f"{d50 * 1000:.1f}/{d90 * 1000:.1f}/{d99 * 1000:.1f} ms"
     )
-    assert d50 < max(5 * a50, a50 + 0.05)
-    # p99 of 20 sends is their maximum: on a shared machine, bound it absolutely.
-    assert d99 < max(5 * a99, 1.0)
+    # A shared 2-core machine is noisy (p99 of 40 sends is nearly their maximum): the
+    # typical send must stay as fast, and none may stall.
+    assert d50 < max(3 * a50, a50 + 0.05)
+    assert d90 < max(5 * a90, 0.5)
+    assert d99 < 3.0
 
 
 async def test_bad_frames_each_get_a_clear_error_and_the_connection_stays_open(
