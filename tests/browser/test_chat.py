@@ -6,7 +6,7 @@ import re
 import secrets
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import PASSWORD, ParleyProcess, make_person, screenshot
 from tests.browser.helpers import LIVE_MS, composer, delivered, send, sign_in, sign_up
@@ -177,6 +177,7 @@ def test_phone_sized_viewport_signs_in_opens_a_room_and_sends(open_page, live_se
     expect(sidebar).to_be_hidden()
     page.get_by_role("button", name="Rooms menu").tap()
     expect(sidebar).to_be_visible()
+    expect(sidebar.get_by_role("link", name="mobile")).to_be_visible()  # rooms loaded
     screenshot(page, "phone-menu")
     page.get_by_role("link", name="mobile").tap()
     expect(sidebar).to_be_hidden()
@@ -212,3 +213,26 @@ def test_direct_message_shows_presence_and_arrives_live(open_page, live_server) 
 
     ben_page.close()  # Ben leaves: Ana's page shows him offline
     expect(ana_page.get_by_role("link", name="Ben Okafor (offline)")).to_be_visible(timeout=5000)
+
+
+def test_a_menu_opened_while_rooms_load_stays_open(open_page, live_server) -> None:
+    ana = make_person(live_server, "ana", "Ana")
+    live_server.create_room(ana.token, "slow-lane")
+    page = open_page(width=360, height=740, is_mobile=True, has_touch=True)
+    sign_in(page, live_server, ana)
+
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)  # a slow network: the room list waits until we let it go
+
+    page.route("**/api/rooms", hold)
+    page.reload()
+    page.get_by_role("button", name="Rooms menu").tap()
+    sidebar = page.get_by_role("complementary", name="Rooms and people")
+    expect(sidebar).to_be_visible()
+    for route in held:
+        route.continue_()
+    expect(sidebar.get_by_role("link", name="slow-lane")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("# slow-lane")
+    expect(sidebar).to_be_visible()  # opening the first room didn't close it

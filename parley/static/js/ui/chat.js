@@ -27,7 +27,7 @@ const READY_MARK = "parley:ready"; // read by the performance test
  * the first room's history started before /api/me answered; each is used once.
  */
 export function startChat(root, me, { onSignedOut, prefetched = null }) {
-  const state = { me, rooms: new Map(), current: null, presence: new Map(), members: [], everOnline: false };
+  const state = { me, rooms: new Map(), current: null, presence: new Map(), members: [], everOnline: false, roomsLoaded: false };
   const store = new TimelineStore();
   const outbox = new Outbox(me.id);
   const typing = new TypingTracker();
@@ -183,6 +183,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       state.rooms.set(id, { ...roomOf(id), ...room });
     }
     for (const id of [...state.rooms.keys()]) if (!seen.has(id)) state.rooms.delete(id);
+    state.roomsLoaded = true;
     renderSidebar();
     if (state.current && !roomOf(state.current)) openRoom(null);
     else renderHeader();
@@ -225,13 +226,14 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   // ---- opening a room and its history --------------------------------------
-  async function openRoom(id, { push = true } = {}) {
+  async function openRoom(id, { push = true, auto = false } = {}) {
     state.current = id ? String(id) : null;
     if (push) {
       const path = id ? `/rooms/${encodeURIComponent(id)}` : "/";
       if (location.pathname !== path) history.pushState({}, "", path);
     }
-    toggleDrawer(false);
+    // The room opened at start must not shut a menu the person already opened.
+    if (!auto) toggleDrawer(false);
     closePicker();
     renderSidebar();
     renderHeader();
@@ -376,7 +378,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (state.everOnline) reloadRoomsSoon(); // unread counts and memberships may have moved
     state.everOnline = true;
     for (const info of detail.rooms || []) {
-      if (!roomOf(info.id)) reloadRoomsSoon();
+      // A room we don't know, or one that moved on between /api/rooms and this
+      // connection: the room list (and its unread counts) is stale.
+      const room = roomOf(info.id);
+      if (!room || (state.roomsLoaded && info.last_seq > (room.last_seq || 0))) reloadRoomsSoon();
     }
     flush(true);
   });
@@ -555,7 +560,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     .then(() => {
       const match = ROOM_PATH.exec(location.pathname);
       const wanted = match ? decodeURIComponent(match[1]) : null;
-      openRoom(wanted && roomOf(wanted) ? wanted : firstRoomId(), { push: Boolean(wanted && !roomOf(wanted)) });
+      openRoom(wanted && roomOf(wanted) ? wanted : firstRoomId(), { push: Boolean(wanted && !roomOf(wanted)), auto: true });
       preloadDmPresence();
     })
     .catch(() => {
