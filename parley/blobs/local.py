@@ -13,8 +13,8 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,6 +26,8 @@ from parley.blobs.base import SavedBlob
 WRITE_BATCH_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 256 * 1024
 TMP_DIR = ".tmp"
+# A temporary file untouched this long belongs to no upload still running.
+STALE_TMP_S = 3600.0
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -34,10 +36,17 @@ class LocalBlobStore:
         self.root = root
         self._tmp = root / TMP_DIR
 
-    def prepare(self) -> None:
-        """Create the folders and drop temporary files a crash may have left."""
-        shutil.rmtree(self._tmp, ignore_errors=True)
+    def prepare(self, now: float | None = None) -> None:
+        """Create the folders and drop temporary files a crash may have left.
+
+        Only old ones: another process sharing this folder may be writing the rest.
+        """
         self._tmp.mkdir(parents=True, exist_ok=True)
+        cutoff = (time.time() if now is None else now) - STALE_TMP_S
+        for leftover in self._tmp.iterdir():
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):

@@ -14,6 +14,8 @@ from parley.domain.presence import Presence
 from parley.domain.ratelimit import RateLimits
 from parley.store import Store
 
+THUMBNAIL_CONCURRENCY = 2
+
 
 @dataclass
 class Context:
@@ -27,3 +29,7 @@ class Context:
     # Held while a file row starts or stops referring to a blob, so that cleanup never
     # deletes bytes a new upload of the same content has just claimed.
     file_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Decoding images is CPU and memory heavy: a few at a time, whatever the uploads.
+    thumbnail_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(THUMBNAIL_CONCURRENCY)
+    )

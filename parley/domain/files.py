@@ -38,8 +38,6 @@ SNIFF_BYTES = 8192
 NAME_MAX = 255
 DEFAULT_NAME = "file"
 NEUTRAL_TYPE = "application/octet-stream"
-# Decoding is CPU and memory heavy: a few at a time, whatever the number of uploads.
-THUMBNAIL_CONCURRENCY = 2
 # Above this the image is stored without a thumbnail rather than read whole for Pillow.
 THUMBNAIL_SOURCE_MAX_BYTES = 50 * 1024 * 1024
 FILE_ID_BYTES = 16
@@ -68,8 +66,6 @@ INLINE_TYPES = frozenset(
     }
 )
 IMAGE_TYPES = images.THUMBNAIL_TYPES | {"image/apng"}
-
-_thumbnail_slots: dict[int, asyncio.Semaphore] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +174,7 @@ async def _single(data: bytes) -> AsyncIterator[bytes]:
 
 async def _thumbnail(ctx: Context, blobs: BlobStore, key: str) -> images.Thumbnail | None:
     """A thumbnail made in a worker thread, or None when the image is refused."""
-    slots = _thumbnail_slots.setdefault(
-        id(asyncio.get_running_loop()), asyncio.Semaphore(THUMBNAIL_CONCURRENCY)
-    )
-    async with slots:
+    async with ctx.thumbnail_slots:
         source = b"".join([chunk async for chunk in blobs.open_range(key)])
         try:
             return await asyncio.to_thread(images.make_thumbnail, source)
