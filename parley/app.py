@@ -125,7 +125,9 @@ async def _fan_out(settings: Settings) -> tuple[Bus, Presence]:
     if settings.redis_url:
         from parley.bus.redis import open_redis_fan_out
 
-        return await open_redis_fan_out(settings.redis_url, prefix=settings.redis_prefix)
+        return await open_redis_fan_out(
+            settings.redis_url, prefix=settings.redis_prefix, presence_ttl_s=settings.presence_ttl_s
+        )
     return LocalBus(), LocalPresence()
 
 

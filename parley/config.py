@@ -39,6 +39,8 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     redis_prefix: str = DEFAULT_REDIS_PREFIX
+    # How long the users of a process that stopped (crashed) still count as online.
+    presence_ttl_s: float = 30.0
     secret_key: str = ""
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     send_rate: float = DEFAULT_SEND_RATE
@@ -87,6 +89,7 @@ _ENV_NAMES = {
     "database_url": "PARLEY_DATABASE_URL",
     "redis_url": "PARLEY_REDIS_URL",
     "redis_prefix": "PARLEY_REDIS_PREFIX",
+    "presence_ttl_s": "PARLEY_PRESENCE_TTL_S",
     "secret_key": "PARLEY_SECRET_KEY",
     "max_upload_mb": "PARLEY_MAX_UPLOAD_MB",
     "send_rate": "PARLEY_SEND_RATE",

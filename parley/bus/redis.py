@@ -25,7 +25,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from parley.bus.base import Bus, Event, EventHandler
-from parley.bus.redis_presence import RedisPresence
+from parley.bus.redis_presence import DEFAULT_PRESENCE_TTL_S, RedisPresence
 from parley.config import DEFAULT_REDIS_PREFIX
 from parley.domain.presence import Presence
 
@@ -170,9 +170,9 @@ class RedisBus:
 
 
 async def open_redis_fan_out(
-    url: str, *, prefix: str = DEFAULT_REDIS_PREFIX
+    url: str, *, prefix: str = DEFAULT_REDIS_PREFIX, presence_ttl_s: float = DEFAULT_PRESENCE_TTL_S
 ) -> tuple[Bus, Presence]:
     """The Redis bus and the presence shared through the same Redis."""
-    presence = RedisPresence(url, prefix)
+    presence = RedisPresence(url, prefix, presence_ttl_s)
     presence.start()
     return RedisBus(url, prefix), presence

@@ -6,8 +6,14 @@ member = the process's id, score = when that entry expires. A heartbeat pushes t
 scores forward; a process that dies stops doing so, and its entries stop counting after
 PRESENCE_TTL_S. A user is online while any entry's score is in the future.
 
+A process also lists the users it holds in ``<prefix>:proc:<process id>`` and keeps
+itself in ``<prefix>:procs`` (scored like the entries). Every heartbeat, each process
+looks there for processes whose time ran out; the one that claims a dead process (ZREM
+answers 1 to only one) removes its entries and reports the users that are now offline
+everywhere, so their co-members see them go offline.
+
 Scores are wall-clock times of the processes, so processes on several machines need
-synchronised clocks (NTP); a skew well under PRESENCE_TTL_S does no harm.
+synchronised clocks (NTP); a skew well under the TTL does no harm.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -27,15 +34,16 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
-PRESENCE_TTL_S = 30.0
-HEARTBEAT_S = 10.0
+DEFAULT_PRESENCE_TTL_S = 30.0
+# Heartbeats per TTL: an entry survives two missed heartbeats.
+HEARTBEATS_PER_TTL = 3
 REDIS_TIMEOUT_S = 2.0
 # Users refreshed per round trip by the heartbeat.
 HEARTBEAT_CHUNK = 500
 
 
 class RedisPresence:
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, ttl_s: float = DEFAULT_PRESENCE_TTL_S) -> None:
         # One immediate retry (a pooled connection is dead after Redis restarts), no
         # backoff: presence must never hold up a connection for long.
         self._client = aioredis.Redis.from_url(
@@ -46,8 +54,21 @@ class RedisPresence:
         )
         self._prefix = prefix
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+        self._ttl = ttl_s
         self._local: Counter[int] = Counter()
         self._task: asyncio.Task[None] | None = None
+        self._on_offline: Callable[[list[int]], Awaitable[None]] | None = None
+
+    def watch_offline(self, callback: Callable[[list[int]], Awaitable[None]]) -> None:
+        """Call ``callback`` with the users a crashed process left offline everywhere."""
+        self._on_offline = callback
+
+    @property
+    def _procs_key(self) -> str:
+        return f"{self._prefix}:procs"
+
+    def _users_key(self, process_id: str) -> str:
+        return f"{self._prefix}:proc:{process_id}"
 
     def _key(self, user_id: int) -> str:
         return f"{self._prefix}:presence:{user_id}"
@@ -67,8 +88,10 @@ class RedisPresence:
                 pipe.zremrangebyscore(key, "-inf", now)
                 pipe.zrem(key, self.process_id)
                 pipe.zcard(key)
-                pipe.zadd(key, {self.process_id: now + PRESENCE_TTL_S})
-                pipe.expire(key, int(PRESENCE_TTL_S) + 1)
+                pipe.zadd(key, {self.process_id: now + self._ttl})
+                pipe.expire(key, int(self._ttl) + 1)
+                pipe.sadd(self._users_key(self.process_id), user_id)
+                pipe.zadd(self._procs_key, {self.process_id: now + self._ttl})
                 results = await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("presence: Redis unavailable (%s)", exc)
@@ -86,6 +109,7 @@ class RedisPresence:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.zrem(key, self.process_id)
                 pipe.zcount(key, time.time(), "+inf")
+                pipe.srem(self._users_key(self.process_id), user_id)
                 results = await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("presence: Redis unavailable (%s)", exc)
@@ -119,24 +143,53 @@ class RedisPresence:
             async with self._client.pipeline(transaction=False) as pipe:
                 for user_id in users:
                     pipe.zrem(self._key(user_id), self.process_id)
+                pipe.zrem(self._procs_key, self.process_id)
+                pipe.delete(self._users_key(self.process_id))
                 await pipe.execute()
         await self._client.aclose()
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(self._ttl / HEARTBEATS_PER_TTL)
             try:
                 await self._refresh()
+                await self._sweep()
             except (RedisError, OSError) as exc:
                 log.warning("presence heartbeat failed (%s)", exc)
+            except Exception:  # the heartbeat must outlive a bad callback
+                log.exception("presence heartbeat failed")
 
     async def _refresh(self) -> None:
         users = list(self._local)
-        expires = time.time() + PRESENCE_TTL_S
+        expires = time.time() + self._ttl
+        await self._client.zadd(self._procs_key, {self.process_id: expires})
         for start in range(0, len(users), HEARTBEAT_CHUNK):
             async with self._client.pipeline(transaction=False) as pipe:
                 for user_id in users[start : start + HEARTBEAT_CHUNK]:
                     key = self._key(user_id)
                     pipe.zadd(key, {self.process_id: expires})
-                    pipe.expire(key, int(PRESENCE_TTL_S) + 1)
+                    pipe.expire(key, int(self._ttl) + 1)
                 await pipe.execute()
+
+    async def _sweep(self) -> None:
+        """Take the users of processes that stopped heartbeating offline."""
+        now = time.time()
+        dead = await self._client.zrangebyscore(self._procs_key, "-inf", now)
+        for raw in dead:
+            process_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if not await self._client.zrem(self._procs_key, process_id):
+                continue  # another process claimed it
+            users_key = self._users_key(process_id)
+            user_ids = [int(u) for u in await self._client.smembers(users_key)]
+            await self._client.delete(users_key)
+            offline = []
+            for user_id in user_ids:
+                async with self._client.pipeline(transaction=True) as pipe:
+                    pipe.zrem(self._key(user_id), process_id)
+                    pipe.zcount(self._key(user_id), now, "+inf")
+                    _, count = await pipe.execute()
+                if int(count) == 0:
+                    offline.append(user_id)
+            log.info("process %s stopped; %d of its users are offline", process_id, len(offline))
+            if offline and self._on_offline is not None:
+                await self._on_offline(offline)

@@ -55,6 +55,10 @@ class Gateway:
 
     async def start(self) -> None:
         await self.ctx.bus.start(self.hub.handle)
+        # Shared presence reports the users of a crashed process (LocalPresence has none).
+        watch_offline = getattr(self.ctx.presence, "watch_offline", None)
+        if watch_offline is not None:
+            watch_offline(self._announce_offline)
 
     @property
     def connections(self) -> list[Connection]:
@@ -176,11 +180,18 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await self._announce_presence(user, "offline")
 
+    async def _announce_offline(self, user_ids: list[int]) -> None:
+        for user_id in user_ids:
+            await self._announce_presence_of(user_id, "offline")
+
     async def _announce_presence(self, user: User, status: str) -> None:
-        watchers = await self.ctx.store.rooms.co_member_ids(user.id)
-        watchers.discard(user.id)
+        await self._announce_presence_of(user.id, status)
+
+    async def _announce_presence_of(self, user_id: int, status: str) -> None:
+        watchers = await self.ctx.store.rooms.co_member_ids(user_id)
+        watchers.discard(user_id)
         if watchers:
-            frame = orjson.dumps({"type": "presence", "user_id": user.id, "status": status})
+            frame = orjson.dumps({"type": "presence", "user_id": user_id, "status": status})
             await self.ctx.bus.publish(
                 Event(kind="users", user_ids=sorted(watchers), payload=frame)
             )

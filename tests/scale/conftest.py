@@ -24,6 +24,7 @@ from tests.support import Person, ServerProcess, free_port, sign_up
 
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PROCESSES = 3
+PRESENCE_TTL_S = 3
 CLUSTER_STARTUP_TIMEOUT_S = 90.0
 
 
@@ -42,6 +43,8 @@ class Backends:
             # One key for the whole cluster, as an operator would configure it.
             "PARLEY_SECRET_KEY": self.secret_key,
             "PARLEY_SEND_RATE": "0",
+            # Short, so that a killed process's users go offline within the test.
+            "PARLEY_PRESENCE_TTL_S": str(PRESENCE_TTL_S),
             **overrides,
         }
 

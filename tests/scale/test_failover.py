@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,7 +13,13 @@ from pathlib import Path
 import pytest
 import websockets
 
-from tests.scale.conftest import Backends, ClusterProcess, PrivateRedis, start_cluster
+from tests.scale.conftest import (
+    PRESENCE_TTL_S,
+    Backends,
+    ClusterProcess,
+    PrivateRedis,
+    start_cluster,
+)
 from tests.scale.test_cluster import on
 from tests.support import REPO_ROOT, Person, ServerProcess, Socket, sign_up
 
@@ -101,6 +108,33 @@ async def test_killing_a_process_mid_stream_loses_nothing_acked_and_its_clients_
         await ana.http.aclose()
         await ben.http.aclose()
         await ana_again.http.aclose()
+    finally:
+        victim.stop()
+
+
+async def test_the_users_of_a_killed_process_go_offline_for_everyone(
+    backends: Backends, cluster: list[ServerProcess], tmp_path: Path
+) -> None:
+    (victim,) = start_cluster(tmp_path / "victim", backends.env(), 1)
+    try:
+        ana = await sign_up(cluster[0].url)
+        cat = await sign_up(victim.url)
+        room = await ana.create_room("presence-crash", "private")
+        await ana.add(room["id"], cat)
+        async with ana.socket() as a:
+            cat_socket = cat.socket()
+            await cat_socket.__aenter__()
+            assert (await a.expect("presence", user_id=cat.id, timeout=10))["status"] == "online"
+            victim.kill()
+            gone = await a.expect("presence", user_id=cat.id, timeout=10 * PRESENCE_TTL_S)
+            assert gone["status"] == "offline"
+            r = await ana.http.get(f"/api/rooms/{room['id']}/members")
+            status = {m["username"]: m.get("status") for m in r.json()["members"]}
+            assert status[cat.username] == "offline"
+            with contextlib.suppress(Exception):
+                await cat_socket.__aexit__(None, None, None)
+        await ana.http.aclose()
+        await cat.http.aclose()
     finally:
         victim.stop()
 
