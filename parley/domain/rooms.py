@@ -65,8 +65,9 @@ async def my_rooms(ctx: Context, user: User) -> list[RoomView]:
     return await ctx.store.rooms.rooms_of(user.id)
 
 
-async def public_directory(ctx: Context) -> list[tuple[Room, int]]:
-    return await ctx.store.rooms.public_rooms(PUBLIC_DIRECTORY_LIMIT)
+async def public_directory(ctx: Context, name_contains: str = "") -> list[tuple[Room, int]]:
+    """The public rooms anyone may join, newest first (at most PUBLIC_DIRECTORY_LIMIT)."""
+    return await ctx.store.rooms.public_rooms(PUBLIC_DIRECTORY_LIMIT, name_contains.strip()[:80])
 
 
 async def join(ctx: Context, user: User, room_id: int) -> Room:

@@ -257,16 +257,22 @@ class RoomStore:
         async with self._engine.connect() as conn:
             return [(r.id, r.last_seq) for r in (await conn.execute(query)).all()]
 
-    async def public_rooms(self, limit: int) -> list[tuple[Room, int]]:
+    async def public_rooms(self, limit: int, name_contains: str = "") -> list[tuple[Room, int]]:
+        """Public rooms, newest first, optionally only those whose name contains a text."""
         member_count = (
             sa.select(sa.func.count()).where(memberships.c.room_id == rooms.c.id).scalar_subquery()
         )
         query = (
             sa.select(*ROOM_COLUMNS, member_count.label("member_count"))
             .where(rooms.c.visibility == "public", rooms.c.kind == "channel")
-            .order_by(rooms.c.id)
+            .order_by(rooms.c.id.desc())
             .limit(limit)
         )
+        if name_contains:
+            escaped = (
+                name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            )
+            query = query.where(sa.func.lower(rooms.c.name).like(f"%{escaped}%", escape="\\"))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [(room_from_row(r), r.member_count) for r in rows]

@@ -18,7 +18,7 @@ async def list_rooms() -> Response:
     user = await require_user()
     scope = request.args.get("scope", "mine")
     if scope == "public":
-        directory = await rooms.public_directory(ctx())
+        directory = await rooms.public_directory(ctx(), request.args.get("q", ""))
         mine = {view.id for view in await rooms.my_rooms(ctx(), user)}
         return jsonify(
             {

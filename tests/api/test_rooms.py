@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tests.support import Person
 
 
@@ -104,3 +106,17 @@ async def test_bad_room_input_gets_400(ana: Person) -> None:
     )
     assert r.status_code == 400
     assert "error" in r.json()
+
+
+async def test_the_directory_lists_newest_first_and_searches_by_name(ana: Person) -> None:
+    tag = uuid.uuid4().hex[:8]
+    older = await ana.create_room(f"{tag} Gardening club", "public")
+    newer = await ana.create_room(f"{tag} garden party", "public")
+    directory = (await ana.http.get("/api/rooms", params={"scope": "public"})).json()["rooms"]
+    ids = [r["id"] for r in directory]
+    assert ids.index(newer["id"]) < ids.index(older["id"])
+    found = await ana.http.get("/api/rooms", params={"scope": "public", "q": f"{tag} GARDEN P"})
+    assert [r["id"] for r in found.json()["rooms"]] == [newer["id"]]
+    # % and _ are searched for as themselves, not as SQL wildcards.
+    wildcard = await ana.http.get("/api/rooms", params={"scope": "public", "q": f"{tag}%club"})
+    assert wildcard.json()["rooms"] == []
