@@ -30,8 +30,11 @@ async def edit(ctx: Context, user: User, message_id: int, body: object) -> Messa
     Raises NotFound (missing or not a member), Forbidden (not the author, or archived),
     Conflict (deleted), BadInput.
     """
-    text = validate_body(body)
+    if not isinstance(body, str):
+        validate_body(body)  # raises invalid_body before anything is looked up
     message, room, _ = await access_message(ctx, user, message_id)
+    # A message with files may have its caption edited away, as it could be sent without.
+    text = validate_body(body, has_attachments=bool(message.attachments))
     if message.author.id != user.id:
         raise Forbidden("Only the author can edit a message.", code="not_author")
     check_writable(room)

@@ -358,6 +358,19 @@ async def test_a_caption_goes_with_the_files(ana: Person):
     assert r.json()["message"]["attachments"][0]["id"] == file["id"]
 
 
+async def test_a_caption_can_be_edited_away_but_text_alone_cannot(ana: Person):
+    room = await ana.create_room("edit-captions")
+    file = await uploaded(ana.http, png(), "p.png")
+    with_file = (await post_with(ana, room["id"], [file["id"]], body="caption")).json()
+    r = await ana.http.patch(f"/api/messages/{with_file['message']['id']}", json={"body": ""})
+    assert r.status_code == 200
+    assert r.json()["message"]["body"] == ""
+    assert r.json()["message"]["attachments"][0]["id"] == file["id"]
+    plain = (await ana.post(room["id"], "words")).json()["message"]
+    r = await ana.http.patch(f"/api/messages/{plain['id']}", json={"body": " "})
+    assert r.json()["error"]["code"] == "empty_body"
+
+
 async def test_a_message_without_text_needs_attachments(ana: Person):
     room = await ana.create_room("empty")
     r = await post_with(ana, room["id"], [])
