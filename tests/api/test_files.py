@@ -218,6 +218,13 @@ async def test_a_range_request_gets_exactly_those_bytes(ana: Person):
     assert r.content == data[-5:]
     assert r.headers["accept-ranges"] == "bytes"
 
+    # The ETag is the content hash: a cached copy is confirmed without the bytes.
+    etag = r.headers["etag"]
+    assert etag == f'"{hashlib.sha256(data).hexdigest()}"'
+    r = await ana.http.get(file["url"], headers={"If-None-Match": etag})
+    assert r.status_code == 304
+    assert r.content == b""
+
 
 async def test_an_unsatisfiable_range_gets_416(ana: Person):
     file = await uploaded(ana.http, b"0123456789", "ten.bin")
