@@ -7,14 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from tests import support
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.reliability
 
 
+# Restarts happen while clients hammer the port, on a machine shared by several suites.
+STARTUP_TIMEOUT_S = 120.0
+
+
 @pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+def launch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., ServerProcess]]:
     """Start servers of this test's own (stopped at the end); env adds PARLEY_* settings."""
+    monkeypatch.setattr(support, "STARTUP_TIMEOUT_S", STARTUP_TIMEOUT_S)
     started: list[ServerProcess] = []
 
     def start(

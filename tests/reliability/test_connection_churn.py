@@ -19,10 +19,10 @@ import websockets
 from tests.reliability.probes import established_to, open_fds, rss_kib
 from tests.support import Person, ServerProcess, sign_up
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
 
 USERS = 20
-TOTAL = 2_000
+TOTAL = 1_000
 SOAK_TOTAL = 20_000
 PEAK = 500  # open at the same time
 BATCH = 100  # handshakes in flight at once

@@ -13,10 +13,10 @@ import pytest
 from tests.reliability.clients import ResilientClient, assert_exactly_once, people_in_rooms
 from tests.support import ServerProcess
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
 
 CLIENTS = 20
-MESSAGES_EACH = 60
+MESSAGES_EACH = 40
 ROUNDS = 3
 SOAK_MESSAGES_EACH = 200
 SOAK_ROUNDS = 10

@@ -18,10 +18,10 @@ from tests.reliability.probes import (
 )
 from tests.support import Person, ServerProcess, Socket, sign_up
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
-BODY = "x" * 4000  # large frames fill the stuck peer's buffers quickly
-BASELINE_MESSAGES = 200
+BODY = "x" * 9000  # large frames fill the stuck peer's buffers quickly
+BASELINE_MESSAGES = 100
 MAX_LOADED_MESSAGES = 3000
 NO_LOAD = {"PARLEY_SEND_RATE": "0"}
 
@@ -111,7 +111,7 @@ async def _stuck_reader_scenario(
     p50, p99 = percentile(baseline, 50), percentile(baseline, 99)
     l50, l99 = percentile(loaded + after, 50), percentile(loaded + after, 99)
     print(
-        f"\nstuck reader cut off after {offline_after} messages of 4 KB; "
+        f"\nstuck reader cut off after {offline_after} messages of 9 KB; "
         f"latency without: p50 {p50 * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
         f"with: p50 {l50 * 1000:.1f} ms p99 {l99 * 1000:.1f} ms; "
         f"server RSS {rss_before} -> {rss_peak} KiB"
