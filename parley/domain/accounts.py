@@ -121,7 +121,7 @@ async def login(
     Raises Unauthorized (same message for unknown user and wrong password, or
     ``otp_required``/``otp_invalid``) and RateLimited after too many failures.
     """
-    key = "login:" + (username or "").lower()[:64]
+    key = _login_key(username)
     # Loopback is exempt from the per-address limit: behind a reverse proxy without
     # PARLEY_TRUST_PROXY every client would share it (and lock each other out).
     by_address = not is_loopback(ip)
@@ -158,6 +158,28 @@ async def login(
     # not clear their address's record by signing in to it between guesses.
     await ctx.limits.failed_logins.reset(key)
     return await _start_session(ctx, account.user, ip=ip, user_agent=user_agent)
+
+
+def _login_key(username: str | None) -> str:
+    return "login:" + (username or "").lower()[:64]
+
+
+async def confirm_password(
+    ctx: Context, account: Account, password: str, wrong: str = "The password is wrong."
+) -> None:
+    """Ask for the password again before a change a stolen session must not make.
+
+    A wrong password counts as a failed sign-in for the account, so a session thief
+    cannot guess here faster than at the sign-in form; past the limit: RateLimited.
+    Raises Unauthorized (``invalid_credentials``) for a wrong password.
+    """
+    key = _login_key(account.user.username)
+    wait = await ctx.limits.failed_logins.retry_after(key)
+    if wait:
+        raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
+    if not await _verify(account.password_hash, password or ""):
+        await ctx.limits.failed_logins.record(key)
+        raise Unauthorized(wrong, code="invalid_credentials")
 
 
 async def _start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:
@@ -215,8 +237,7 @@ async def change_password(
     ctx: Context, account: Account, session_id: str, current: str, new: str
 ) -> None:
     """Change the password and sign out every other session of the user."""
-    if not await _verify(account.password_hash, current):
-        raise Unauthorized("The current password is wrong.", code="invalid_credentials")
+    await confirm_password(ctx, account, current, "The current password is wrong.")
     problem = password_problem(new, account.user.username)
     if problem:
         raise BadInput(problem, code="weak_password")

@@ -50,3 +50,12 @@ class MessageBody(_Body):
 
 class OtpBody(_Body):
     otp: str = Field(max_length=64)
+
+
+class PasswordConfirmBody(_Body):
+    password: str = Field(max_length=1024)
+
+
+class OtpPasswordBody(_Body):
+    otp: str = Field(max_length=64)
+    password: str = Field(max_length=1024)

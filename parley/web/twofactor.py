@@ -7,15 +7,16 @@ from quart_schema import validate_request
 
 from parley.domain import twofactor
 from parley.web.deps import ctx, require_auth
-from parley.web.schemas import OtpBody
+from parley.web.schemas import OtpBody, OtpPasswordBody, PasswordConfirmBody
 
 bp = Blueprint("twofactor", __name__)
 
 
 @bp.post("/api/auth/2fa/setup")
-async def setup() -> Response:
+@validate_request(PasswordConfirmBody)
+async def setup(data: PasswordConfirmBody) -> Response:
     auth = await require_auth()
-    enrolment = await twofactor.setup(ctx(), auth.account)
+    enrolment = await twofactor.setup(ctx(), auth.account, data.password)
     return jsonify(
         {
             "secret": enrolment.secret,
@@ -34,10 +35,10 @@ async def enable(data: OtpBody) -> Response:
 
 
 @bp.post("/api/auth/2fa/disable")
-@validate_request(OtpBody)
-async def disable(data: OtpBody) -> Response:
+@validate_request(OtpPasswordBody)
+async def disable(data: OtpPasswordBody) -> Response:
     auth = await require_auth()
-    await twofactor.disable(ctx(), auth.account, data.otp)
+    await twofactor.disable(ctx(), auth.account, data.password, data.otp)
     return Response(status=204)
 
 

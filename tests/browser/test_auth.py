@@ -63,7 +63,9 @@ def test_wrong_credentials_get_one_message(open_page, live_server) -> None:
 
 def test_two_factor_code_is_asked_for_when_it_is_on(open_page, live_server) -> None:
     ana = make_person(live_server, "ana", "Ana")
-    secret = live_server.api("POST", "/api/auth/2fa/setup", {}, ana.token)["secret"]
+    secret = live_server.api("POST", "/api/auth/2fa/setup", {"password": PASSWORD}, ana.token)[
+        "secret"
+    ]
     enabled = live_server.api(
         "POST", "/api/auth/2fa/enable", {"otp": pyotp.TOTP(secret).now()}, ana.token
     )

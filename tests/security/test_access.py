@@ -113,6 +113,7 @@ KITCHEN_SINK = {
     "role": "admin",
     "otp": "123456",
     "current_password": PASSWORD,
+    "password": PASSWORD,
     "new_password": "another-long-password",
 }
 # Validation may answer before the access check: that is fine as long as it is an error

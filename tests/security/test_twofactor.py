@@ -10,9 +10,12 @@ import pyotp
 
 from tests.support import PASSWORD, Person, ServerProcess
 
+# Setup and disable ask for the password again (a stolen session must not use them).
+REAUTH = {"password": PASSWORD}
+
 
 async def _enrol(person: Person) -> tuple[pyotp.TOTP, list[str]]:
-    r = await person.http.post("/api/auth/2fa/setup")
+    r = await person.http.post("/api/auth/2fa/setup", json=REAUTH)
     assert r.status_code == 200, r.text
     setup = r.json()
     assert setup["otpauth_uri"].startswith("otpauth://totp/")
@@ -73,7 +76,7 @@ async def test_the_same_code_cannot_be_used_twice(server: ServerProcess, ana: Pe
 async def test_the_enrolment_code_cannot_be_replayed_to_sign_in(
     server: ServerProcess, ana: Person
 ) -> None:
-    r = await ana.http.post("/api/auth/2fa/setup")
+    r = await ana.http.post("/api/auth/2fa/setup", json=REAUTH)
     totp = pyotp.TOTP(r.json()["secret"])
     code = totp.now()
     assert (await ana.http.post("/api/auth/2fa/enable", json={"otp": code})).status_code == 200
@@ -96,7 +99,7 @@ async def test_enable_without_a_valid_code_leaves_two_factor_off(
     r = await ana.http.post("/api/auth/2fa/enable", json={"otp": "123456"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "otp_not_set_up"
-    await ana.http.post("/api/auth/2fa/setup")
+    await ana.http.post("/api/auth/2fa/setup", json=REAUTH)
     r = await ana.http.post("/api/auth/2fa/enable", json={"otp": "000000"})
     assert r.status_code == 401
     assert (await _login(server, ana)).status_code == 200
@@ -104,7 +107,7 @@ async def test_enable_without_a_valid_code_leaves_two_factor_off(
 
 async def test_setup_again_while_enabled_is_a_conflict(ana: Person) -> None:
     await _enrol(ana)
-    r = await ana.http.post("/api/auth/2fa/setup")
+    r = await ana.http.post("/api/auth/2fa/setup", json=REAUTH)
     assert r.status_code == 409
     assert "secret" not in r.text
 
@@ -113,10 +116,10 @@ async def test_disable_needs_a_valid_code_and_then_login_needs_none(
     server: ServerProcess, ana: Person
 ) -> None:
     totp, codes = await _enrol(ana)
-    r = await ana.http.post("/api/auth/2fa/disable", json={"otp": "000000"})
+    r = await ana.http.post("/api/auth/2fa/disable", json={**REAUTH, "otp": "000000"})
     assert r.status_code == 401
     assert (await _login(server, ana)).json()["error"]["code"] == "otp_required"
-    r = await ana.http.post("/api/auth/2fa/disable", json={"otp": _next_code(totp)})
+    r = await ana.http.post("/api/auth/2fa/disable", json={**REAUTH, "otp": _next_code(totp)})
     assert r.status_code == 204
     assert (await _login(server, ana)).status_code == 200
     # The old recovery codes are gone with the secret.
@@ -127,14 +130,14 @@ async def test_disable_needs_a_valid_code_and_then_login_needs_none(
 async def test_two_factor_routes_need_a_session(server: ServerProcess) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         for path in ("setup", "enable", "disable"):
-            r = await http.post(f"/api/auth/2fa/{path}", json={"otp": "123456"})
+            r = await http.post(f"/api/auth/2fa/{path}", json={**REAUTH, "otp": "123456"})
             assert r.status_code == 401, path
 
 
 async def test_the_secret_is_stored_encrypted_and_codes_hashed(
     server: ServerProcess, ana: Person
 ) -> None:
-    r = await ana.http.post("/api/auth/2fa/setup")
+    r = await ana.http.post("/api/auth/2fa/setup", json=REAUTH)
     secret = r.json()["secret"]
     enabled = await ana.http.post("/api/auth/2fa/enable", json={"otp": pyotp.TOTP(secret).now()})
     codes = enabled.json()["recovery_codes"]
@@ -156,3 +159,59 @@ async def test_the_secret_is_stored_encrypted_and_codes_hashed(
         assert code not in dump
         assert code.replace("-", "") not in dump
     assert secret not in dump
+
+
+async def test_setup_with_a_wrong_or_missing_password_gives_no_secret(ana: Person) -> None:
+    r = await ana.http.post("/api/auth/2fa/setup", json={"password": "not-the-password"})
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "invalid_credentials"
+    assert "secret" not in r.text
+    for body in (None, {}, {"otp": "123456"}):
+        r = await ana.http.post("/api/auth/2fa/setup", json=body)
+        assert r.status_code in (400, 422), r.text
+        assert "secret" not in r.text
+    status = await ana.http.get("/api/auth/2fa")
+    assert status.json() == {"enabled": False, "recovery_codes_left": 0}
+
+
+async def test_disable_with_a_wrong_password_keeps_two_factor_on_and_the_code_unspent(
+    server: ServerProcess, ana: Person
+) -> None:
+    totp, codes = await _enrol(ana)
+    code = _next_code(totp)
+    r = await ana.http.post(
+        "/api/auth/2fa/disable", json={"password": "not-the-password", "otp": code}
+    )
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "invalid_credentials"
+    r = await ana.http.post("/api/auth/2fa/disable", json={"otp": codes[0]})
+    assert r.status_code in (400, 422)
+    assert (await ana.http.get("/api/auth/2fa")).json() == {
+        "enabled": True,
+        "recovery_codes_left": 10,
+    }
+    assert (await _login(server, ana)).json()["error"]["code"] == "otp_required"
+    # The refused attempt did not spend the code: with the password it still works.
+    r = await ana.http.post("/api/auth/2fa/disable", json={**REAUTH, "otp": code})
+    assert r.status_code == 204, r.text
+
+
+async def test_password_guesses_through_a_session_count_as_failed_sign_ins(
+    server: ServerProcess, ana: Person
+) -> None:
+    # A session thief guessing the password at setup, disable or password change
+    # runs into the same per-account limit as at the sign-in form (10 in 15 minutes).
+    guesses = [
+        ("/api/auth/2fa/setup", {"password": "guess-0"}),
+        ("/api/auth/2fa/disable", {"password": "guess-1", "otp": "123456"}),
+        ("/api/me/password", {"current_password": "guess-2", "new_password": "x" * 20}),
+    ]
+    for i in range(10):
+        path, body = guesses[i % 3]
+        r = await ana.http.post(path, json=body)
+        assert r.status_code == 401, (i, r.text)
+    for path, body in (*guesses, ("/api/auth/2fa/setup", REAUTH)):
+        r = await ana.http.post(path, json=body)
+        assert r.status_code == 429, (path, r.text)
+        assert r.headers["Retry-After"]
+    assert (await _login(server, ana)).status_code == 429
