@@ -202,11 +202,18 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     notifyButton.hidden = !notifications.canAsk();
   });
 
+  // Two-factor sign-in lives in its own module, fetched only when this dialog opens.
+  const twoFactor = h("div");
+  import("./twofactor.js")
+    .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection()))
+    .catch(() => twoFactor.replaceWith(h("p", { class: "muted" }, "Two-factor settings couldn't load. Reopen Account to try again.")));
+
   const signOut = h("button", { type: "button", class: "danger" }, "Sign out");
   const dialog = modal("Account",
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
     h("section", { "aria-label": "Profile" }, nameForm),
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
+    twoFactor,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
     h("section", { "aria-label": "Sessions" }, h("h3", {}, "Sessions"), others, sessionsDone, signOut));
   signOut.addEventListener("click", () => {

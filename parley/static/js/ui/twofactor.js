@@ -1,0 +1,166 @@
+// Two-factor sign-in in the account dialog: turn it on (password, QR code and manual
+// key, a code to confirm, the recovery codes shown once) and off (password and a code).
+// Loaded only when the account dialog opens.
+//
+// The QR code comes from the server as SVG text. It is shown through an <img> with a
+// data: URL, never inserted as markup: an SVG in an <img> cannot run script or reach
+// the page, whatever it contains.
+
+import { request, ApiError } from "../api.js";
+import { h, clear } from "./dom.js";
+
+const tf = {
+  status: () => request("GET", "/api/auth/2fa"),
+  setup: (password) => request("POST", "/api/auth/2fa/setup", { password }),
+  enable: (otp) => request("POST", "/api/auth/2fa/enable", { otp }),
+  disable: (password, otp) => request("POST", "/api/auth/2fa/disable", { password, otp }),
+};
+
+const MESSAGES = {
+  invalid_credentials: "Your password is wrong.",
+  otp_invalid: "That code didn't work. Check your app's clock and try the current code.",
+  rate_limited: "Too many attempts. Wait a little and try again.",
+};
+
+/** A data: URL for SVG text (UTF-8, base64), for an <img src>. */
+export function svgDataUrl(svg) {
+  const bytes = new TextEncoder().encode(svg);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `data:image/svg+xml;base64,${btoa(binary)}`;
+}
+
+/** The base32 secret in groups of four, easier to type into an app by hand. */
+function grouped(secret) {
+  return secret.replace(/(.{4})(?=.)/g, "$1 ");
+}
+
+function field(id, label, attrs = {}) {
+  const input = h("input", { id, autocomplete: "off", required: true, ...attrs });
+  return { input, el: h("div", { class: "field" }, h("label", { for: id }, label), input) };
+}
+
+function codeField(id, label) {
+  return field(id, label, {
+    inputmode: "numeric", autocomplete: "one-time-code", maxlength: 32, spellcheck: "false",
+  });
+}
+
+/** The account dialog's "Two-factor sign-in" section. */
+export function twoFactorSection() {
+  const status = h("p", { class: "muted", role: "status" }, "Checking two-factor sign-in…");
+  const body = h("div", { class: "stack" });
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const section = h("section", { "aria-label": "Two-factor sign-in" },
+    h("h3", {}, "Two-factor sign-in"), status, body, error);
+
+  const fail = (err, focus) => {
+    error.textContent = err instanceof ApiError
+      ? MESSAGES[err.code] || err.message || "Something went wrong. Try again."
+      : String(err);
+    error.hidden = false;
+    if (focus) {
+      focus.select();
+      focus.focus();
+    }
+  };
+  const show = (...nodes) => {
+    error.hidden = true;
+    clear(body);
+    for (const node of nodes) body.appendChild(node);
+  };
+
+  async function refresh() {
+    try {
+      const state = await tf.status();
+      if (state.enabled) showOn(state.recovery_codes_left);
+      else showOff();
+    } catch (err) {
+      status.textContent = "";
+      fail(err);
+    }
+  }
+
+  function showOff() {
+    status.textContent = "Two-factor sign-in is off. Turn it on to ask for a code from an authenticator app when you sign in.";
+    const start = h("button", { type: "button" }, "Set up two-factor sign-in");
+    start.addEventListener("click", askPassword);
+    show(start);
+  }
+
+  function askPassword() {
+    const password = field("tf-setup-password", "Your password", { type: "password", autocomplete: "current-password" });
+    const form = h("form", { class: "stack" }, password.el,
+      h("button", { type: "submit", class: "primary" }, "Continue"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!password.input.value) return fail("Enter your password.", password.input);
+      try {
+        showEnrolment(await tf.setup(password.input.value));
+      } catch (err) {
+        fail(err, password.input);
+      }
+    });
+    show(form);
+    password.input.focus();
+  }
+
+  function showEnrolment({ secret, qr_svg: qrSvg }) {
+    status.textContent = "Scan the QR code with your authenticator app, then enter the code it shows.";
+    const qr = h("img", {
+      class: "totp-qr", src: svgDataUrl(qrSvg), width: 200, height: 200,
+      alt: "QR code for your authenticator app",
+    });
+    const key = h("code", { class: "totp-key", id: "tf-key" }, grouped(secret));
+    const code = codeField("tf-enable-code", "Code from your app");
+    const form = h("form", { class: "stack" }, code.el,
+      h("button", { type: "submit", class: "primary" }, "Turn on"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!code.input.value.trim()) return fail("Enter the code from your app.", code.input);
+      try {
+        const { recovery_codes: codes } = await tf.enable(code.input.value.trim());
+        showRecoveryCodes(codes);
+      } catch (err) {
+        fail(err, code.input);
+      }
+    });
+    show(qr, h("p", {}, "Can't scan it? Enter this key in the app instead: ", key), form);
+    code.input.focus();
+  }
+
+  function showRecoveryCodes(codes) {
+    status.textContent = "Two-factor sign-in is on.";
+    const list = h("ol", { class: "recovery-codes", "aria-label": "Recovery codes" },
+      codes.map((c) => h("li", {}, h("code", {}, c))));
+    const saved = h("button", { type: "button", class: "primary" }, "I saved them");
+    saved.addEventListener("click", refresh);
+    show(
+      h("p", {}, "Save these recovery codes somewhere safe. Each one signs you in once if you lose your phone. They are shown only now."),
+      list, saved);
+    saved.focus();
+  }
+
+  function showOn(left) {
+    status.textContent = `Two-factor sign-in is on. ${left} recovery ${left === 1 ? "code" : "codes"} left.`;
+    const password = field("tf-disable-password", "Your password", { type: "password", autocomplete: "current-password" });
+    const code = codeField("tf-disable-code", "Code or recovery code");
+    const form = h("form", { class: "stack" }, password.el, code.el,
+      h("button", { type: "submit", class: "danger" }, "Turn off two-factor sign-in"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!password.input.value) return fail("Enter your password.", password.input);
+      if (!code.input.value.trim()) return fail("Enter a code from your app or a recovery code.", code.input);
+      try {
+        await tf.disable(password.input.value, code.input.value.trim());
+        await refresh();
+      } catch (err) {
+        fail(err, err.code === "invalid_credentials" ? password.input : code.input);
+      }
+    });
+    show(form);
+  }
+
+  refresh();
+  return section;
+}
