@@ -14,6 +14,8 @@ import struct
 import time
 from pathlib import Path
 
+import httpx
+
 HANDSHAKE_TIMEOUT_S = 10.0
 # A small receive buffer makes the server's send path fill after a few frames.
 TINY_RCVBUF = 4096
@@ -114,3 +116,12 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+async def metric(http: httpx.AsyncClient, name: str) -> float:
+    """One unlabelled value from the server's /metrics."""
+    text = (await http.get("/metrics")).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no {name} in /metrics")

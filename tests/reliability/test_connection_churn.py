@@ -16,7 +16,7 @@ import orjson
 import pytest
 import websockets
 
-from tests.reliability.probes import established_to, open_fds, rss_kib
+from tests.reliability.probes import established_to, metric, open_fds, rss_kib
 from tests.support import Person, ServerProcess, sign_up
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
@@ -28,14 +28,6 @@ PEAK = 500  # open at the same time
 BATCH = 100  # handshakes in flight at once
 SEND_EVERY_S = 0.02
 SETTLE_S = 30.0
-
-
-async def _metric(http: httpx.AsyncClient, name: str) -> float:
-    text = (await http.get("/metrics")).text
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"no {name} in /metrics")
 
 
 async def _open(person: Person) -> Any:
@@ -101,8 +93,8 @@ async def _settled(
     """Wait until the server is back to ``connections``; returns (connections, tasks)."""
     deadline = time.monotonic() + SETTLE_S
     while True:
-        now_conns = await _metric(http, "parley_connections")
-        now_tasks = await _metric(http, "parley_tasks")
+        now_conns = await metric(http, "parley_connections")
+        now_tasks = await metric(http, "parley_tasks")
         if (now_conns <= connections and now_tasks <= tasks) or time.monotonic() > deadline:
             return now_conns, now_tasks
         await asyncio.sleep(0.2)
@@ -127,8 +119,8 @@ async def test_thousands_of_connections_churning_leak_no_socket_task_or_memory(
         received: list[int] = []
         flow = asyncio.create_task(_flow(people[0], people[1], room["id"], stop, acked, received))
         await asyncio.sleep(0.5)
-        base_conns = await _metric(http, "parley_connections")
-        base_tasks = await _metric(http, "parley_tasks")
+        base_conns = await metric(http, "parley_connections")
+        base_tasks = await metric(http, "parley_tasks")
         base_fds, base_rss = open_fds(pid), rss_kib(pid)
         base_tcp = established_to(server.port)
 
@@ -143,7 +135,7 @@ async def test_thousands_of_connections_churning_leak_no_socket_task_or_memory(
                 sockets += await asyncio.gather(*(_open(p) for p in batch))
                 opened += len(batch)
             peak_fds = max(peak_fds, open_fds(pid))
-            peak_conns = max(peak_conns, await _metric(http, "parley_connections"))
+            peak_conns = max(peak_conns, await metric(http, "parley_connections"))
             await asyncio.gather(*(_close(ws, i % 2 == 0) for i, ws in enumerate(sockets)))
         churn_s = time.monotonic() - started
         stop.set()

@@ -7,11 +7,13 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.reliability.probes import (
     established_to,
     is_reset,
+    metric,
     open_raw_ws,
     percentile,
     rss_kib,
@@ -88,6 +90,9 @@ async def _stuck_reader_scenario(
         baseline = [await _timed_send(a, b, room["id"], BODY) for _ in range(BASELINE_MESSAGES)]
         sockets_before = established_to(server.port)
         rss_before = rss_kib(pid)
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            conns_before = await metric(http, "parley_connections")
+            tasks_before = await metric(http, "parley_tasks")
 
         raw = open_raw_ws(server.port, stuck.token)
         closers.append(raw.close)
@@ -107,6 +112,11 @@ async def _stuck_reader_scenario(
         assert established_to(server.port) <= sockets_before
         # Keep sending a little: the others are still served normally.
         after = [await _timed_send(a, b, room["id"], BODY) for _ in range(50)]
+        # Its writer and reader tasks are gone too, not parked on a dead socket.
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            assert await metric(http, "parley_connections") == conns_before
+            tasks_after = await metric(http, "parley_tasks")
+        assert tasks_after <= tasks_before
 
     p50, p99 = percentile(baseline, 50), percentile(baseline, 99)
     l50, l99 = percentile(loaded + after, 50), percentile(loaded + after, 99)
@@ -114,7 +124,7 @@ async def _stuck_reader_scenario(
         f"\nstuck reader cut off after {offline_after} messages of 9 KB; "
         f"latency without: p50 {p50 * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
         f"with: p50 {l50 * 1000:.1f} ms p99 {l99 * 1000:.1f} ms; "
-        f"server RSS {rss_before} -> {rss_peak} KiB"
+        f"server RSS {rss_before} -> {rss_peak} KiB; tasks {tasks_before:g} -> {tasks_after:g}"
     )
     # A shared 2-core machine is noisy: allow slack, but a stall would be seconds.
     assert l50 < max(3 * p50, p50 + 0.02)
