@@ -126,9 +126,10 @@ async def _stuck_reader_scenario(
         f"with: p50 {l50 * 1000:.1f} ms p99 {l99 * 1000:.1f} ms; "
         f"server RSS {rss_before} -> {rss_peak} KiB; tasks {tasks_before:g} -> {tasks_after:g}"
     )
-    # A shared 2-core machine is noisy: allow slack, but a stall would be seconds.
+    # A shared 2-core machine is noisy: allow slack, but a stall behind the stuck peer
+    # would last seconds (its 5 s close grace).
     assert l50 < max(3 * p50, p50 + 0.02)
-    assert l99 < max(5 * p99, p99 + 0.2)
+    assert l99 < max(5 * p99, p99 + 0.5)
     assert rss_peak - rss_before < 64 * 1024
 
     # Later, the same person resumes from nothing and gets the whole room, in order.
