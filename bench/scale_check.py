@@ -35,6 +35,7 @@ POSTGRES = os.environ.get(
 )
 REDIS = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 STARTUP_TIMEOUT_S = 90.0
+PHASE_TIMEOUT_S = 120.0
 
 
 def free_port() -> int:
@@ -174,13 +175,15 @@ async def run_phase(
     total = len(send_socks) * messages
     latencies: list[float] = []
 
+    seen: list[list[int]] = [[] for _ in recv_socks]
+
     async def receive(sock: Any) -> None:
-        count = 0
-        while count < total:
+        mine = seen[recv_socks.index(sock)]
+        while len(mine) < total:
             frame = orjson.loads(await sock.recv())
             if frame.get("type") == "message" and frame["message"]["room_id"] == room_id:
                 latencies.append(time.time() - float(frame["message"]["body"].split()[1]))
-                count += 1
+                mine.append(frame["message"]["seq"])
 
     async def send(sock: Any, who: int) -> None:
         acks = 0
@@ -202,7 +205,20 @@ async def run_phase(
     readers = [asyncio.create_task(receive(s)) for s in recv_socks]
     began = time.perf_counter()
     await asyncio.gather(*(send(s, i) for i, s in enumerate(send_socks)))
-    await asyncio.wait_for(asyncio.gather(*readers), 300)
+    try:
+        await asyncio.wait_for(asyncio.gather(*readers), PHASE_TIMEOUT_S)
+    except TimeoutError:
+        short = [
+            (
+                i,
+                len(got),
+                sorted(set(range(min(got, default=1), max(got, default=0) + 1)) - set(got))[:10],
+                got[-3:],
+            )
+            for i, got in enumerate(seen)
+            if len(got) < total
+        ]
+        raise SystemExit(f"{phase}: {len(short)} receivers incomplete: {short[:8]}") from None
     elapsed = time.perf_counter() - began
     return {
         "deliveries": len(latencies),

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -31,8 +32,11 @@ from parley.domain.presence import Presence
 
 log = logging.getLogger(__name__)
 
-# A publish that takes longer is given up (the event then reaches this process only).
-PUBLISH_TIMEOUT_S = 2.0
+# A publish that takes longer is given up for now and retried in the background.
+PUBLISH_TIMEOUT_S = 5.0
+# Events kept for a later publish while Redis is away; past it the oldest are dropped
+# (their messages are in the database and reach the others by a resync or gap fill).
+MAX_UNSENT = 10_000
 CONNECT_TIMEOUT_S = 2.0
 # The subscriber pings this often when idle, so a silently dead link is noticed.
 HEALTH_CHECK_S = 5
@@ -61,6 +65,8 @@ class RedisBus:
         )
         self._handler: EventHandler | None = None
         self._task: asyncio.Task[None] | None = None
+        self._unsent: deque[Event] = deque()
+        self._retrier: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
         self._subscriptions = 0
         # Read by /metrics; plain ints so that the hot path stays cheap.
@@ -81,6 +87,8 @@ class RedisBus:
     async def publish(self, event: Event) -> None:
         """Deliver to this process at once, then one PUBLISH for the others.
 
+        A failed publish is retried in the background, in order, until Redis answers.
+
         This process's own members never wait on Redis, and a sender's own message keeps
         its ``origin`` here even when another process's message overtakes it on the
         channel (the echo from Redis is skipped). Never raises for a Redis failure: the
@@ -90,14 +98,49 @@ class RedisBus:
         event.sent_at = time.time()
         event.source = self.id
         self._deliver(event)
+        if self._unsent:
+            self._queue_unsent(event)  # keep the order behind what is already waiting
+            return
         try:
             await self._client.publish(self.channel, event.encode())
             self.published += 1
         except (RedisError, OSError) as exc:
             self.publish_failures += 1
-            log.warning("publish to Redis failed (%s); delivered locally only", exc)
+            log.warning("publish to Redis failed (%s); retrying in the background", exc)
+            self._queue_unsent(event)
+
+    def _queue_unsent(self, event: Event) -> None:
+        """Keep an event whose publish failed, to send it once Redis answers again.
+
+        Without this, the last message before a quiet spell would reach the other
+        processes only after Redis reconnects them (a later seq or their resync would
+        fill it in): publishing it late costs nothing, receivers drop seqs they have.
+        """
+        if len(self._unsent) >= MAX_UNSENT:
+            self._unsent.popleft()  # the database still has it; a resync recovers it
+        self._unsent.append(event)
+        if self._retrier is None or self._retrier.done():
+            self._retrier = asyncio.get_running_loop().create_task(
+                self._publish_unsent(), name="redis-bus-retry"
+            )
+
+    async def _publish_unsent(self) -> None:
+        delay = RECONNECT_MIN_S
+        while self._unsent:
+            await asyncio.sleep(delay)
+            try:
+                while self._unsent:
+                    await self._client.publish(self.channel, self._unsent[0].encode())
+                    self._unsent.popleft()
+                    self.published += 1
+            except (RedisError, OSError):
+                delay = min(delay * 2, RECONNECT_MAX_S)
 
     async def close(self) -> None:
+        if self._retrier is not None:
+            self._retrier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrier
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
