@@ -8,6 +8,7 @@ import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,6 +30,8 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = HASHER.hash("parley-timing-equaliser")
 
 LOGIN_FAILED = "Wrong username or password."
+# How long after signing in a session may make sensitive changes without the password.
+RECENT_SIGN_IN_S = 10 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,25 @@ async def confirm_password(
     if not await _verify(account.password_hash, password or ""):
         await ctx.limits.failed_logins.record(key)
         raise Unauthorized(wrong, code="invalid_credentials")
+
+
+async def confirm_recent_sign_in(
+    ctx: Context, account: Account, session_id: str, password: str | None
+) -> None:
+    """Proof that the person at the keyboard is the account's owner, for sensitive changes.
+
+    A session signed in within the last RECENT_SIGN_IN_S is proof enough (so a client
+    can enrol two-factor right after signing in, as the contract shows); an older one
+    must give the password again, which counts against the sign-in limit when wrong.
+    Raises Unauthorized (``password_required`` or ``invalid_credentials``), RateLimited.
+    """
+    if password is not None:
+        await confirm_password(ctx, account, password)
+        return
+    created = await ctx.store.sessions.created_at(session_id)
+    signed_in = datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None
+    if signed_in is None or datetime.now(UTC) - signed_in > timedelta(seconds=RECENT_SIGN_IN_S):
+        raise Unauthorized("Enter your password to continue.", code="password_required")
 
 
 async def _start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:

@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from parley.domain.accounts import confirm_password
+from parley.domain.accounts import confirm_recent_sign_in
 from parley.domain.context import Context
 from parley.domain.models import Account
 from parley.errors import BadInput, Conflict, Unauthorized
@@ -100,15 +100,15 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-async def setup(ctx: Context, account: Account, password: str) -> Enrolment:
+async def setup(ctx: Context, account: Account, session_id: str, password: str | None) -> Enrolment:
     """Start enrolment with a new secret (replacing an unconfirmed one).
 
-    The password is asked again: a stolen session must not turn two-factor on with
-    the thief's authenticator and lock the owner out. Raises Unauthorized
-    (``invalid_credentials``), RateLimited, and Conflict if two-factor is already on
-    (disable it first).
+    A session older than a few minutes must give the password again: a stolen session
+    must not turn two-factor on with the thief's authenticator and lock the owner out.
+    Raises Unauthorized (``password_required``, ``invalid_credentials``), RateLimited,
+    and Conflict if two-factor is already on (disable it first).
     """
-    await confirm_password(ctx, account, password)
+    await confirm_recent_sign_in(ctx, account, session_id, password)
     secret = pyotp.random_base32()
     if not await ctx.store.twofactor.start_enrolment(account.user.id, encrypt_secret(ctx, secret)):
         raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
@@ -140,14 +140,17 @@ async def enable(ctx: Context, account: Account, otp: str) -> list[str]:
     return codes
 
 
-async def disable(ctx: Context, account: Account, password: str, otp: str) -> None:
-    """Turn two-factor off, proven by the password and a current or recovery code.
+async def disable(
+    ctx: Context, account: Account, session_id: str, password: str | None, otp: str
+) -> None:
+    """Turn two-factor off, proven by a current or recovery code and a recent sign-in
+    (or the password, for an older session).
 
     Raises Unauthorized (``invalid_credentials`` for a wrong password, checked first so
     a wrong password spends no code; ``otp_invalid`` for a wrong code), RateLimited,
     and BadInput if it is not on.
     """
-    await confirm_password(ctx, account, password)
+    await confirm_recent_sign_in(ctx, account, session_id, password)
     _, enabled = await ctx.store.twofactor.state(account.user.id)
     if not enabled:
         raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")

@@ -48,6 +48,11 @@ class SessionStore:
         )
         return row.session_id, account
 
+    async def created_at(self, session_id: str) -> str | None:
+        query = sa.select(sessions.c.created_at).where(sessions.c.id == session_id)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
     async def touch(self, session_id: str, now: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(

@@ -53,9 +53,10 @@ class OtpBody(_Body):
 
 
 class PasswordConfirmBody(_Body):
-    password: str = Field(max_length=1024)
+    # Needed when the session was not signed in within the last few minutes.
+    password: str | None = Field(default=None, max_length=1024)
 
 
 class OtpPasswordBody(_Body):
     otp: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
+    password: str | None = Field(default=None, max_length=1024)
