@@ -20,6 +20,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--tag", default=None)
     p.add_argument("--scenario", default="fanout")
+    p.add_argument("--note", default="", help="a line under the title, e.g. the machine's load")
     p.add_argument("--out", default=str(ROOT / "docs" / "perf-p99-vs-load.png"))
     a = p.parse_args()
     g = grouped(load(a.tag), a.scenario)
@@ -36,7 +37,8 @@ def main() -> None:
     ax.set_yscale("log")
     ax.set_xlabel("offered load, thousand deliveries/s (one room of 1,000 members)")
     ax.set_ylabel("p99 delivery latency, ms (log)")
-    ax.set_title("Fan-out: p99 latency against offered load (median of runs)")
+    title = "Fan-out: p99 latency against offered load (median of runs)"
+    ax.set_title(title + (f"\n{a.note}" if a.note else ""), fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -100,7 +100,7 @@ def delivery_table(runs: list[dict], scenario: str) -> list[str]:
                 f"| {fmt(m['cpu_us_per_delivery'])} | {fmt(m['ack_p99_ms'])} | {m['runs']} |"
             )
     lines.append("")
-    for p99 in (50, 100, 250):
+    for p99 in (50, 100, 250, 500, 1000):
         a, _ = sustained(table.get("parley", {}), p99)
         b, _ = sustained(table.get("peer", {}), p99)
         if a or b:
@@ -210,8 +210,10 @@ def step_table(runs: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     last = {}
+    each = {}
     for t in TARGETS:
         res = [ph["last_step_held"] for ph in g.get(t, {}).get("result", [])]
+        each[t] = res
         last[t] = med(res)
         for label in sorted((k for k in g.get(t, {}) if k != "result"), key=float):
             phases = g[t][label]
@@ -225,7 +227,7 @@ def step_table(runs: list[dict]) -> list[str]:
             )
     lines += [
         "",
-        f"- Last step that held (median of runs; each run: {[r for r in last.values()]}): "
+        f"- Last step that held (median of runs; each run: {each}): "
         f"Parley {fmt(last.get('parley'), ',.0f')} clients, peer {fmt(last.get('peer'), ',.0f')}"
         f" clients: **{ratio(last.get('parley'), last.get('peer'))}**",
         "",
