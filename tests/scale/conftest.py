@@ -84,8 +84,13 @@ def start_cluster(root: Path, env: dict[str, str], count: int) -> list[ServerPro
     procs: list[ServerProcess] = [
         ClusterProcess(root / f"node{i}" / "data", env=env) for i in range(count)
     ]
-    for proc in procs:
-        proc.start()
+    try:
+        for proc in procs:
+            proc.start()
+    except BaseException:
+        for proc in procs:  # none may outlive a failed start
+            proc.stop()
+        raise
     return procs
 
 

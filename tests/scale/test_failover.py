@@ -150,21 +150,26 @@ async def test_after_redis_restarts_members_catch_up_on_what_was_sent_meanwhile(
     try:
         ana = await sign_up(first.url)
         ben = await sign_up(second.url)
-        people += [ana, ben]
+        cat = await sign_up(second.url)
+        people += [ana, ben, cat]
         room = await ana.create_room("redis-restart", "private")
         await ana.add(room["id"], ben)
-        async with ben.socket() as b:
+        async with ben.socket() as b, cat.socket() as c:
             assert (await ana.post(room["id"], "before")).status_code == 201
             assert await frames_until(b, room["id"], 1) == [1]
             private_redis.kill()
             for body in ("during 1", "during 2"):
                 r = await ana.post(room["id"], body)
                 assert r.status_code == 201, "stored and acked while Redis is down"
+            await ana.add(room["id"], cat)  # the join event is lost with Redis
             private_redis.start()
             # Ben's socket stayed open; his process catches up from the database.
             assert await frames_until(b, room["id"], 3, within=40) == [2, 3]
+            joined = await c.expect("member_joined", room_id=room["id"], timeout=40)
+            assert joined["user"]["id"] == cat.id
             assert (await ana.post(room["id"], "after")).status_code == 201
             assert await frames_until(b, room["id"], 4) == [4]
+            assert await frames_until(c, room["id"], 4) == [4]
     finally:
         for person in people:
             await person.http.aclose()
@@ -182,8 +187,9 @@ async def test_serve_with_two_workers_answers_on_one_port_and_stops_cleanly(
 ) -> None:
     server = ClusterProcess(
         tmp_path / "workers" / "data", env=backends.env(), args=["--workers", "2"]
-    ).start()
+    )
     try:
+        server.start()
         assert server.proc is not None
         assert len(children_of(server.proc.pid)) == 2
         ana = await sign_up(server.url)
