@@ -49,7 +49,7 @@ SHUTDOWN_CLOSE_WAIT_S = 3.0
 class Gateway:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.hub = Hub(fetch_after=self._frames_after)
+        self.hub = Hub(fetch_after=self._frames_after, resync_memberships=self._memberships)
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
         self._connections: set[Connection] = set()
@@ -65,6 +65,28 @@ class Gateway:
     @property
     def connections(self) -> list[Connection]:
         return list(self._connections)
+
+    async def _memberships(self) -> None:
+        """Make each local connection follow exactly its user's rooms, as stored.
+
+        Run after the bus lost events: someone added to a room meanwhile starts getting
+        it (and a ``member_joined`` frame for themselves); someone removed stops at once.
+        """
+        for user_id in list(self.hub.by_user):
+            stored = dict(await self.ctx.store.rooms.room_cursors_of(user_id))
+            for conn in list(self.hub.by_user.get(user_id, ())):
+                for room_id in sorted(stored.keys() - conn.rooms):
+                    # Live from here on, as after any join; history is the client's to read.
+                    self.hub.follow(conn, room_id)
+                    conn.release(room_id, stored[room_id])
+                    self.hub.caught_up(room_id, stored[room_id])
+                    conn.push(
+                        orjson.dumps(
+                            {"type": "member_joined", "room_id": room_id, "user": conn.user}
+                        )
+                    )
+                for room_id in conn.rooms - stored.keys():
+                    self.hub.unfollow(conn, room_id)
 
     async def _frames_after(
         self, room_id: int, after_seq: int, limit: int

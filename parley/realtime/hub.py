@@ -49,11 +49,16 @@ class _RoomStream:
 
 
 class Hub:
-    def __init__(self, fetch_after: FetchAfter | None = None) -> None:
+    def __init__(
+        self,
+        fetch_after: FetchAfter | None = None,
+        resync_memberships: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.by_room: dict[int, set[Connection]] = defaultdict(set)
         self.by_user: dict[int, set[Connection]] = defaultdict(set)
         self.by_session: dict[str, set[Connection]] = defaultdict(set)
         self._fetch_after = fetch_after
+        self._resync_memberships = resync_memberships
         self._streams: dict[int, _RoomStream] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Read by /metrics.
@@ -256,7 +261,15 @@ class Hub:
             )
 
     async def _resync(self) -> None:
-        """The bus may have lost events: catch every followed room up from the database."""
+        """The bus may have lost events: catch every followed room up from the database.
+
+        Joins and leaves may have been lost too, so who follows what is read again first.
+        """
+        if self._resync_memberships is not None:
+            try:
+                await self._resync_memberships()
+            except Exception:
+                log.warning("re-reading memberships after a bus outage failed", exc_info=True)
         limit = asyncio.Semaphore(RESYNC_CONCURRENCY)
 
         async def one(room_id: int) -> None:
