@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 LISTEN_BACKLOG = 4096
 # A child that keeps dying is restarted at most this often, not in a tight loop.
 RESPAWN_MIN_INTERVAL_S = 1.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def serve_workers(settings: Settings) -> int:
@@ -76,12 +79,14 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _spawn(settings: Settings, sock: socket.socket) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     # The child: uvicorn installs its own SIGTERM/SIGINT handling inside serve().
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _exit_with_parent(parent)
     code = 1
     try:
         from parley.server import serve
@@ -92,6 +97,18 @@ def _spawn(settings: Settings, sock: socket.socket) -> int:
     finally:
         logging.shutdown()
         os._exit(code)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Linux: have SIGTERM sent to this worker if the supervisor dies (even by SIGKILL).
+
+    Otherwise orphaned workers would keep the port and serve on unsupervised.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _supervise(settings: Settings, sock: socket.socket) -> int:
