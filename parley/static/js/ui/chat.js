@@ -14,6 +14,7 @@ import { AttachmentTray } from "./attachments.js";
 import { Sidebar, MembersPanel, roomLabel } from "./sidebar.js";
 import { Notifier } from "./notify.js";
 import { newRoomDialog, newDmDialog, directoryDialog, addMemberDialog, accountDialog } from "./dialogs.js";
+import { installFeatures } from "./features.js";
 
 const FLUSH_INTERVAL_MS = 5000; // re-offer unacked sends this often
 const RATE_LIMIT_RETRY_MS = 2000;
@@ -36,6 +37,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   let picker = null;
   let flushTimer = null;
   let roomsReload = null;
+  let features = null; // team features (ui/features.js), installed once the views exist
 
   // ---- views ---------------------------------------------------------------
   const sidebar = new Sidebar({
@@ -139,6 +141,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   function renderSidebar() {
     sidebar.render(state.rooms, state.current, state.presence);
+    features?.decorateSidebar();
   }
 
   function renderHeader() {
@@ -150,6 +153,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       title.textContent = "Parley";
       topic.textContent = "";
       notifier.setTitle("Parley");
+      features?.roomShown(null);
       return;
     }
     const label = roomLabel(room);
@@ -159,6 +163,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     membersButton.textContent = room.member_count ? `Members (${room.member_count})` : "Members";
     composer.setPlaceholder(room.kind === "dm" ? `Message ${label}` : `Message #${label}`);
     notifier.setTitle(`${room.kind === "dm" ? label : "#" + label} · Parley`);
+    features?.roomShown(room);
   }
 
   function setMe(user) {
@@ -315,6 +320,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   async function send(text) {
     const id = state.current;
     if (!id) return;
+    const extra = features?.beforeSend(id); // the reply, taken before any await
     let attachments = [];
     if (tray.items.length) {
       // Uploads finish first: a message is sent with the ids of the files that made it.
@@ -323,6 +329,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       if (!attachments.length && !text.trim()) return;
     }
     const entry = outbox.add(id, text, attachments);
+    Object.assign(entry, extra);
     list.setPending(outbox.forRoom(id));
     list.scrollToBottom();
     typing.sent(id);
@@ -333,6 +340,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const room = roomOf(entry.room_id);
     const frame = { type: "send", room_id: room ? room.id : entry.room_id, body: entry.body, client_id: entry.client_id };
     if (entry.attachments && entry.attachments.length) frame.attachments = entry.attachments;
+    if (entry.reply_to) frame.reply_to = entry.reply_to;
     return socket.send(frame);
   }
 
@@ -371,6 +379,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       renderSidebar();
     }
     if (id === state.current) announce(`${displayName(message.author)}: ${message.body}`);
+    if (features && !features.shouldNotify(room, message)) return;
     notifier.message(message, room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`, () => openRoom(id));
   }
 
@@ -417,7 +426,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     }
   });
   socket.addEventListener("message_updated", ({ detail }) => store.update(detail.message));
-  socket.addEventListener("message_deleted", ({ detail }) => store.remove(String(detail.room_id), detail.seq));
+  socket.addEventListener("message_deleted", ({ detail }) => features.tombstone(detail));
   socket.addEventListener("error", ({ detail }) => {
     if (!detail.ref || !outbox.get(detail.ref)) return;
     if (detail.code === "rate_limited") {
@@ -552,6 +561,12 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const first = [...state.rooms.values()].sort((a, b) => roomLabel(a).localeCompare(roomLabel(b)))[0];
     return first ? String(first.id) : null;
   }
+
+  features = installFeatures({
+    state, store, list, composer, socket, roomOf, openRoom, loadRooms, renderSidebar, renderHeader,
+    sidebarEl: sidebar.el, header: roomView.querySelector(".room-header"),
+    roomBody: roomView.querySelector(".room-body"), pageSize: PAGE_SIZE,
+  });
 
   // ---- start ---------------------------------------------------------------
   socket.start();

@@ -95,6 +95,7 @@ export class MessageList {
     if (!node) return;
     const body = node.querySelector(".msg-body");
     body.replaceWith(this.#body(message));
+    this.handlers.decorate?.(node, message); // reactions, reply quote, actions
   }
 
   remove() {
@@ -177,6 +178,7 @@ export class MessageList {
             h("span", { class: "author" }, displayName(author)), " ", time),
           this.#body(message)));
     }
+    this.handlers.decorate?.(li, message); // reactions, reply quote, actions
     return li;
   }
 
