@@ -135,12 +135,13 @@ export function installFeatures(chat) {
     onOpen: (roomId, seq) => jumpTo(roomId, seq),
   });
   const settingsButton = h("button", {
-    type: "button", class: "header-button settings-button", hidden: true,
+    type: "button", class: "icon-button settings-button", hidden: true,
+    "aria-label": "Room settings", title: "Room settings",
     onclick: () => {
       const room = roomOf(state.current);
       if (room) roomSettingsDialog(room, (changes) => applyRoom(room.id, changes));
     },
-  }, "Room settings");
+  }, "⚙");
   const membersButton = chat.header.querySelector(".header-button");
   chat.header.insertBefore(search.el, membersButton);
   chat.header.insertBefore(settingsButton, membersButton);
