@@ -1,8 +1,4 @@
-// Team features in the chat screen: message actions (react, reply, edit, delete),
-// reactions and reply quotes, mentions (highlight, @-completion, notify even when
-// muted), search, room settings (mute, name, topic, invites, archive, export) and
-// invite links. chat.js calls in through the few hooks this returns; the rest is
-// wired here, so the core controller stays about the core.
+// Team features in the chat screen, wired through the few hooks chat.js calls.
 
 import { api } from "../api.js";
 import { featuresApi } from "../features-api.js";
@@ -17,54 +13,28 @@ const JUMP_MAX_PAGES = 40; // scroll-back pages loaded at most to reach a quoted
 const FLASH_MS = 2000;
 const INVITE_PATH = /^\/invite\/([^/]+)\/?$/;
 
-/**
- * @param {{state, store, list, composer, socket, roomOf, openRoom, loadRooms,
- *          renderSidebar, renderHeader, sidebarEl, header, roomBody, pageSize}} chat
- */
 export function installFeatures(chat) {
   const { state, store, list, composer, socket, roomOf } = chat;
   const replyTo = new Map(); // room id -> message being answered
   const memberCache = new Map(); // room id -> Promise<members>
-  let reactionPicker = null;
 
-  // ---- message decoration --------------------------------------------------
   const decorator = new MessageDecorator({
     me: () => state.me,
     room: (roomId) => roomOf(roomId),
-    onReact: (message, emoji, add) =>
-      (add ? featuresApi.react(message.id, emoji) : featuresApi.unreact(message.id, emoji)).catch(() => {}),
+    onReact: (message, emoji, add) => featuresApi.react(message.id, emoji, add).catch(() => {}),
     onReply: (message) => startReply(message),
     onEdit: async (message, body) => {
       const { message: updated } = await featuresApi.editMessage(message.id, body);
       store.update(updated);
     },
     onDelete: async (message) => {
-      try {
-        await featuresApi.deleteMessage(message.id);
-        tombstone({ room_id: message.room_id, seq: message.seq });
-      } catch {
-        // The frame or the next history read shows the truth.
-      }
+      await featuresApi.deleteMessage(message.id).catch(() => {}); // the frame tells the truth
+      tombstone({ room_id: message.room_id, seq: message.seq });
     },
     onJump: (roomId, seq) => jumpTo(roomId, seq),
-    onPickEmoji: (anchor, pick) => openReactionPicker(anchor, pick),
   });
   list.handlers.decorate = (li, message) => decorator.decorate(li, message);
 
-  async function openReactionPicker(anchor, pick) {
-    if (!reactionPicker) {
-      const { EmojiPicker } = await import("./picker.js");
-      reactionPicker = new EmojiPicker((char) => {
-        reactionPicker.onChosen?.(char);
-        reactionPicker.close();
-      });
-      chat.roomBody.appendChild(h("div", { class: "picker-slot reaction-picker" }, reactionPicker.el));
-    }
-    reactionPicker.onChosen = pick;
-    reactionPicker.toggle(anchor);
-  }
-
-  /** Replace a stored message by its tombstone (the server keeps it so seq stays whole). */
   function tombstone({ room_id: roomId, seq }) {
     const timeline = store.get(roomId);
     const message = timeline.bySeq.get(seq);
@@ -75,7 +45,6 @@ export function installFeatures(chat) {
     return store.get(roomId).messages.find((m) => m.id === id) || null;
   }
 
-  // ---- replies ---------------------------------------------------------------
   const replyBar = h("div", { class: "reply-bar", hidden: true, role: "status" });
   composer.form.prepend(replyBar);
 
@@ -102,7 +71,6 @@ export function installFeatures(chat) {
       }, "Cancel"));
   }
 
-  // ---- jumping to a message ----------------------------------------------------
   async function jumpTo(roomId, seq) {
     const id = String(roomId);
     if (state.current !== id) await chat.openRoom(id);
@@ -125,13 +93,11 @@ export function installFeatures(chat) {
     setTimeout(() => node.classList.remove("flash"), FLASH_MS);
   }
 
-  // ---- header: search and settings ---------------------------------------------
   const search = new SearchBox({
     roomName: (roomId) => {
       const room = roomOf(roomId);
       return room ? (room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`) : "a room";
     },
-    currentRoom: () => roomOf(state.current),
     onOpen: (roomId, seq) => jumpTo(roomId, seq),
   });
   const settingsButton = h("button", {
@@ -156,7 +122,6 @@ export function installFeatures(chat) {
     if (String(roomId) === state.current) list.remove(); // redraw actions (archived or not)
   }
 
-  // ---- @-completion ------------------------------------------------------------
   new MentionCompleter(composer.form, composer.input, () => {
     const room = roomOf(state.current);
     if (!room) return Promise.resolve([]);
@@ -170,22 +135,18 @@ export function installFeatures(chat) {
     return memberCache.get(key);
   });
 
-  // ---- frames ------------------------------------------------------------------
-  socket.addEventListener("reaction", ({ detail }) => {
-    const message = messageById(detail.room_id, detail.message_id);
+  socket.addEventListener("reaction", ({ detail: d }) => {
+    const message = messageById(d.room_id, d.message_id);
     if (!message) return;
-    const reactions = structuredClone(message.reactions || {});
-    const entry = reactions[detail.emoji] || { count: 0, users: [] };
-    const users = new Set(entry.users);
-    if (detail.added) users.add(detail.user_id);
-    else users.delete(detail.user_id);
-    if (users.size) reactions[detail.emoji] = { count: users.size, users: [...users] };
-    else delete reactions[detail.emoji];
+    const users = new Set((message.reactions?.[d.emoji] || {}).users);
+    d.added ? users.add(d.user_id) : users.delete(d.user_id);
+    const reactions = { ...message.reactions, [d.emoji]: { count: users.size, users: [...users] } };
+    if (!users.size) delete reactions[d.emoji];
     store.update({ ...message, reactions });
   });
   socket.addEventListener("room_updated", ({ detail }) => {
-    const { name, topic, archived_at: archivedAt } = detail.room;
-    applyRoom(detail.room.id, { name, topic, archived_at: archivedAt });
+    const { id, name, topic, archived_at } = detail.room;
+    applyRoom(id, { name, topic, archived_at });
   });
   socket.addEventListener("room_muted", ({ detail }) => applyRoom(detail.room_id, { muted: detail.muted }));
   socket.addEventListener("member_updated", ({ detail }) => {
@@ -196,7 +157,6 @@ export function installFeatures(chat) {
     socket.addEventListener(kind, ({ detail }) => memberCache.delete(String(detail.room_id)));
   }
 
-  // ---- invite links --------------------------------------------------------------
   const invite = INVITE_PATH.exec(location.pathname);
   if (invite) {
     featuresApi.acceptInvite(decodeURIComponent(invite[1]))
@@ -207,11 +167,9 @@ export function installFeatures(chat) {
       .catch(() => history.replaceState({}, "", "/"));
   }
 
-  // ---- hooks for chat.js -----------------------------------------------------------
   return {
     tombstone,
-
-    /** Extra fields for a send from room `roomId` (the reply), clearing the reply bar. */
+    // The reply being written, taken (and cleared) when a message is sent.
     beforeSend(roomId) {
       const message = replyTo.get(String(roomId));
       replyTo.delete(String(roomId));
@@ -219,7 +177,7 @@ export function installFeatures(chat) {
       return message ? { reply_to: message.id } : {};
     },
 
-    /** A muted room stays quiet unless the message is for me. */
+    // A muted room stays quiet unless the message mentions me.
     shouldNotify(room, message) {
       const forMe = message.mentions_room || (message.mentions || []).includes(state.me.id);
       if (forMe && String(message.room_id) !== state.current) {
@@ -229,13 +187,12 @@ export function installFeatures(chat) {
       return !room.muted || forMe;
     },
 
-    /** Mute and mention marks on the sidebar's room links. */
     decorateSidebar() {
       for (const link of chat.sidebarEl.querySelectorAll(".room-link")) {
         const room = roomOf(link.dataset.roomId);
         if (!room) continue;
         link.classList.toggle("muted-room", Boolean(room.muted));
-        if (room.muted) link.appendChild(h("span", { class: "mute-mark", title: "Muted", "aria-hidden": "true" }, "🔕"));
+        if (room.muted) link.appendChild(h("span", { title: "Muted", "aria-hidden": "true" }, "🔕"));
         if (room.unread && room.mentions) {
           link.appendChild(h("span", { class: "mention-badge", title: "Mentions you", "aria-hidden": "true" }, "@"));
           link.setAttribute("aria-label", `${link.getAttribute("aria-label")}, mentions you`);
@@ -243,13 +200,11 @@ export function installFeatures(chat) {
       }
     },
 
-    /** The header and composer for the room now shown. */
     roomShown(room) {
       settingsButton.hidden = !room;
       showReplyBar();
       const archived = Boolean(room && room.archived_at);
       composer.input.disabled = archived;
-      composer.form.classList.toggle("archived", archived);
       if (archived) composer.setPlaceholder("This room is archived: read only.");
     },
   };

@@ -1,6 +1,4 @@
-// @-completion in the composer: type "@an" and pick a member of the room. It listens
-// in the capture phase on the composer's form, so its keys win over the composer's
-// while its list is open, and it never touches the network itself.
+// @-completion in the composer; its keys win (capture phase) while its list is open.
 
 import { h, clear, displayName } from "./dom.js";
 
@@ -8,16 +6,16 @@ const AT_WORD = /(?:^|\s)@([A-Za-z0-9_.-]*)$/; // "@an" right before the caret
 const MAX_SUGGESTIONS = 8;
 
 export class MentionCompleter {
-  /** @param {HTMLFormElement} form, @param {HTMLTextAreaElement} input, @param {() => Promise<object[]>} members */
   constructor(form, input, members) {
     this.input = input;
     this.members = members;
     this.matches = [];
     this.active = 0;
-    this.list = h("ul", { id: "mention-list", class: "shortcodes mention-list", role: "listbox", "aria-label": "People to mention", hidden: true });
+    this.list = h("ul", { class: "shortcodes", role: "listbox", "aria-label": "People to mention", hidden: true });
     form.prepend(this.list);
     input.addEventListener("input", () => this.#update());
-    input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    // Late, so a click on an option lands first; not if focus came back meanwhile.
+    input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && this.close(), 150));
     form.addEventListener("keydown", (event) => this.#onKey(event), { capture: true });
   }
 
@@ -27,8 +25,7 @@ export class MentionCompleter {
   }
 
   async #update() {
-    const before = this.input.value.slice(0, this.input.selectionStart);
-    const match = AT_WORD.exec(before);
+    const match = AT_WORD.exec(this.input.value.slice(0, this.input.selectionStart));
     if (!match) return this.close();
     const prefix = match[1].toLowerCase();
     let people;
@@ -43,9 +40,9 @@ export class MentionCompleter {
     this.matches = found.slice(0, MAX_SUGGESTIONS);
     if (!this.matches.length) return this.close();
     clear(this.list);
-    this.matches.forEach((person, i) => {
+    this.matches.forEach((person) => {
       this.list.appendChild(h("li", {
-        id: `mention-${i}`, role: "option", class: "shortcode mention-option",
+        role: "option", class: "shortcode",
         onmousedown: (event) => {
           event.preventDefault();
           this.#pick(person);
@@ -79,8 +76,7 @@ export class MentionCompleter {
 
   #pick(person) {
     const caret = this.input.selectionStart;
-    const before = this.input.value.slice(0, caret);
-    const match = AT_WORD.exec(before);
+    const match = AT_WORD.exec(this.input.value.slice(0, caret));
     if (!match) return this.close();
     const start = caret - match[1].length;
     const text = `${person.username} `;

@@ -1,6 +1,4 @@
-// What a message offers beyond its text: a reply quote that jumps to the original,
-// mention highlighting, reactions, and an actions bar (react, reply, edit, delete).
-// Drawn onto the <li> the message list built; user text only via textContent.
+// A message's reply quote, mentions, reactions and actions (react, reply, edit, delete).
 
 import { h, clear, displayName } from "./dom.js";
 
@@ -8,7 +6,6 @@ export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"]
 const MENTION = /(^|[^\w@])(@[A-Za-z0-9_.-]+)/g;
 const MODERATORS = new Set(["owner", "admin"]);
 
-/** Wrap @names in the rendered body (text nodes only, never code) in <span class="mention">. */
 export function highlightMentions(body, me) {
   const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   const nodes = [];
@@ -35,22 +32,16 @@ export function highlightMentions(body, me) {
 }
 
 export class MessageDecorator {
-  /**
-   * @param {{me: () => object, room: (roomId) => object, onReact, onReply, onEdit, onDelete,
-   *          onJump: (roomId, seq) => void, onPickEmoji: (anchor, cb) => void}} handlers
-   */
   constructor(handlers) {
     this.handlers = handlers;
   }
 
-  /** (Re)draw the feature parts of one message node. */
   decorate(li, message) {
     for (const old of li.querySelectorAll(".msg-reply, .msg-reactions, .msg-actions, .msg-editor")) old.remove();
     const me = this.handlers.me();
     const main = li.querySelector(".msg-main");
     const body = li.querySelector(".msg-body");
     if (!main || !body) return;
-    li.dataset.messageId = message.id;
     const forMe = Boolean(message.mentions_room || (message.mentions || []).includes(me.id));
     li.classList.toggle("mentions-me", forMe && message.author.id !== me.id);
     if (message.deleted) {
@@ -98,7 +89,7 @@ export class MessageDecorator {
     const archived = Boolean(room.archived_at);
     const bar = h("div", { class: "msg-actions", role: "toolbar", "aria-label": "Message actions" });
     if (archived) return bar;
-    const reactButton = h("button", { type: "button", class: "action", "aria-label": "Add reaction", title: "React" }, "☺+");
+    const reactButton = h("button", { type: "button", class: "action", "aria-label": "Add reaction" }, "☺+");
     const quick = h("div", { class: "quick-reactions", hidden: true, role: "group", "aria-label": "Pick a reaction" },
       ...QUICK_REACTIONS.map((emoji) => h("button", {
         type: "button", class: "quick-reaction", "aria-label": `React with ${emoji}`,
@@ -108,21 +99,14 @@ export class MessageDecorator {
           const mine = Boolean(info && Array.isArray(info.users) && info.users.includes(me.id));
           this.handlers.onReact(message, emoji, !mine);
         },
-      }, emoji)),
-      h("button", {
-        type: "button", class: "quick-reaction more", "aria-label": "More emoji",
-        onclick: (event) => {
-          quick.hidden = true;
-          this.handlers.onPickEmoji(event.currentTarget, (emoji) => this.handlers.onReact(message, emoji, true));
-        },
-      }, "…"));
+      }, emoji)));
     reactButton.addEventListener("click", () => {
       quick.hidden = !quick.hidden;
     });
     bar.append(reactButton, quick,
-      h("button", { type: "button", class: "action", "aria-label": "Reply", title: "Reply", onclick: () => this.handlers.onReply(message) }, "↩"));
+      h("button", { type: "button", class: "action", "aria-label": "Reply", onclick: () => this.handlers.onReply(message) }, "↩"));
     if (own) {
-      bar.appendChild(h("button", { type: "button", class: "action", "aria-label": "Edit message", title: "Edit", onclick: () => this.#edit(li, message) }, "✎"));
+      bar.appendChild(h("button", { type: "button", class: "action", "aria-label": "Edit message", onclick: () => this.#edit(li, message) }, "✎"));
     }
     if (own || MODERATORS.has(room.role)) {
       const confirm = h("span", { class: "confirm-delete", hidden: true },
@@ -131,7 +115,7 @@ export class MessageDecorator {
         " ",
         h("button", { type: "button", class: "link", onclick: () => { confirm.hidden = true; } }, "Cancel"));
       bar.append(
-        h("button", { type: "button", class: "action", "aria-label": "Delete message", title: "Delete", onclick: () => { confirm.hidden = false; } }, "🗑"),
+        h("button", { type: "button", class: "action", "aria-label": "Delete message", onclick: () => { confirm.hidden = false; } }, "🗑"),
         confirm);
     }
     return bar;

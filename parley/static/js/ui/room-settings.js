@@ -1,22 +1,14 @@
-// The room settings dialog: mute, name and topic (owners and admins), invite links,
-// archive and export (the owner). Built on <dialog>; removes itself when closed.
+// Room settings dialog: mute, name and topic, invite link, archive, export.
 
 import { featuresApi } from "../features-api.js";
 import { h } from "./dom.js";
 
-const INVITE_CHOICES = [["1 hour", 3600], ["1 day", 86400], ["7 days", 604800], ["30 days", 2592000]];
-
-function errorText(err) {
-  return (err && err.message) || String(err);
-}
-
-/** Open the dialog for `room` (a room-list entry); onChanged(room fields) after each change. */
 export function roomSettingsDialog(room, onChanged) {
   const manager = room.role === "owner" || room.role === "admin";
   const owner = room.role === "owner";
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const fail = (err) => {
-    error.textContent = errorText(err);
+    error.textContent = err.message || String(err);
     error.hidden = false;
   };
   const close = h("button", { type: "button", class: "icon-button dialog-close", "aria-label": "Close" }, "✕");
@@ -60,22 +52,18 @@ export function roomSettingsDialog(room, onChanged) {
     });
     dialog.appendChild(form);
 
-    const expires = h("select", { id: "invite-expires" },
-      ...INVITE_CHOICES.map(([label, seconds]) => h("option", { value: seconds, selected: seconds === 604800 }, label)));
     const link = h("input", { id: "invite-link", readonly: true, hidden: true, "aria-label": "Invite link" });
-    const makeInvite = h("button", { type: "button" }, "Create invite link");
+    const makeInvite = h("button", { type: "button" }, "Create invite link (valid 7 days)");
     makeInvite.addEventListener("click", async () => {
       try {
-        const { invite } = await featuresApi.createInvite(room.id, Number(expires.value));
-        link.value = invite.url;
+        link.value = (await featuresApi.createInvite(room.id)).invite.url;
         link.hidden = false;
         link.select();
       } catch (err) {
         fail(err);
       }
     });
-    dialog.appendChild(h("div", { class: "field invite" },
-      h("label", { for: "invite-expires" }, "Invite link valid for"), expires, makeInvite, link));
+    dialog.appendChild(h("div", { class: "invite" }, makeInvite, link));
   }
 
   if (owner && room.kind !== "dm") {
