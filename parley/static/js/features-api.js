@@ -12,8 +12,6 @@ export const featuresApi = {
   search: (q) => request("GET", `/api/search?${new URLSearchParams({ q })}`),
   mute: (id, muted) => request(muted ? "PUT" : "DELETE", room(id, "/mute")),
   updateRoom: (id, fields) => request("PATCH", room(id), fields),
-  archive: (id, archived) => request(archived ? "POST" : "DELETE", room(id, "/archive")),
   createInvite: (id) => request("POST", room(id, "/invites"), {}),
   acceptInvite: (code) => request("POST", `/api/invites/${enc(code)}/accept`),
-  exportUrl: (id) => room(id, "/export"),
 };

@@ -1,116 +1,169 @@
-// Team features in the chat screen, wired through the few hooks chat.js calls.
+// Team features: message actions, reactions, replies, mentions, search, room settings
+// and invites, wired through the few hooks chat.js calls. User text only as text.
 
 import { api } from "../api.js";
-import { featuresApi } from "../features-api.js";
-import { h, displayName } from "./dom.js";
-import { MessageDecorator } from "./message-actions.js";
+import { featuresApi as fa } from "../features-api.js";
+import { h, clear, displayName } from "./dom.js";
 import { MentionCompleter } from "./mention-complete.js";
 import { SearchBox } from "./search.js";
 import { roomSettingsDialog } from "./room-settings.js";
 import { roomLabel } from "./sidebar.js";
 
-const JUMP_MAX_PAGES = 40; // scroll-back pages loaded at most to reach a quoted message
-const FLASH_MS = 2000;
+const QUICK = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
+const MENTION = /(^|[^\w@])(@[\w.-]+)/g;
+const JUMP_MAX_PAGES = 40;
 const INVITE_PATH = /^\/invite\/([^/]+)\/?$/;
+const btn = (attrs, ...kids) => h("button", { type: "button", ...attrs }, ...kids);
+const mine = (info, me) => Boolean(info && (info.users || []).includes(me.id));
+
+function highlightMentions(body, me) {
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) if (!walker.currentNode.parentElement.closest("code,pre,a")) nodes.push(walker.currentNode);
+  const own = [`@${me.username.toLowerCase()}`, "@room"];
+  for (const node of nodes) {
+    const text = node.nodeValue;
+    const parts = [];
+    let last = 0;
+    for (const m of text.matchAll(MENTION)) {
+      const start = m.index + m[1].length;
+      const name = m[2].replace(/[.-]+$/, "");
+      parts.push(text.slice(last, start), h("span", { class: own.includes(name.toLowerCase()) ? "mention mention-me" : "mention" }, name));
+      last = start + name.length;
+    }
+    if (parts.length) node.replaceWith(h("span", {}, parts, text.slice(last)));
+  }
+}
 
 export function installFeatures(chat) {
   const { state, store, list, composer, socket, roomOf } = chat;
-  const replyTo = new Map(); // room id -> message being answered
-  const memberCache = new Map(); // room id -> Promise<members>
+  const replyTo = new Map();
+  const memberCache = new Map();
+  const react = (m, emoji, add) => fa.react(m.id, emoji, add).catch(() => {});
 
-  const decorator = new MessageDecorator({
-    me: () => state.me,
-    room: (roomId) => roomOf(roomId),
-    onReact: (message, emoji, add) => featuresApi.react(message.id, emoji, add).catch(() => {}),
-    onReply: (message) => startReply(message),
-    onEdit: async (message, body) => {
-      const { message: updated } = await featuresApi.editMessage(message.id, body);
-      store.update(updated);
-    },
-    onDelete: async (message) => {
-      await featuresApi.deleteMessage(message.id).catch(() => {}); // the frame tells the truth
-      tombstone({ room_id: message.room_id, seq: message.seq });
-    },
-    onJump: (roomId, seq) => jumpTo(roomId, seq),
-  });
-  list.handlers.decorate = (li, message) => decorator.decorate(li, message);
+  list.handlers.decorate = (li, m) => {
+    for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor")) old.remove();
+    const me = state.me;
+    const main = li.querySelector(".msg-main");
+    const body = li.querySelector(".msg-body");
+    if (!main || !body) return;
+    const forMe = m.mentions_room || (m.mentions || []).includes(me.id);
+    li.classList.toggle("mentions-me", Boolean(forMe) && m.author.id !== me.id);
+    if (m.deleted) {
+      clear(body);
+      body.append(h("em", { class: "tombstone" }, "This message was deleted."));
+      return;
+    }
+    highlightMentions(body, me);
+    const r = m.reply;
+    if (r) {
+      const text = r.deleted ? "a deleted message" : r.body;
+      body.before(btn({ class: "msg-reply", title: "Show the original", onclick: () => jumpTo(m.room_id, r.seq) }, h("b", {}, `↪ ${displayName(r.author)} `), text));
+    }
+    const entries = Object.entries(m.reactions || {});
+    if (entries.length) {
+      body.after(h("div", { class: "msg-reactions", role: "group", "aria-label": "Reactions" }, entries.map(([emoji, info]) => {
+        const is = mine(info, me);
+        return btn({ class: is ? "reaction mine" : "reaction", "aria-pressed": String(is),
+          "aria-label": `${emoji} ${info.count}${is ? ", including you" : ""}`, onclick: () => react(m, emoji, !is) },
+        `${emoji} ${info.count}`);
+      })));
+    }
+    main.append(actions(li, m, me));
+  };
 
-  function tombstone({ room_id: roomId, seq }) {
-    const timeline = store.get(roomId);
-    const message = timeline.bySeq.get(seq);
-    if (message) store.update({ ...message, body: "", deleted: true, reactions: {}, attachments: [], mentions: [] });
+  function actions(li, m, me) {
+    const room = roomOf(m.room_id) || {};
+    const own = m.author.id === me.id;
+    const bar = h("div", { class: "msg-actions", role: "toolbar", "aria-label": "Message actions" });
+    if (room.archived_at) return bar;
+    const quick = h("div", { class: "quick-reactions", hidden: true, role: "group", "aria-label": "Pick a reaction" },
+      QUICK.map((emoji) => btn({ class: "quick-reaction", "aria-label": `React with ${emoji}`, onclick: () => {
+        quick.hidden = true;
+        react(m, emoji, !mine((m.reactions || {})[emoji], me));
+      } }, emoji)));
+    bar.append(btn({ class: "action", "aria-label": "Add reaction", onclick: () => { quick.hidden = !quick.hidden; } }, "☺+"), quick,
+      btn({ class: "action", "aria-label": "Reply", onclick: () => startReply(m) }, "↩"));
+    if (own) bar.append(btn({ class: "action", "aria-label": "Edit message", onclick: () => edit(li, m) }, "✎"));
+    if (own || room.role === "owner" || room.role === "admin") {
+      const sure = h("span", { class: "confirm-delete", hidden: true }, "Delete this message? ",
+        btn({ class: "link danger", onclick: () => remove(m) }, "Delete"), " ",
+        btn({ class: "link", onclick: () => { sure.hidden = true; } }, "Cancel"));
+      bar.append(btn({ class: "action", "aria-label": "Delete message", onclick: () => { sure.hidden = false; } }, "🗑"), sure);
+    }
+    return bar;
   }
 
-  function messageById(roomId, id) {
-    return store.get(roomId).messages.find((m) => m.id === id) || null;
+  function edit(li, m) {
+    const body = li.querySelector(".msg-body");
+    const input = h("textarea", { class: "edit-input", "aria-label": "Edit message", rows: "2", maxlength: "10000" });
+    input.value = m.body;
+    const error = h("p", { class: "form-error", role: "alert", hidden: true });
+    const done = () => { form.remove(); body.hidden = false; };
+    const form = h("form", { class: "msg-editor" }, input, error,
+      h("div", {}, h("button", { class: "primary" }, "Save"), " ", btn({ class: "link", onclick: done }, "Cancel")));
+    const save = async () => {
+      if (!input.value.trim()) return;
+      try { store.update((await fa.editMessage(m.id, input.value)).message); done(); } catch (err) { error.textContent = err.message; error.hidden = false; }
+    };
+    form.onsubmit = (e) => { e.preventDefault(); save(); };
+    input.onkeydown = (e) => { if (e.key === "Escape") done(); else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) form.onsubmit(e); };
+    body.hidden = true;
+    body.after(form);
+    input.focus();
+  }
+
+  async function remove(m) {
+    await fa.deleteMessage(m.id).catch(() => {});
+    tombstone(m);
+  }
+
+  function tombstone({ room_id: roomId, seq }) {
+    const m = store.get(roomId).bySeq.get(seq);
+    if (m) store.update({ ...m, body: "", deleted: true, reactions: {}, attachments: [], mentions: [] });
   }
 
   const replyBar = h("div", { class: "reply-bar", hidden: true, role: "status" });
   composer.form.prepend(replyBar);
 
-  function startReply(message) {
-    replyTo.set(String(message.room_id), message);
+  function startReply(m) {
+    replyTo.set(String(m.room_id), m);
     showReplyBar();
     composer.focus();
   }
 
   function showReplyBar() {
-    const message = replyTo.get(String(state.current));
-    replyBar.hidden = !message;
-    replyBar.replaceChildren();
-    if (!message) return;
-    replyBar.append(
-      h("span", {}, `Replying to ${displayName(message.author)}: `),
-      h("span", { class: "reply-body" }, message.body.slice(0, 80)),
-      h("button", {
-        type: "button", class: "link", "aria-label": "Cancel reply",
-        onclick: () => {
-          replyTo.delete(String(state.current));
-          showReplyBar();
-        },
-      }, "Cancel"));
+    const m = replyTo.get(String(state.current));
+    replyBar.hidden = !m;
+    replyBar.replaceChildren(...(m ? [`Replying to ${displayName(m.author)}: `, h("span", { class: "reply-body" }, m.body),
+      btn({ class: "link", "aria-label": "Cancel reply", onclick: () => { replyTo.delete(String(state.current)); showReplyBar(); } }, "Cancel")] : []));
   }
 
   async function jumpTo(roomId, seq) {
     const id = String(roomId);
     if (state.current !== id) await chat.openRoom(id);
-    const timeline = store.get(id);
-    for (let page = 0; page < JUMP_MAX_PAGES && !timeline.bySeq.has(seq) && !timeline.reachedStart; page++) {
-      if (!timeline.loaded) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      const { messages } = await api.messages(roomOf(id).id, { before: timeline.firstSeq, limit: chat.pageSize });
-      if (messages.length < chat.pageSize) timeline.reachedStart = true;
+    const t = store.get(id);
+    for (let n = 0; n < JUMP_MAX_PAGES && !t.bySeq.has(seq) && !t.reachedStart; n++) {
+      if (!t.loaded) { await new Promise((resolve) => setTimeout(resolve, 100)); continue; }
+      const { messages } = await api.messages(roomOf(id).id, { before: t.firstSeq, limit: chat.pageSize });
+      if (messages.length < chat.pageSize) t.reachedStart = true;
       if (messages.length) store.add(id, messages, { older: true });
     }
     const node = list.list.querySelector(`li[data-seq="${Number(seq)}"]`);
     if (!node) return;
     node.scrollIntoView({ block: "center" });
     node.classList.add("flash");
-    node.setAttribute("tabindex", "-1");
+    node.tabIndex = -1;
     node.focus({ preventScroll: true });
-    setTimeout(() => node.classList.remove("flash"), FLASH_MS);
+    setTimeout(() => node.classList.remove("flash"), 2000);
   }
 
-  const search = new SearchBox({
-    roomName: (roomId) => {
-      const room = roomOf(roomId);
-      return room ? (room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`) : "a room";
-    },
-    onOpen: (roomId, seq) => jumpTo(roomId, seq),
-  });
-  const settingsButton = h("button", {
-    type: "button", class: "icon-button settings-button", hidden: true,
-    "aria-label": "Room settings", title: "Room settings",
-    onclick: () => {
-      const room = roomOf(state.current);
-      if (room) roomSettingsDialog(room, (changes) => applyRoom(room.id, changes));
-    },
-  }, "⚙");
+  const search = new SearchBox((roomId) => { const room = roomOf(roomId); return room ? (room.kind === "dm" ? "" : "#") + roomLabel(room) : "a room"; }, jumpTo);
+  const settings = btn({ class: "icon-button", hidden: true, "aria-label": "Room settings", title: "Room settings",
+    onclick: () => { const room = roomOf(state.current); if (room) roomSettingsDialog(room, (changes) => applyRoom(room.id, changes)); } }, "⚙");
   const membersButton = chat.header.querySelector(".header-button");
   chat.header.insertBefore(search.el, membersButton);
-  chat.header.insertBefore(settingsButton, membersButton);
+  chat.header.insertBefore(settings, membersButton);
   chat.roomBody.prepend(search.panel);
 
   function applyRoom(roomId, changes) {
@@ -119,93 +172,71 @@ export function installFeatures(chat) {
     Object.assign(room, changes);
     chat.renderSidebar();
     chat.renderHeader();
-    if (String(roomId) === state.current) list.remove(); // redraw actions (archived or not)
+    if (String(roomId) === state.current) list.remove();
   }
 
   new MentionCompleter(composer.form, composer.input, () => {
-    const room = roomOf(state.current);
-    if (!room) return Promise.resolve([]);
-    const key = String(room.id);
+    const key = state.current;
+    if (!roomOf(key)) return Promise.resolve([]);
     if (!memberCache.has(key)) {
-      memberCache.set(key, api.members(room.id).then((r) => r.members).catch((err) => {
-        memberCache.delete(key);
-        throw err;
-      }));
+      memberCache.set(key, api.members(roomOf(key).id).then((r) => r.members, (err) => { memberCache.delete(key); throw err; }));
     }
     return memberCache.get(key);
   });
 
-  socket.addEventListener("reaction", ({ detail: d }) => {
-    const message = messageById(d.room_id, d.message_id);
-    if (!message) return;
-    const users = new Set((message.reactions?.[d.emoji] || {}).users);
+  const on = (type, fn) => socket.addEventListener(type, ({ detail }) => fn(detail));
+  on("reaction", (d) => {
+    const m = store.get(d.room_id).messages.find((x) => x.id === d.message_id);
+    if (!m) return;
+    const users = new Set((m.reactions?.[d.emoji] || {}).users);
     d.added ? users.add(d.user_id) : users.delete(d.user_id);
-    const reactions = { ...message.reactions, [d.emoji]: { count: users.size, users: [...users] } };
+    const reactions = { ...m.reactions, [d.emoji]: { count: users.size, users: [...users] } };
     if (!users.size) delete reactions[d.emoji];
-    store.update({ ...message, reactions });
+    store.update({ ...m, reactions });
   });
-  socket.addEventListener("room_updated", ({ detail }) => {
-    const { id, name, topic, archived_at } = detail.room;
-    applyRoom(id, { name, topic, archived_at });
+  on("room_updated", ({ room: { id, name, topic, archived_at } }) => applyRoom(id, { name, topic, archived_at }));
+  on("room_muted", (d) => applyRoom(d.room_id, { muted: d.muted }));
+  on("member_updated", (d) => {
+    memberCache.delete(String(d.room_id));
+    if (d.user_id === state.me.id) applyRoom(d.room_id, { role: d.role });
   });
-  socket.addEventListener("room_muted", ({ detail }) => applyRoom(detail.room_id, { muted: detail.muted }));
-  socket.addEventListener("member_updated", ({ detail }) => {
-    memberCache.delete(String(detail.room_id));
-    if (detail.user_id === state.me.id) applyRoom(detail.room_id, { role: detail.role });
-  });
-  for (const kind of ["member_joined", "member_left"]) {
-    socket.addEventListener(kind, ({ detail }) => memberCache.delete(String(detail.room_id)));
-  }
+  for (const type of ["member_joined", "member_left"]) on(type, (d) => memberCache.delete(String(d.room_id)));
 
   const invite = INVITE_PATH.exec(location.pathname);
   if (invite) {
-    featuresApi.acceptInvite(decodeURIComponent(invite[1]))
-      .then(async ({ room }) => {
-        await chat.loadRooms();
-        chat.openRoom(String(room.id));
-      })
+    fa.acceptInvite(decodeURIComponent(invite[1]))
+      .then(async ({ room }) => { await chat.loadRooms(); chat.openRoom(String(room.id)); })
       .catch(() => history.replaceState({}, "", "/"));
   }
 
   return {
     tombstone,
-    // The reply being written, taken (and cleared) when a message is sent.
     beforeSend(roomId) {
-      const message = replyTo.get(String(roomId));
+      const m = replyTo.get(String(roomId));
       replyTo.delete(String(roomId));
       showReplyBar();
-      return message ? { reply_to: message.id } : {};
+      return m ? { reply_to: m.id } : {};
     },
-
-    // A muted room stays quiet unless the message mentions me.
-    shouldNotify(room, message) {
-      const forMe = message.mentions_room || (message.mentions || []).includes(state.me.id);
-      if (forMe && String(message.room_id) !== state.current) {
-        room.mentions = (room.mentions || 0) + 1;
-        chat.renderSidebar();
-      }
+    shouldNotify(room, m) {
+      const forMe = m.mentions_room || (m.mentions || []).includes(state.me.id);
+      if (forMe && String(m.room_id) !== state.current) { room.mentions = (room.mentions || 0) + 1; chat.renderSidebar(); }
       return !room.muted || forMe;
     },
-
     decorateSidebar() {
       for (const link of chat.sidebarEl.querySelectorAll(".room-link")) {
         const room = roomOf(link.dataset.roomId);
         if (!room) continue;
-        link.classList.toggle("muted-room", Boolean(room.muted));
-        if (room.muted) link.appendChild(h("span", { title: "Muted", "aria-hidden": "true" }, "🔕"));
+        if (room.muted) link.append(h("span", { "aria-hidden": "true" }, "🔕"));
         if (room.unread && room.mentions) {
-          link.appendChild(h("span", { class: "mention-badge", title: "Mentions you", "aria-hidden": "true" }, "@"));
-          link.setAttribute("aria-label", `${link.getAttribute("aria-label")}, mentions you`);
+          link.append(h("span", { class: "badge", "aria-hidden": "true" }, "@"));
         }
       }
     },
-
     roomShown(room) {
-      settingsButton.hidden = !room;
+      settings.hidden = !room;
       showReplyBar();
-      const archived = Boolean(room && room.archived_at);
-      composer.input.disabled = archived;
-      if (archived) composer.setPlaceholder("This room is archived: read only.");
+      composer.input.disabled = Boolean(room && room.archived_at);
+      if (composer.input.disabled) composer.setPlaceholder("This room is archived: read only.");
     },
   };
 }

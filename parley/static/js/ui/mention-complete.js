@@ -1,88 +1,62 @@
-// @-completion in the composer; its keys win (capture phase) while its list is open.
+// @-completion in the composer; keys read in the capture phase win while it is open.
 
-import { h, clear, displayName } from "./dom.js";
+import { h, displayName } from "./dom.js";
 
-const AT_WORD = /(?:^|\s)@([A-Za-z0-9_.-]*)$/; // "@an" right before the caret
-const MAX_SUGGESTIONS = 8;
+const AT_WORD = /(?:^|\s)@([\w.-]*)$/;
 
 export class MentionCompleter {
   constructor(form, input, members) {
     this.input = input;
     this.members = members;
     this.matches = [];
-    this.active = 0;
     this.list = h("ul", { class: "shortcodes", role: "listbox", "aria-label": "People to mention", hidden: true });
     form.prepend(this.list);
-    input.addEventListener("input", () => this.#update());
-    // Late, so a click on an option lands first; not if focus came back meanwhile.
+    input.addEventListener("input", () => this.update());
     input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && this.close(), 150));
-    form.addEventListener("keydown", (event) => this.#onKey(event), { capture: true });
+    form.addEventListener("keydown", (e) => this.key(e), { capture: true });
   }
 
-  close() {
-    this.matches = [];
-    this.list.hidden = true;
-  }
+  close() { this.matches = []; this.list.hidden = true; }
 
-  async #update() {
-    const match = AT_WORD.exec(this.input.value.slice(0, this.input.selectionStart));
+  word() { return AT_WORD.exec(this.input.value.slice(0, this.input.selectionStart)); }
+
+  async update() {
+    const match = this.word();
     if (!match) return this.close();
     const prefix = match[1].toLowerCase();
-    let people;
-    try {
-      people = await this.members();
-    } catch {
-      return this.close();
-    }
-    const found = people.filter((p) =>
+    const people = await this.members().catch(() => []);
+    const found = [...people, { username: "room", display_name: "Everyone in this room" }].filter((p) =>
       p.username.toLowerCase().startsWith(prefix) || (p.display_name || "").toLowerCase().startsWith(prefix));
-    if ("room".startsWith(prefix)) found.push({ username: "room", display_name: "Everyone in this room" });
-    this.matches = found.slice(0, MAX_SUGGESTIONS);
-    if (!this.matches.length) return this.close();
-    clear(this.list);
-    this.matches.forEach((person) => {
-      this.list.appendChild(h("li", {
-        role: "option", class: "shortcode",
-        onmousedown: (event) => {
-          event.preventDefault();
-          this.#pick(person);
-        },
-      }, h("strong", {}, `@${person.username}`), " ", h("span", { class: "muted" }, displayName(person))));
-    });
-    this.list.hidden = false;
-    this.#highlight(0);
+    this.matches = found.slice(0, 8);
+    this.list.replaceChildren(...this.matches.map((p) => h("li", { role: "option", class: "shortcode",
+      onmousedown: (e) => {
+        e.preventDefault(); // keep the focus in the textarea
+        this.pick(p);
+      } }, h("b", {}, `@${p.username}`), " ", displayName(p))));
+    this.list.hidden = !this.matches.length;
+    this.select(0);
   }
 
-  #highlight(index) {
-    this.active = index;
-    [...this.list.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
+  select(i) { this.active = i; [...this.list.children].forEach((li, n) => li.setAttribute("aria-selected", String(n === i))); }
+
+  key(e) {
+    const n = this.matches.length;
+    if (this.list.hidden || !n || e.target !== this.input) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") this.select((this.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
+    else if (e.key === "Enter" || e.key === "Tab") this.pick(this.matches[this.active]);
+    else if (e.key === "Escape") this.close();
+    else return;
+    e.preventDefault();
+    e.stopPropagation(); // the composer would send on Enter
   }
 
-  #onKey(event) {
-    if (this.list.hidden || !this.matches.length || event.target !== this.input) return;
-    const keys = { ArrowDown: 1, ArrowUp: -1 };
-    if (event.key in keys) {
-      this.#highlight((this.active + keys[event.key] + this.matches.length) % this.matches.length);
-    } else if (event.key === "Enter" || event.key === "Tab") {
-      this.#pick(this.matches[this.active]);
-    } else if (event.key === "Escape") {
-      this.close();
-    } else {
-      return;
-    }
-    event.preventDefault();
-    event.stopPropagation(); // the composer would send on Enter
-  }
-
-  #pick(person) {
-    const caret = this.input.selectionStart;
-    const match = AT_WORD.exec(this.input.value.slice(0, caret));
-    if (!match) return this.close();
-    const start = caret - match[1].length;
-    const text = `${person.username} `;
-    this.input.value = this.input.value.slice(0, start) + text + this.input.value.slice(caret);
-    this.input.setSelectionRange(start + text.length, start + text.length);
+  pick(person) {
+    const match = this.word();
     this.close();
+    if (!match) return;
+    const caret = this.input.selectionStart;
+    const start = caret - match[1].length;
+    this.input.setRangeText(`${person.username} `, start, caret, "end");
     this.input.focus();
   }
 }
