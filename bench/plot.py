@@ -23,15 +23,20 @@ def main() -> None:
     p.add_argument("--note", default="", help="a line under the title, e.g. the machine's load")
     p.add_argument("--out", default=str(ROOT / "docs" / "perf-p99-vs-load.png"))
     a = p.parse_args()
-    g = grouped(load(a.tag), a.scenario)
+    tags = a.tag.split(",") if a.tag else [None]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for t, style in zip(TARGETS, ("o-", "s--"), strict=True):
-        rows = [medians(phs) for phs in g.get(t, {}).values()]
-        rows.sort(key=lambda m: m["offered_deliveries_per_s"])
-        xs = [m["offered_deliveries_per_s"] / 1000 for m in rows]
-        ys = [m["lat_p99_ms"] for m in rows]
-        label = "Parley (Quart + uvicorn)" if t == "parley" else "peer (Flask-SocketIO + gevent)"
-        ax.plot(xs, ys, style, label=label)
+    colors = {"parley": "tab:blue", "peer": "tab:orange"}
+    for k, tag in enumerate(tags):
+        g = grouped(load(tag), a.scenario)
+        for t, style in zip(TARGETS, ("o-", "s--"), strict=True):
+            rows = [medians(phs) for phs in g.get(t, {}).values()]
+            rows.sort(key=lambda m: m["offered_deliveries_per_s"])
+            xs = [m["offered_deliveries_per_s"] / 1000 for m in rows]
+            ys = [m["lat_p99_ms"] for m in rows]
+            name = "Parley (Quart + uvicorn)" if t == "parley" else "peer (Flask-SocketIO + gevent)"
+            if len(tags) > 1:
+                name += f", {tag}"
+            ax.plot(xs, ys, style, label=name, color=colors[t], alpha=1.0 if k == 0 else 0.45)
     ax.axhline(50, color="grey", lw=0.8, ls=":")
     ax.text(0.5, 52, "50 ms", color="grey", fontsize=8)
     ax.set_yscale("log")
