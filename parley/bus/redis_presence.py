@@ -38,6 +38,8 @@ DEFAULT_PRESENCE_TTL_S = 30.0
 # Heartbeats per TTL: an entry survives two missed heartbeats.
 HEARTBEATS_PER_TTL = 3
 REDIS_TIMEOUT_S = 2.0
+# The process list outlives its last heartbeat by this many TTLs, then goes.
+BOOKKEEPING_TTLS = 10
 # Users refreshed per round trip by the heartbeat.
 HEARTBEAT_CHUNK = 500
 
@@ -162,7 +164,13 @@ class RedisPresence:
     async def _refresh(self) -> None:
         users = list(self._local)
         expires = time.time() + self._ttl
-        await self._client.zadd(self._procs_key, {self.process_id: expires})
+        # The bookkeeping keys expire too, so that a deployment (or a test run) that is
+        # gone for good leaves nothing behind in Redis.
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.zadd(self._procs_key, {self.process_id: expires})
+            pipe.expire(self._procs_key, int(self._ttl * BOOKKEEPING_TTLS))
+            pipe.expire(self._users_key(self.process_id), int(self._ttl * BOOKKEEPING_TTLS))
+            await pipe.execute()
         for start in range(0, len(users), HEARTBEAT_CHUNK):
             async with self._client.pipeline(transaction=False) as pipe:
                 for user_id in users[start : start + HEARTBEAT_CHUNK]:
