@@ -7,7 +7,6 @@ with -15) and closes WebSockets with 1012, so both are changed here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 from types import FrameType
@@ -78,5 +77,7 @@ def serve(settings: Settings, *, fd: int | None = None) -> int:
     app = ParleyApp(settings)
     server = ParleyServer(uvicorn_config(app, settings), app)
     sockets = None if fd is None else [socket.socket(fileno=fd)]
-    asyncio.run(server.serve(sockets=sockets))
+    # Server.run builds the loop the config names (uvloop); a bare asyncio.run would
+    # silently run the pure-Python selector loop instead.
+    server.run(sockets=sockets)
     return 0 if server.started else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import httpx
 import orjson
@@ -95,3 +96,12 @@ async def test_openapi_document_is_published(server: ServerProcess) -> None:
         doc = (await http.get("/openapi.json")).json()
     assert "/api/auth/register" in doc["paths"]
     assert "/api/rooms/{room_id}/messages" in doc["paths"]
+
+
+async def test_the_server_runs_on_uvloop(fresh_server: ServerProcess) -> None:
+    fresh_server.start()
+    assert fresh_server.proc is not None
+    maps = Path(  # noqa: ASYNC240 - /proc is not a disk
+        f"/proc/{fresh_server.proc.pid}/maps"
+    ).read_text()
+    assert "uvloop" in maps
