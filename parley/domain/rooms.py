@@ -155,11 +155,19 @@ async def announce_join(ctx: Context, room_id: int, user: User) -> None:
 
 
 async def _announce_join(ctx: Context, room_id: int, user: User) -> None:
+    """Tell every process that ``user`` now follows the room, from its current position.
+
+    The event carries the room's last seq at the join: what came before is history the
+    new member reads, never backfill pushed at them (after a bus outage the gap fill
+    would otherwise hand a late-arriving join every message it missed).
+    """
+    room = await ctx.store.rooms.get(room_id)
     await ctx.bus.publish(
         Event(
             kind="join",
             room_id=room_id,
             user_ids=[user.id],
             payload=orjson.dumps({"type": "member_joined", "room_id": room_id, "user": user}),
+            seq=room.last_seq if room is not None else None,
         )
     )

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from parley.bus.base import Event
 from parley.metrics import Histogram
@@ -145,10 +145,14 @@ class Hub:
                 if conn.user.id not in excluded:
                     conn.push(frame)
         elif kind == "join" and event.room_id is not None:
+            joined_at = event.seq  # the room's position at the join, not a message's seq
             for user_id in event.user_ids:
                 for conn in list(self.by_user.get(user_id, ())):
                     self.follow(conn, event.room_id)
-            self._to_room(event)
+                    if joined_at is not None:
+                        position = max(conn.delivered.get(event.room_id, 0), joined_at)
+                        conn.delivered[event.room_id] = position
+            self._to_room(replace(event, seq=None))
         elif kind == "leave" and event.room_id is not None:
             self._to_room(event)
             for user_id in event.user_ids:
