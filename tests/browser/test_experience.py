@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,23 @@ def test_code_and_styles_fit_the_budget() -> None:
     assert total <= CODE_BUDGET_BYTES, f"{total} bytes of code and styles"
 
 
+def _ready_mark(page, within_s: float = 15.0) -> float:
+    """The page's 'parley:ready' mark, polled from the test.
+
+    Not page.wait_for_function: its polling compiles the predicate inside the page,
+    which the strict CSP (no eval) refuses whenever the mark is not there at once.
+    """
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        mark = page.evaluate(
+            "(performance.getEntriesByName('parley:ready')[0] || {startTime: null}).startTime"
+        )
+        if mark is not None:
+            return float(mark)
+        page.wait_for_timeout(20)
+    raise AssertionError("the page never marked itself ready")
+
+
 def test_chat_page_is_ready_to_type_in_quickly(open_page, live_server) -> None:
     ana = make_person(live_server, "ana", "Ana")
     room_id = live_server.create_room(ana.token, "speed")
@@ -186,8 +204,7 @@ def test_chat_page_is_ready_to_type_in_quickly(open_page, live_server) -> None:
     for _ in range(3):
         page.reload()
         expect(composer(page)).to_be_focused()
-        page.wait_for_function("performance.getEntriesByName('parley:ready').length > 0")
-        timings.append(page.evaluate("performance.getEntriesByName('parley:ready')[0].startTime"))
+        timings.append(_ready_mark(page))
     send(page, "ready")
     expect(delivered(page, "ready")).to_be_visible()
     Path(ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
