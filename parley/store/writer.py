@@ -198,17 +198,10 @@ async def append_batch(
         fresh[item.room_id].append(index)
 
     rows: list[dict[str, Any]] = []
-    for room_id in sorted(fresh):  # a fixed lock order: no deadlock between processes
+    reserved = await _reserve_seqs(conn, {room_id: len(fresh[room_id]) for room_id in fresh})
+    for room_id in sorted(fresh):
         indexes = fresh[room_id]
-        last_seq = (
-            await conn.execute(
-                rooms.update()
-                .where(rooms.c.id == room_id)
-                .values(last_seq=rooms.c.last_seq + len(indexes))
-                .returning(rooms.c.last_seq)
-            )
-        ).scalar_one()
-        first_seq = last_seq - len(indexes) + 1
+        first_seq = reserved[room_id] - len(indexes) + 1
         for offset, index in enumerate(indexes):
             item = items[index]
             rows.append(
@@ -277,24 +270,59 @@ _SQLITE_INSERT = (
 )
 
 
+async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[int, int]:
+    """Advance each room's last_seq by its count; returns each room's new last_seq.
+
+    The UPDATE takes the room row's lock until commit, so the seqs it hands out are
+    contiguous and never reused, whichever process asks. PostgreSQL: one statement per
+    room in id order, so two processes never lock the same rooms in opposite orders.
+    SQLite has one writer at a time: one statement does every room of the batch.
+    """
+    if not counts:
+        return {}
+    if conn.dialect.name == "sqlite":
+        result = await conn.execute(
+            rooms.update()
+            .where(rooms.c.id.in_(counts))
+            .values(last_seq=rooms.c.last_seq + sa.case(counts, value=rooms.c.id, else_=0))
+            .returning(rooms.c.id, rooms.c.last_seq)
+        )
+        return {row.id: row.last_seq for row in result}
+    reserved: dict[int, int] = {}
+    for room_id in sorted(counts):
+        reserved[room_id] = (
+            await conn.execute(
+                rooms.update()
+                .where(rooms.c.id == room_id)
+                .values(last_seq=rooms.c.last_seq + counts[room_id])
+                .returning(rooms.c.last_seq)
+            )
+        ).scalar_one()
+    return reserved
+
+
 async def _insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the rows in one executemany and return their ids, in the rows' order.
 
     Not ``INSERT ... RETURNING``: with several rows SQLAlchemy runs that one statement
     per row on SQLite (it cannot promise RETURNING's order there), which made a batch of
-    500 cost 500 round trips to the database thread. The ids are read back by the
-    (room_id, seq) pairs just written instead: one indexed range query per room.
+    500 cost 500 round trips to the database thread.
     """
     if conn.dialect.name == "sqlite":
-        # The hot path of ingest: plain DB-API parameters skip SQLAlchemy's per-row
-        # parameter processing, which was the largest cost left in a batch.
+        # Plain DB-API parameters skip SQLAlchemy's per-row parameter processing, the
+        # largest cost left in a batch.
         await conn.exec_driver_sql(
             _SQLITE_INSERT, [tuple(row[name] for name in _INSERTED) for row in rows]
         )
-    else:
-        await conn.execute(
-            messages.insert(), [{k: v for k, v in row.items() if k != "index"} for row in rows]
-        )
+        # One writer holds the database for this whole transaction, so the rows just
+        # inserted took consecutive rowids, ending at the last one.
+        last_id = (await conn.exec_driver_sql("SELECT last_insert_rowid()")).scalar_one()
+        return list(range(last_id - len(rows) + 1, last_id + 1))
+    await conn.execute(
+        messages.insert(), [{k: v for k, v in row.items() if k != "index"} for row in rows]
+    )
+    # Other processes insert at the same time, so ids are read back by the (room_id,
+    # seq) pairs just written: one indexed range query per room.
     by_room: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_room[row["room_id"]].append(row["seq"])

@@ -82,3 +82,30 @@ async def test_closing_stores_what_was_already_queued(tmp_path: Path) -> None:
     page = await reopened.messages.page(room.id, before_seq=None, after_seq=None, limit=50)
     assert len(page) == 20
     await reopened.close()
+
+
+async def test_one_batch_over_many_rooms_gives_each_room_its_own_contiguous_seqs(
+    store: Store,
+) -> None:
+    ana = await _user(store, "ana")
+    rooms = [await store.rooms.create(f"r{i}", "public", "", ana.id, utc_now()) for i in range(3)]
+    await store.messages.append(_msg(rooms[1].id, ana, "earlier"))
+    futures = [store.messages.append(_msg(rooms[i % 3].id, ana, f"m{i}")) for i in range(30)]
+    outcomes = await asyncio.gather(*futures)
+    by_room: dict[int, list[int]] = {}
+    for outcome in outcomes:
+        by_room.setdefault(outcome.message.room_id, []).append(outcome.message.seq)
+    assert by_room[rooms[0].id] == list(range(1, 11))
+    assert by_room[rooms[1].id] == list(range(2, 12))
+    assert by_room[rooms[2].id] == list(range(1, 11))
+    ids = [o.message.id for o in outcomes]
+    assert len(set(ids)) == 30
+    for outcome in outcomes:  # each id names the message it was returned with
+        page = await store.messages.page(
+            outcome.message.room_id,
+            before_seq=outcome.message.seq + 1,
+            after_seq=outcome.message.seq - 1,
+            limit=1,
+        )
+        assert page[0].id == outcome.message.id
+        assert page[0].body == outcome.message.body
