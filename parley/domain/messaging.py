@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 
 from parley.bus.base import Event
@@ -10,7 +12,7 @@ from parley.domain.context import Context
 from parley.domain.models import Message, Room, User
 from parley.domain.rooms import access_room
 from parley.errors import BadInput, NotFound, RateLimited
-from parley.store.writer import NewMessage
+from parley.store.writer import AppendOutcome, NewMessage
 
 BODY_MAX = 10_000
 CLIENT_ID_MAX = 64
@@ -79,10 +81,41 @@ async def post(
 ) -> tuple[Message, bool]:
     """Store a message and fan it out; returns it and whether it is new.
 
-    A repeated ``client_id`` returns the stored message and sends nothing again. The
-    future resolves only after commit, so an ack built from it means "stored".
-    ``origin`` names the sending connection, which gets an ack instead of the frame.
-    Raises BadInput, NotFound (not a member), RateLimited, Unavailable.
+    A repeated ``client_id`` returns the stored message. The result comes only after
+    commit, so an ack built from it means "stored". ``origin`` names the sending
+    connection, which gets an ack instead of the frame. Raises BadInput, NotFound (not
+    a member), RateLimited, Unavailable.
+    """
+    stored = await submit(
+        ctx,
+        author,
+        room_id,
+        body,
+        client_id,
+        reply_to=reply_to,
+        attachments=attachments,
+        origin=origin,
+    )
+    return await stored
+
+
+async def submit(
+    ctx: Context,
+    author: User,
+    room_id: int,
+    body: object,
+    client_id: object = None,
+    *,
+    reply_to: int | None = None,
+    attachments: object = None,
+    origin: str | None = None,
+) -> asyncio.Future[tuple[Message, bool]]:
+    """Check and queue a message; the returned future resolves after commit and fan-out.
+
+    Split from :func:`post` so that a connection can submit its sends one after another
+    (their order is the order they are stored in, even when the rate limiter waits on
+    Redis) while their commits overlap. Raises what post raises, except that storage
+    errors come through the future.
     """
     file_ids = validate_attachments(attachments)
     text = validate_body(body, has_attachments=bool(file_ids))
@@ -98,7 +131,11 @@ async def post(
         if cid is not None:
             stored = await ctx.store.messages.by_client_id(author.id, cid)
             if stored is not None and stored.room_id == room_id:
-                return stored, False
+                answered: asyncio.Future[tuple[Message, bool]] = (
+                    asyncio.get_running_loop().create_future()
+                )
+                answered.set_result((stored, False))
+                return answered
         raise RateLimited(wait, "You are sending messages too fast.")
     future = ctx.store.messages.append(
         NewMessage(
@@ -113,6 +150,15 @@ async def post(
             mentions_room=room_call,
         )
     )
+    return asyncio.ensure_future(_after_commit(ctx, author, future, origin))
+
+
+async def _after_commit(
+    ctx: Context,
+    author: User,
+    future: asyncio.Future[AppendOutcome],
+    origin: str | None,
+) -> tuple[Message, bool]:
     try:
         outcome = await future
     except Exception:

@@ -155,7 +155,24 @@ class Gateway:
                     self._release_ready(conn, resumed)
                 if isinstance(frame, codec.Send):
                     await in_flight.acquire()
-                    task = asyncio.create_task(self._send(conn, frame, in_flight))
+                    # Submitted here, in the reader, so that one connection's sends are
+                    # stored in the order it sent them; their commits then overlap.
+                    try:
+                        stored = await messaging.submit(
+                            self.ctx,
+                            conn.user,
+                            frame.room_id,
+                            frame.body,
+                            frame.client_id,
+                            reply_to=frame.reply_to,
+                            attachments=frame.attachments,
+                            origin=conn.id,
+                        )
+                    except Exception as exc:
+                        in_flight.release()
+                        self._send_failed(conn, frame, exc)
+                        continue
+                    task = asyncio.create_task(self._send(conn, frame, stored, in_flight))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 elif isinstance(frame, codec.Ping):
@@ -251,21 +268,24 @@ class Gateway:
     # -- frames --------------------------------------------------------------------
 
     async def _send(
-        self, conn: Connection, frame: codec.Send, in_flight: asyncio.Semaphore
+        self,
+        conn: Connection,
+        frame: codec.Send,
+        stored: asyncio.Future[tuple[Message, bool]],
+        in_flight: asyncio.Semaphore,
     ) -> None:
+        """Ack a submitted send once it is stored (or say why it was not)."""
         try:
-            message, _ = await messaging.post(
-                self.ctx,
-                conn.user,
-                frame.room_id,
-                frame.body,
-                frame.client_id,
-                reply_to=frame.reply_to,
-                attachments=frame.attachments,
-                origin=conn.id,
-            )
+            message, _ = await stored
             conn.push(_ack(frame.client_id, message))
-        except RateLimited as exc:
+        except Exception as exc:
+            self._send_failed(conn, frame, exc)
+        finally:
+            in_flight.release()
+
+    @staticmethod
+    def _send_failed(conn: Connection, frame: codec.Send, exc: Exception) -> None:
+        if isinstance(exc, RateLimited):
             conn.push(
                 orjson.dumps(
                     {
@@ -277,15 +297,13 @@ class Gateway:
                     }
                 ).decode()
             )
-        except ParleyError as exc:
+        elif isinstance(exc, ParleyError):
             conn.push(codec.error_frame(exc.code, exc.message, frame.client_id))
-        except Exception:
-            log.exception("send from %s failed", conn.id)
+        else:
+            log.error("send from %s failed", conn.id, exc_info=exc)
             conn.push(
                 codec.error_frame("internal_error", "The message was not stored.", frame.client_id)
             )
-        finally:
-            in_flight.release()
 
     async def _dispatch(
         self, conn: Connection, frame: codec.ClientFrame, typing_sent: dict[int, float]

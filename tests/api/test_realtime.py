@@ -247,3 +247,19 @@ async def test_a_client_that_does_not_resume_still_gets_live_messages(
         await ana.post(room["id"], "live")
         frame = await b.expect("message", timeout=5)
         assert frame["message"]["body"] == "live"
+
+
+async def test_pipelined_sends_from_one_connection_are_stored_in_the_order_sent(
+    ana: Person,
+) -> None:
+    room = await ana.create_room("pipeline")
+    async with ana.socket() as a:
+        for i in range(60):
+            await a.send(
+                {"type": "send", "room_id": room["id"], "body": f"p{i}", "client_id": f"p{i}"}
+            )
+        acks = {}
+        while len(acks) < 60:
+            frame = await a.expect("ack")
+            acks[frame["client_id"]] = frame["message"]["seq"]
+    assert [acks[f"p{i}"] for i in range(60)] == list(range(1, 61))
