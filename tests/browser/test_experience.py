@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Response, expect
 
 from tests.browser.conftest import ROOT, make_person, screenshot
 from tests.browser.helpers import LIVE_MS, composer, delivered, send, sign_in
 
 pytestmark = pytest.mark.browser
 
-STATIC = ROOT / "parley" / "static"
-CODE_BUDGET_BYTES = 150 * 1024  # issue 7: code + styles, emoji data excluded
+CODE_BUDGET_BYTES = 150 * 1024  # issue 7: code + styles the chat page loads to be ready
 # Issue 7's target is 300 ms, measured by hand on a quiet machine (docs/performance.md).
 # A test on a shared CI machine only guards against a regression by an order of
 # magnitude, such as loading the emoji data up front: timings are not unit tests.
@@ -167,10 +167,30 @@ def test_dark_theme_follows_the_system(open_page, live_server) -> None:
     screenshot(page, "chat-dark")
 
 
-def test_code_and_styles_fit_the_budget() -> None:
-    files = [p for p in STATIC.rglob("*") if p.is_file() and p.suffix in {".js", ".css", ".html"}]
-    total = sum(p.stat().st_size for p in files)
-    assert total <= CODE_BUDGET_BYTES, f"{total} bytes of code and styles"
+def test_what_the_chat_page_loads_to_be_ready_fits_the_budget(open_page, live_server) -> None:
+    """Issue 7 budgets what the page loads before I can type: modules it imports later
+    (emoji picker, two-factor, room administration) are not part of it."""
+    ana = make_person(live_server, "ana", "Ana")
+    room_id = live_server.create_room(ana.token, "budget")
+    page = open_page()
+    sizes: dict[str, int] = {}
+
+    def keep(response: Response) -> None:
+        path = urlsplit(response.url).path
+        if response.url.startswith(live_server.url) and path.endswith((".js", ".css")):
+            # Read at once: a body is gone once its page navigates away (the sign-in form).
+            sizes.setdefault(path, len(response.body()))
+
+    page.on("response", keep)
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    expect(composer(page)).to_be_focused()
+    _ready_mark(page)
+    assert "/static/js/app.js" in sizes and any(path.endswith(".css") for path in sizes), sizes
+    for lazy in ("picker.js", "twofactor.js", "room-admin.js"):
+        assert f"/static/js/ui/{lazy}" not in sizes, f"{lazy} is loaded up front"
+    total = sum(sizes.values())
+    print(f"code and styles loaded at start: {total} bytes in {len(sizes)} files")
+    assert total <= CODE_BUDGET_BYTES, f"{total} bytes of code and styles: {sorted(sizes.items())}"
 
 
 def _ready_mark(page, within_s: float = 15.0) -> float:

@@ -232,6 +232,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   // ---- opening a room and its history --------------------------------------
   async function openRoom(id, { push = true, auto = false } = {}) {
+    const left = state.current !== (id ? String(id) : null);
     state.current = id ? String(id) : null;
     if (push) {
       const path = id ? `/rooms/${encodeURIComponent(id)}` : "/";
@@ -246,7 +247,12 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (!id) return markReady();
     const timeline = store.get(id);
     if (roomOf(id)?.kind === "dm") loadPresence([roomOf(id)]);
-    list.show(timeline, outbox.forRoom(id));
+    // The "New messages" divider: drawn from the marker the room had when entered,
+    // kept (not moved by reading) until another room is opened.
+    const room = roomOf(id);
+    const unreadAfter = !left ? list.unreadAfter
+      : room && (room.read_seq || 0) < (room.last_seq || 0) ? room.read_seq || 0 : null;
+    list.show(timeline, outbox.forRoom(id), unreadAfter);
     composer.focus();
     if (members.open) refreshMembers();
     if (!timeline.loaded) {

@@ -36,6 +36,7 @@ export class MessageList {
   constructor(handlers) {
     this.handlers = handlers;
     this.timeline = null;
+    this.unreadAfter = null; // read_seq when the room was opened: "New messages" goes after it
     this.history = h("div", { class: "history-status", role: "status" });
     this.list = h("ol", { class: "messages", "aria-label": "Messages" });
     this.pending = h("ol", { class: "messages pending", "aria-label": "Not yet sent" });
@@ -46,9 +47,13 @@ export class MessageList {
     this.scroller.addEventListener("scroll", () => this.#onScroll(), { passive: true });
   }
 
-  /** Show a room's timeline from scratch, scrolled to the newest message. */
-  show(timeline, pendingEntries = []) {
+  /**
+   * Show a room's timeline from scratch, scrolled to the newest message. `unreadAfter`
+   * is the read marker the room had when opened (null: nothing unread, no divider).
+   */
+  show(timeline, pendingEntries = [], unreadAfter = this.unreadAfter) {
     this.timeline = timeline;
+    this.unreadAfter = unreadAfter;
     this.#renderAll();
     this.setPending(pendingEntries);
     this.scrollToBottom();
@@ -151,9 +156,20 @@ export class MessageList {
       this.list.appendChild(h("li", { class: "day-sep", role: "separator" },
         h("span", {}, dayLabel(when))));
     }
-    const grouped = prev && prevWhen && dayKey(prevWhen) === dayKey(when) &&
+    const divide = this.#isFirstUnread(message);
+    if (divide) {
+      this.list.appendChild(h("li", { class: "new-sep", role: "separator" }, h("span", {}, "New messages")));
+    }
+    const grouped = !divide && prev && prevWhen && dayKey(prevWhen) === dayKey(when) &&
       prev.author.id === message.author.id && when - prevWhen < GROUP_WINDOW_MS;
     this.list.appendChild(this.#messageNode(message, grouped));
+  }
+
+  /** The first message from someone else after the read marker, not yet marked. */
+  #isFirstUnread(message) {
+    if (this.unreadAfter === null || message.seq <= this.unreadAfter) return false;
+    if (this.handlers.me && message.author.id === this.handlers.me.id) return false;
+    return !this.list.querySelector(".new-sep");
   }
 
   #messageNode(message, grouped) {
