@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import make_person
-from tests.browser.helpers import delivered, open_room, sign_in
+from tests.browser.helpers import composer, delivered, open_room, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +58,71 @@ def test_my_own_messages_never_draw_a_new_messages_line(open_page, live_server) 
     sign_in(page, live_server, ana, f"/rooms/{room_id}")
     expect(delivered(page, "from my phone 2")).to_be_visible()
     expect(page.locator("li.new-sep")).to_have_count(0)
+
+
+def test_the_owner_bans_a_member_who_disappears_from_the_members_list(
+    open_page, live_server
+) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    cid = make_person(live_server, "cid", "Cid")
+    room_id = live_server.create_room(ana.token, f"run-{secrets.token_hex(3)}")
+    for person in (ben, cid):
+        live_server.api("POST", f"/api/rooms/{room_id}/join", None, person.token)
+
+    # A plain member gets no administration in the panel.
+    cid_page = open_page()
+    sign_in(cid_page, live_server, cid, f"/rooms/{room_id}")
+    cid_page.get_by_role("button", name="Members").click()
+    expect(cid_page.locator(".member-name").filter(has_text="Ben")).to_be_visible()
+    expect(cid_page.get_by_role("button", name="Manage Ben")).to_have_count(0)
+
+    page = open_page()
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Members").click()
+    panel = page.get_by_role("complementary", name="Members")
+    expect(panel.locator(".member-name").filter(has_text="Ben")).to_be_visible()
+    assert not any(url.endswith("/room-admin.js") for url in loaded)  # not before it is used
+
+    panel.get_by_role("button", name="Manage Ben").click()
+    actions = panel.get_by_role("group", name="Manage Ben")
+    actions.get_by_role("button", name="Ban").click()
+    actions.get_by_role("button", name="Yes, ban").click()
+    expect(panel.locator(".member-name").filter(has_text="Ben")).to_have_count(0, timeout=FRAME_MS)
+    expect(panel.locator(".member-name").filter(has_text="Cid")).to_be_visible()
+    expect(cid_page.locator(".member-name").filter(has_text="Ben")).to_have_count(
+        0, timeout=FRAME_MS
+    )
+    bans = live_server.api("GET", f"/api/rooms/{room_id}/bans", None, ana.token)["bans"]
+    assert [user["username"] for user in bans] == [ben.username]
+
+
+def test_the_owner_archives_a_room_and_gets_an_export_link_in_room_settings(
+    open_page, live_server
+) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    room_id = live_server.create_room(ana.token, f"keep-{secrets.token_hex(3)}")
+    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    ben_page = open_page()
+    sign_in(ben_page, live_server, ben, f"/rooms/{room_id}")
+    ben_page.get_by_role("button", name="Room settings").click()
+    expect(ben_page.get_by_role("dialog", name="Room settings")).to_be_visible()
+    expect(ben_page.get_by_role("link", name="Export history")).to_have_count(0)  # owners only
+
+    page = open_page()
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Room settings").click()
+    dialog = page.get_by_role("dialog", name="Room settings")
+    link = dialog.get_by_role("link", name="Export history")
+    expect(link).to_have_attribute("href", f"/api/rooms/{room_id}/export")
+    expect(link).to_have_attribute("download", "")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.endswith(f"-{room_id}.json")
+
+    dialog.get_by_role("button", name="Archive room (read only)").click()
+    expect(dialog.get_by_role("button", name="Unarchive room")).to_be_visible()
+    expect(composer(ben_page)).to_be_disabled(timeout=FRAME_MS)
+    dialog.get_by_role("button", name="Unarchive room").click()
+    expect(composer(ben_page)).to_be_enabled(timeout=FRAME_MS)

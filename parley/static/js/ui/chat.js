@@ -569,7 +569,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   features = installFeatures({
-    state, store, list, composer, socket, roomOf, openRoom, loadRooms, renderSidebar, renderHeader,
+    state, store, list, composer, socket, roomOf, openRoom, loadRooms, renderSidebar, renderHeader, members, refreshMembers,
     sidebarEl: sidebar.el, header: roomView.querySelector(".room-header"),
     roomBody: roomView.querySelector(".room-body"), pageSize: PAGE_SIZE,
   });

@@ -6,7 +6,6 @@ import { featuresApi as fa } from "../features-api.js";
 import { h, clear, displayName } from "./dom.js";
 import { MentionCompleter } from "./mention-complete.js";
 import { SearchBox } from "./search.js";
-import { roomSettingsDialog } from "./room-settings.js";
 import { roomLabel } from "./sidebar.js";
 
 const QUICK = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
@@ -160,7 +159,29 @@ export function installFeatures(chat) {
 
   const search = new SearchBox((roomId) => { const room = roomOf(roomId); return room ? (room.kind === "dm" ? "" : "#") + roomLabel(room) : "a room"; }, jumpTo);
   const settings = btn({ class: "icon-button", hidden: true, "aria-label": "Room settings", title: "Room settings",
-    onclick: () => { const room = roomOf(state.current); if (room) roomSettingsDialog(room, (changes) => applyRoom(room.id, changes)); } }, "⚙");
+    onclick: async () => {
+      const room = roomOf(state.current);
+      if (!room) return;
+      const { roomSettingsDialog } = await import("./room-settings.js"); // fetched when first opened
+      roomSettingsDialog(room, (changes) => applyRoom(room.id, changes));
+    } }, "⚙");
+
+  // Members panel: owners and admins get a "Manage" button per member; its code
+  // (ui/room-admin.js) is fetched the first time one is opened.
+  chat.members.decorate = (li, member) => {
+    const room = roomOf(state.current);
+    if (!room || room.kind === "dm" || (room.role !== "owner" && room.role !== "admin") || member.id === state.me.id) return;
+    const toggle = btn({ class: "link manage", "aria-expanded": "false", "aria-label": `Manage ${displayName(member)}` }, "Manage");
+    toggle.onclick = async () => {
+      const open = li.querySelector(".member-actions");
+      if (open) { open.remove(); toggle.setAttribute("aria-expanded", "false"); return; }
+      const admin = await import("./room-admin.js");
+      if (!admin.canManage(room, member, state.me)) return;
+      li.append(admin.memberActions(room, member, () => chat.refreshMembers()));
+      toggle.setAttribute("aria-expanded", "true");
+    };
+    li.append(toggle);
+  };
   const membersButton = chat.header.querySelector(".header-button");
   chat.header.insertBefore(search.el, membersButton);
   chat.header.insertBefore(settings, membersButton);

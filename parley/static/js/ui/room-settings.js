@@ -1,8 +1,10 @@
 // The room settings dialog: mute; name, topic and invite links (owners and admins);
-// archive and export are in the API (docs/api.md). Removes itself when closed.
+// archive and export (owners, ui/room-admin.js). Removes itself when closed. Imported
+// when first opened, not with the chat page.
 
 import { featuresApi as fa } from "../features-api.js";
 import { h } from "./dom.js";
+import { adminSettings } from "./room-admin.js";
 
 export function roomSettingsDialog(room, onChanged) {
   const channel = room.kind !== "dm";
@@ -49,7 +51,7 @@ export function roomSettingsDialog(room, onChanged) {
     dialog.append(form, h("div", { class: "invite" }, invite, link));
   }
 
-  dialog.append(error);
+  dialog.append(adminSettings(room, onChanged, attempt) || "", error);
   document.body.append(dialog);
   dialog.showModal();
 }

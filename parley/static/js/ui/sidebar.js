@@ -100,6 +100,7 @@ export class MembersPanel {
         h("span", { class: "member-name" }, displayName(member)),
         h("span", { class: "muted" }, ` @${member.username}`),
         member.role && member.role !== "member" ? h("span", { class: "role" }, member.role) : null));
+      this.decorate?.(this.list.lastElementChild, member); // room administration (ui/features.js)
     }
   }
 }
