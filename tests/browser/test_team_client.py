@@ -126,3 +126,19 @@ def test_the_owner_archives_a_room_and_gets_an_export_link_in_room_settings(
     expect(composer(ben_page)).to_be_disabled(timeout=FRAME_MS)
     dialog.get_by_role("button", name="Unarchive room").click()
     expect(composer(ben_page)).to_be_enabled(timeout=FRAME_MS)
+
+
+def test_the_owner_makes_a_member_an_admin_from_the_members_panel(open_page, live_server) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    room_id = live_server.create_room(ana.token, f"roles-{secrets.token_hex(3)}")
+    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    page = open_page()
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Members").click()
+    panel = page.get_by_role("complementary", name="Members")
+    panel.get_by_role("button", name="Manage Ben").click()
+    panel.get_by_role("group", name="Manage Ben").get_by_role("button", name="Make admin").click()
+    ben_row = panel.locator(".member").filter(has_text="Ben")
+    expect(ben_row.locator(".role")).to_have_text("admin", timeout=FRAME_MS)
+    members = live_server.api("GET", f"/api/rooms/{room_id}/members", None, ana.token)["members"]
+    assert {m["username"]: m["role"] for m in members}[ben.username] == "admin"
