@@ -19,8 +19,9 @@ def test_a_new_messages_line_sits_above_the_first_message_posted_while_i_was_awa
     open_page, live_server
 ) -> None:
     ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
-    name = f"away-{secrets.token_hex(3)}"
+    name = f"unread-{secrets.token_hex(3)}"
     room_id = live_server.create_room(ana.token, name)
+    # Signing in lands in the first room by name: this one, so the other stays unread.
     live_server.create_room(ana.token, f"elsewhere-{secrets.token_hex(3)}")
     live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
     live_server.post(ben.token, room_id, "seen before leaving")
@@ -30,7 +31,8 @@ def test_a_new_messages_line_sits_above_the_first_message_posted_while_i_was_awa
         live_server.post(ben.token, room_id, f"while you were away {n}")
 
     page = open_page()
-    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    sign_in(page, live_server, ana)
+    open_room(page, name)
     expect(delivered(page, "while you were away 3")).to_be_visible()
     line = page.get_by_role("separator").filter(has_text="New messages")
     expect(line).to_have_count(1)
@@ -50,12 +52,15 @@ def test_a_new_messages_line_sits_above_the_first_message_posted_while_i_was_awa
 
 def test_my_own_messages_never_draw_a_new_messages_line(open_page, live_server) -> None:
     ana = make_person(live_server, "ana", "Ana")
-    room_id = live_server.create_room(ana.token, f"mine-{secrets.token_hex(3)}")
+    name = f"mine-{secrets.token_hex(3)}"
+    room_id = live_server.create_room(ana.token, name)
+    live_server.create_room(ana.token, f"elsewhere-{secrets.token_hex(3)}")  # lands here
     live_server.api("POST", f"/api/rooms/{room_id}/read", {}, ana.token)
     for n in (1, 2):
         live_server.post(ana.token, room_id, f"from my phone {n}")
     page = open_page()
-    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    sign_in(page, live_server, ana)
+    open_room(page, name)
     expect(delivered(page, "from my phone 2")).to_be_visible()
     expect(page.locator("li.new-sep")).to_have_count(0)
 
