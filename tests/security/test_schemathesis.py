@@ -16,6 +16,18 @@ from tests.support import PASSWORD, ServerProcess, unique_name
 
 EXAMPLES_PER_OPERATION = 5
 
+# Schemathesis imports its OpenAPI machinery lazily, and pytest rewrites (re-parses) it
+# on import. Late in a long run CPython 3.11.7 can fail that parse with "AST constructor
+# recursion depth mismatch" (a CPython bug, fixed in 3.11.8), so load it all now, at
+# collection, by reading a one-route schema.
+_WARM_UP = {
+    "openapi": "3.0.0",
+    "info": {"title": "warm-up", "version": "1"},
+    "paths": {"/x": {"get": {"responses": {"200": {"description": "ok"}}}}},
+}
+for _result in schemathesis.openapi.from_dict(_WARM_UP).get_all_operations():
+    _result.ok().as_strategy()
+
 
 @pytest.fixture(scope="module")
 def fuzz_token(server: ServerProcess) -> str:
