@@ -86,8 +86,10 @@ class ServerProcess:
         self.wait_ready()
         return self
 
+    startup_timeout_s = STARTUP_TIMEOUT_S
+
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
@@ -64,19 +63,7 @@ def backends() -> Iterator[Backends]:
 class ClusterProcess(ServerProcess):
     """A server process given longer to start: CI machines run many suites at once."""
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + CLUSTER_STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not start:\n{self.log()}")
+    startup_timeout_s = CLUSTER_STARTUP_TIMEOUT_S
 
 
 def start_cluster(root: Path, env: dict[str, str], count: int) -> list[ServerProcess]:
