@@ -242,7 +242,6 @@ class Gateway:
             if room_id in keep or room_id not in conn.held:
                 continue
             conn.release(room_id, last_seq)
-            self.hub.caught_up(room_id, last_seq)
 
     async def _went_offline(self, user: User) -> None:
         if await self.ctx.presence.disconnected(user.id):
@@ -388,8 +387,10 @@ class Gateway:
                     if len(page) < RESUME_PAGE:
                         break
             finally:
+                # Not hub.caught_up: one connection's read of the database may include
+                # messages committed but not yet published, and starting the process's
+                # stream past them would drop them for every other connection.
                 conn.release(room_id, position)
-                self.hub.caught_up(room_id, position)
                 if not conn.closing:
                     conn.since[room_id] = min(since, cursor + 1)
         conn.push('{"type":"resumed"}')
