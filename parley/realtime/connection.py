@@ -69,9 +69,6 @@ class Connection:
         # Lowest seq from which every frame up to ``delivered`` went out on this
         # connection: a resume skips that span instead of sending it twice.
         self.since: dict[int, int] = {}
-        # Each room's last seq as told in ``ready``, until the hold that began there ends.
-        self.ready_cursors: dict[int, int] | None = None
-        self.ready_timer: asyncio.TimerHandle | None = None
         # Rooms being caught up: live frames wait here so that order is kept.
         self.held: dict[int, list[tuple[int, Frame]]] = {}
         self._send = send

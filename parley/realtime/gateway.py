@@ -12,7 +12,7 @@ import contextlib
 import itertools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,8 +41,6 @@ RESUME_PAGE = 200
 # A resume naming rooms the user is not in gets one error listing at most this many.
 UNKNOWN_ROOMS_LISTED = 100
 TYPING_INTERVAL_S = 2.0
-# How long live messages wait after ``ready`` for a resume (see _open).
-RESUME_WINDOW_S = 1.0
 SHUTDOWN_CLOSE_WAIT_S = 3.0
 
 
@@ -147,12 +145,8 @@ class Gateway:
                 try:
                     frame = codec.parse_frame(data)
                 except codec.FrameError as exc:
-                    self._release_ready(conn, ())
                     conn.push(codec.error_frame(exc.code, exc.message, exc.ref))
                     continue
-                if conn.ready_cursors is not None:
-                    resumed = frame.cursors if isinstance(frame, codec.Resume) else {}
-                    self._release_ready(conn, resumed)
                 if isinstance(frame, codec.Send):
                     await in_flight.acquire()
                     # Submitted here, in the reader, so that one connection's sends are
@@ -180,8 +174,6 @@ class Gateway:
                 else:
                     await self._dispatch(conn, frame, typing_sent)
         finally:
-            if conn.ready_timer is not None:
-                conn.ready_timer.cancel()
             conn.close(CLOSE_GOING_AWAY)
             self.hub.remove(conn)
             self._connections.discard(conn)
@@ -214,34 +206,13 @@ class Gateway:
                 }
             ).decode()
         )
-        for room_id, _ in cursors:
+        for room_id, last_seq in cursors:
             if room_id not in conn.rooms:
                 self.hub.follow(conn, room_id)  # joined in between
-                conn.hold(room_id)
-        # Live messages stay held until the client's first frame: a client that resumes
-        # right after ``ready`` gets its backfill before anything newer, in seq order.
-        conn.ready_cursors = dict(cursors)
-        loop = asyncio.get_running_loop()
-        conn.ready_timer = loop.call_later(RESUME_WINDOW_S, self._release_ready, conn, ())
+            conn.release(room_id, last_seq)
+            self.hub.caught_up(room_id, last_seq)
         if await self.ctx.presence.connected(conn.user.id):
             await self._announce_presence(conn.user, "online")
-
-    def _release_ready(self, conn: Connection, resumed: Iterable[int]) -> None:
-        """End the hold that began at ``ready`` for every room the client does not resume.
-
-        The rooms in ``resumed`` stay held: the resume catches them up and releases them.
-        """
-        cursors, conn.ready_cursors = conn.ready_cursors, None
-        if conn.ready_timer is not None:
-            conn.ready_timer.cancel()
-            conn.ready_timer = None
-        if cursors is None:
-            return
-        keep = set(resumed)
-        for room_id, last_seq in cursors.items():
-            if room_id in keep or room_id not in conn.held:
-                continue
-            conn.release(room_id, last_seq)
 
     async def _went_offline(self, user: User) -> None:
         if await self.ctx.presence.disconnected(user.id):

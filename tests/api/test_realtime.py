@@ -216,26 +216,6 @@ async def test_logout_closes_live_connections_of_that_session(server: ServerProc
             assert info.value.rcvd is not None and info.value.rcvd.code == 4401
 
 
-async def test_a_resume_right_after_ready_keeps_seq_order_while_others_send(
-    ana: Person, ben: Person
-) -> None:
-    room = await ana.create_room("ordered-resume")
-    await ana.add(room["id"], ben)
-    for i in range(30):
-        await ana.post(room["id"], f"before {i}")
-    async with ben.socket() as b:
-        # New messages land between ready and the resume for an old cursor.
-        await ana.post(room["id"], "between")
-        await b.send({"type": "resume", "cursors": {str(room["id"]): 0}})
-        await ana.post(room["id"], "after")
-        seqs: list[int] = []
-        while len(seqs) < 32:
-            frame = await b.next()
-            if frame["type"] == "message":
-                seqs.append(frame["message"]["seq"])
-        assert seqs == list(range(1, 33))
-
-
 async def test_a_client_that_does_not_resume_still_gets_live_messages(
     ana: Person, ben: Person
 ) -> None:
