@@ -20,9 +20,11 @@ from parley.domain import files
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
-from parley.realtime.gateway import Gateway, Receive, Scope, SendFn
+from parley.realtime.gateway import Gateway
+from parley.realtime.transport import ParleySocket
 from parley.store import open_store
 from parley.web import blueprints
+from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.deps import csrf_guard
 from parley.web.errors import register_error_handlers
 from parley.web.json import OrjsonProvider
@@ -71,10 +73,14 @@ class ParleyApp:
             raise RuntimeError("Parley has not started yet")
         return self._gateway
 
-    async def __call__(self, scope: Scope, receive: Receive, send: SendFn) -> None:
-        if scope["type"] == "websocket" and scope["path"] == "/ws" and self._gateway is not None:
-            await self._gateway(scope, receive, send)
+    async def open_socket(self, socket: ParleySocket) -> None:
+        """``/ws``: called by Parley's WebSocket protocol, not through ASGI."""
+        if self._gateway is None:
+            socket.refuse(503, b'{"error":{"code":"unavailable","message":"Starting up."}}')
             return
+        await self._gateway.open_socket(socket)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: SendFn) -> None:
         if is_upload(scope) and self._ctx is not None:
             # Streamed outside Quart, which would buffer the body (see web/uploads.py).
             await handle_upload(self._ctx, scope, receive, send)

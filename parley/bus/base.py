@@ -61,11 +61,15 @@ EventHandler = Callable[[Event], None]
 class Bus(Protocol):
     """Carries events to every Parley process (or only this one, for LocalBus).
 
-    ``publish`` never raises for a transport failure: the event is then delivered to
-    this process only, and the other processes catch up from the database.
+    ``publish_nowait`` delivers to this process's handler before it returns and sends
+    the event on to the other processes in the order of the calls. It never raises for
+    a transport failure: the event then reaches this process only, and the other
+    processes catch up from the database. ``publish`` is the same for async callers.
     """
 
     async def start(self, handler: EventHandler) -> None: ...
+
+    def publish_nowait(self, event: Event) -> None: ...
 
     async def publish(self, event: Event) -> None: ...
 

@@ -15,6 +15,9 @@ class LocalBus:
         self._handler = handler
 
     async def publish(self, event: Event) -> None:
+        self.publish_nowait(event)
+
+    def publish_nowait(self, event: Event) -> None:
         if self._handler is not None:
             event.sent_at = time.time()
             self._handler(event)

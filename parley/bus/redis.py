@@ -37,6 +37,10 @@ PUBLISH_TIMEOUT_S = 5.0
 # Events kept for a later publish while Redis is away; past it the oldest are dropped
 # (their messages are in the database and reach the others by a resync or gap fill).
 MAX_UNSENT = 10_000
+# Events sent in one pipeline (one round trip).
+PUBLISH_BATCH = 500
+# On shutdown, how long queued events may take to reach Redis.
+CLOSE_FLUSH_S = 2.0
 CONNECT_TIMEOUT_S = 2.0
 # The subscriber pings this often when idle, so a silently dead link is noticed.
 HEALTH_CHECK_S = 5
@@ -65,8 +69,9 @@ class RedisBus:
         )
         self._handler: EventHandler | None = None
         self._task: asyncio.Task[None] | None = None
-        self._unsent: deque[Event] = deque()
-        self._retrier: asyncio.Task[None] | None = None
+        # Events waiting for their PUBLISH, oldest first (see publish_nowait).
+        self._outbox: deque[Event] = deque()
+        self._publisher: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
         self._subscriptions = 0
         # Read by /metrics; plain ints so that the hot path stays cheap.
@@ -85,62 +90,64 @@ class RedisBus:
             log.warning("Redis is not reachable yet; serving and retrying in the background")
 
     async def publish(self, event: Event) -> None:
-        """Deliver to this process at once, then one PUBLISH for the others.
+        self.publish_nowait(event)
 
-        A failed publish is retried in the background, in order, until Redis answers.
+    def publish_nowait(self, event: Event) -> None:
+        """Deliver to this process at once; the other processes get it through Redis.
 
         This process's own members never wait on Redis, and a sender's own message keeps
         its ``origin`` here even when another process's message overtakes it on the
-        channel (the echo from Redis is skipped). Never raises for a Redis failure: the
-        message is already stored, and the other processes fill the gap from the
-        database when they see a later seq or when their subscription comes back.
+        channel (the echo from Redis is skipped). The PUBLISH itself is queued: one task
+        sends what is waiting in order, many events per round trip (a pipeline), and
+        keeps retrying while Redis is away. Never raises: the message is already stored,
+        and the other processes fill a gap from the database when they see a later seq
+        or when their subscription comes back.
         """
         event.sent_at = time.time()
         event.source = self.id
         self._deliver(event)
-        if self._unsent:
-            self._queue_unsent(event)  # keep the order behind what is already waiting
-            return
-        try:
-            await self._client.publish(self.channel, event.encode())
-            self.published += 1
-        except (RedisError, OSError) as exc:
-            self.publish_failures += 1
-            log.warning("publish to Redis failed (%s); retrying in the background", exc)
-            self._queue_unsent(event)
-
-    def _queue_unsent(self, event: Event) -> None:
-        """Keep an event whose publish failed, to send it once Redis answers again.
-
-        Without this, the last message before a quiet spell would reach the other
-        processes only after Redis reconnects them (a later seq or their resync would
-        fill it in): publishing it late costs nothing, receivers drop seqs they have.
-        """
-        if len(self._unsent) >= MAX_UNSENT:
-            self._unsent.popleft()  # the database still has it; a resync recovers it
-        self._unsent.append(event)
-        if self._retrier is None or self._retrier.done():
-            self._retrier = asyncio.get_running_loop().create_task(
-                self._publish_unsent(), name="redis-bus-retry"
+        if len(self._outbox) >= MAX_UNSENT:
+            self._outbox.popleft()  # the database still has it; a resync recovers it
+        self._outbox.append(event)
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.get_running_loop().create_task(
+                self._publish_outbox(), name="redis-bus-publish"
             )
 
-    async def _publish_unsent(self) -> None:
+    async def _publish_outbox(self) -> None:
         delay = RECONNECT_MIN_S
-        while self._unsent:
-            await asyncio.sleep(delay)
+        while self._outbox:
+            count = min(len(self._outbox), PUBLISH_BATCH)
+            batch = [self._outbox.popleft() for _ in range(count)]
             try:
-                while self._unsent:
-                    await self._client.publish(self.channel, self._unsent[0].encode())
-                    self._unsent.popleft()
-                    self.published += 1
-            except (RedisError, OSError):
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for event in batch:
+                        pipe.publish(self.channel, event.encode())
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                if delay == RECONNECT_MIN_S:
+                    log.warning("publish to Redis failed (%s); retrying in the background", exc)
+                self.publish_failures += 1
+                # Back in front, in order: publishing late costs nothing (receivers drop
+                # seqs they have), and it spares the others a wait for a gap fill.
+                self._outbox.extendleft(reversed(batch))
+                while len(self._outbox) > MAX_UNSENT:
+                    self._outbox.popleft()
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_S)
+                continue
+            delay = RECONNECT_MIN_S
+            self.published += count
 
     async def close(self) -> None:
-        if self._retrier is not None:
-            self._retrier.cancel()
+        if self._publisher is not None:
+            # What is queued is published unless Redis is away (then it is dropped: the
+            # messages are stored and the other processes resync from the database).
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._publisher), CLOSE_FLUSH_S)
+            self._publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._retrier
+                await self._publisher
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

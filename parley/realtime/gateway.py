@@ -1,8 +1,9 @@
-"""The ``/ws`` endpoint as a plain ASGI handler: authenticate, then read and dispatch.
+"""The ``/ws`` endpoint: authenticate the upgrade, then read frames and dispatch them.
 
-It runs in front of Quart (see parley.app) because the real-time path is the hot one:
-the per-frame work here is a dict lookup and a queue append, not a framework's request
-machinery.
+It is called straight from the WebSocket protocol (parley.realtime.transport), not
+through ASGI or Quart, because the real-time path is the hot one: a received frame is
+parsed and handled as it arrives, and the per-frame work is a dict lookup and a queue
+append, not a framework's request machinery.
 """
 
 from __future__ import annotations
@@ -12,36 +13,39 @@ import contextlib
 import itertools
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections import deque
+from collections.abc import Coroutine
+from functools import partial
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+from websockets.datastructures import Headers
 
 from parley.bus.base import Event
 from parley.domain import accounts, messaging, rooms
 from parley.domain.context import Context
 from parley.domain.models import Message, User
-from parley.errors import ParleyError, RateLimited
+from parley.errors import ParleyError, RateLimited, Unavailable
 from parley.realtime import codec
-from parley.realtime.connection import CLOSE_GOING_AWAY, Connection
+from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
 from parley.realtime.hub import Hub
-from parley.realtime.transport import SOCKET_EXTENSION
+from parley.realtime.transport import ParleySocket
 from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-SendFn = Callable[[dict[str, Any]], Awaitable[None]]
-
-# Sends from one connection still waiting for their commit; past it, reading pauses.
-MAX_SENDS_IN_FLIGHT = 256
+# Frames from one connection waiting to be handled plus its sends waiting for their
+# commit; past it, reading from that socket pauses.
+MAX_FRAMES_WAITING = 256
 RESUME_PAGE = 200
 # A resume naming rooms the user is not in gets one error listing at most this many.
 UNKNOWN_ROOMS_LISTED = 100
 TYPING_INTERVAL_S = 2.0
 SHUTDOWN_CLOSE_WAIT_S = 3.0
+CLOSE_INTERNAL_ERROR = 1011
+PONG = '{"type":"pong"}'
+BINARY_REFUSED = codec.FrameError("binary_not_supported", "Frames are JSON text, not binary.")
 
 
 class Gateway:
@@ -51,7 +55,11 @@ class Gateway:
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
         self._connections: set[Connection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.scheduler = FlushScheduler()
         self.accepting = True
+        # Set during shutdown when the last connection has gone.
+        self._none_left: asyncio.Event | None = None
 
     async def start(self) -> None:
         await self.ctx.bus.start(self.hub.handle)
@@ -63,6 +71,11 @@ class Gateway:
     @property
     def connections(self) -> list[Connection]:
         return list(self._connections)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _memberships(self) -> None:
         """Make each local connection follow exactly its user's rooms, as stored.
@@ -95,94 +108,49 @@ class Gateway:
         )
         return [(m.seq, messaging.encode_message_frame(m).decode()) for m in page]
 
-    # -- the ASGI entry point ------------------------------------------------------
+    # -- the socket entry point (see parley.realtime.transport) -----------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: SendFn) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    async def open_socket(self, socket: ParleySocket) -> None:
+        """Authenticate an upgrade request, accept it, and send ``ready``."""
+        request = socket.request
+        headers = request.headers
         if not self.accepting:
-            await _refuse(scope, send, 503, "unavailable", "The server is shutting down.")
+            socket.refuse(503, _error_body("unavailable", "The server is shutting down."))
             return
         if not _same_origin(headers):
-            await _refuse(scope, send, 403, "cross_origin", "Cross-site WebSocket refused.")
+            socket.refuse(403, _error_body("cross_origin", "Cross-site WebSocket refused."))
             return
-        found = await accounts.authenticate(self.ctx, _token_from(scope, headers))
+        found = await accounts.authenticate(self.ctx, _token_from(request.path, headers))
         if found is None:
-            await _refuse(scope, send, 401, "unauthorized", "Sign in first.")
+            socket.refuse(401, _error_body("unauthorized", "Sign in first."))
             return
         session_id, account = found
-        first = await receive()
-        if first.get("type") != "websocket.connect":
-            return
-        await send({"type": "websocket.accept"})
-        socket_ext = scope.get("extensions", {}).get(SOCKET_EXTENSION) or {}
         conn = Connection(
             f"{self._prefix}-{next(self._ids)}",
             account.user,
             session_id,
-            send,
-            send_batch=socket_ext.get("send_batch"),
-            abort=socket_ext.get("abort"),
+            socket,
+            self.scheduler,
         )
-        await self._serve(conn, receive)
-
-    async def _serve(self, conn: Connection, receive: Receive) -> None:
-        writer = asyncio.create_task(conn.run_writer(), name=f"ws-writer-{conn.id}")
+        session = Session(self, conn, socket)
+        if not socket.accept(session):
+            return
         self._connections.add(conn)
-        in_flight = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
-        tasks: set[asyncio.Task[None]] = set()
-        typing_sent: dict[int, float] = {}
         try:
             await self._open(conn)
-            while True:
-                message = await receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                if conn.closing:
-                    continue
-                data = message.get("text")
-                if data is None:
-                    data = message.get("bytes") or b""
-                try:
-                    frame = codec.parse_frame(data)
-                except codec.FrameError as exc:
-                    conn.push(codec.error_frame(exc.code, exc.message, exc.ref))
-                    continue
-                if isinstance(frame, codec.Send):
-                    await in_flight.acquire()
-                    # Submitted here, in the reader, so that one connection's sends are
-                    # stored in the order it sent them; their commits then overlap.
-                    try:
-                        stored = await messaging.submit(
-                            self.ctx,
-                            conn.user,
-                            frame.room_id,
-                            frame.body,
-                            frame.client_id,
-                            reply_to=frame.reply_to,
-                            attachments=frame.attachments,
-                            origin=conn.id,
-                        )
-                    except Exception as exc:
-                        in_flight.release()
-                        self._send_failed(conn, frame, exc)
-                        continue
-                    task = asyncio.create_task(self._send(conn, frame, stored, in_flight))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                elif isinstance(frame, codec.Ping):
-                    conn.push('{"type":"pong"}')
-                else:
-                    await self._dispatch(conn, frame, typing_sent)
-        finally:
-            conn.close(CLOSE_GOING_AWAY)
-            self.hub.remove(conn)
-            self._connections.discard(conn)
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            await self._went_offline(conn.user)
+        except Exception:
+            log.exception("opening connection %s failed", conn.id)
+            conn.close(CLOSE_INTERNAL_ERROR, "internal error")
+        session.opened()
+
+    async def _forget(self, conn: Connection) -> None:
+        """The socket is gone: stop delivering to it and tell the others it left."""
+        conn.close(CLOSE_GOING_AWAY)
+        self.hub.remove(conn)
+        self._connections.discard(conn)
+        if not self._connections and self._none_left is not None:
+            self._none_left.set()
+        await self._went_offline(conn.user)
 
     async def _open(self, conn: Connection) -> None:
         """Follow the user's rooms, then send ``ready`` with each room's last seq.
@@ -236,22 +204,6 @@ class Gateway:
             )
 
     # -- frames --------------------------------------------------------------------
-
-    async def _send(
-        self,
-        conn: Connection,
-        frame: codec.Send,
-        stored: asyncio.Future[tuple[Message, bool]],
-        in_flight: asyncio.Semaphore,
-    ) -> None:
-        """Ack a submitted send once it is stored (or say why it was not)."""
-        try:
-            message, _ = await stored
-            conn.push(_ack(frame.client_id, message))
-        except Exception as exc:
-            self._send_failed(conn, frame, exc)
-        finally:
-            in_flight.release()
 
     @staticmethod
     def _send_failed(conn: Connection, frame: codec.Send, exc: Exception) -> None:
@@ -372,31 +324,30 @@ class Gateway:
         """Refuse new connections and close every open one with 1001 (going away)."""
         self.accepting = False
         await self.hub.close()
-        conns = list(self._connections)
-        for conn in conns:
+        for conn in list(self._connections):
             conn.close(CLOSE_GOING_AWAY, "server shutting down")
-        if conns:
-            await asyncio.wait(
-                [asyncio.create_task(c.closed.wait()) for c in conns],
-                timeout=SHUTDOWN_CLOSE_WAIT_S,
-            )
+        # Each socket ends when its peer answers the close (or at the close grace).
+        if self._connections:
+            self._none_left = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._none_left.wait(), SHUTDOWN_CLOSE_WAIT_S)
 
 
 def _ack(client_id: str, message: Message) -> str:
     return orjson.dumps({"type": "ack", "client_id": client_id, "message": message}).decode()
 
 
-def _token_from(scope: Scope, headers: dict[str, str]) -> str:
+def _token_from(path: str, headers: Headers) -> str:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    query = parse_qs(path.partition("?")[2])
     if query.get("token"):
         return query["token"][0]
     return parse_cookie_header(headers.get("cookie", "")).get(SESSION_COOKIE, "")
 
 
-def _same_origin(headers: dict[str, str]) -> bool:
+def _same_origin(headers: Headers) -> bool:
     """A browser's Origin must name this server; clients without Origin are not browsers."""
     origin = headers.get("origin")
     if origin is None:
@@ -408,21 +359,156 @@ def _same_origin(headers: dict[str, str]) -> bool:
         return False
 
 
-async def _refuse(scope: Scope, send: SendFn, status: int, code: str, message: str) -> None:
-    """Answer the upgrade with an HTTP error (or close 4401/4403 if the server can't)."""
-    body = orjson.dumps({"error": {"code": code, "message": message}})
-    if "websocket.http.response" in scope.get("extensions", {}):
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body})
-        return
-    await send({"type": "websocket.accept"})
-    await send({"type": "websocket.close", "code": 4000 + status, "reason": message})
+def _error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
+class Session:
+    """The gateway's side of one accepted socket: frames in, in order; acks out.
+
+    Frames are handled as they are parsed, without a task, when they need no waiting
+    (a ping, a bad frame). Anything else goes through a queue that one short-lived task
+    works through in order while it is not empty, so one connection's sends are stored
+    in the order it sent them. Reading pauses while the queue or the sends waiting for
+    their commit pass their bounds, and resumes below half.
+    """
+
+    __slots__ = (
+        "_in_flight",
+        "_inbound",
+        "_opening",
+        "_reading",
+        "_typing",
+        "_worker",
+        "conn",
+        "gateway",
+        "socket",
+    )
+
+    def __init__(self, gateway: Gateway, conn: Connection, socket: ParleySocket) -> None:
+        self.gateway = gateway
+        self.conn = conn
+        self.socket = socket
+        self._inbound: deque[codec.ClientFrame | codec.FrameError] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        # Room id -> when this connection's last typing event went out.
+        self._typing: dict[int, float] | None = None
+        self._opening = True
+        self._reading = True
+
+    def opened(self) -> None:
+        """``ready`` is queued: work through what arrived meanwhile."""
+        self._opening = False
+        if self.conn.lost:
+            self.gateway._spawn(self.gateway._forget(self.conn))
+        elif self._inbound:
+            self._start_worker()
+
+    # -- the socket's events ------------------------------------------------------------
+
+    def on_text(self, text: str) -> None:
+        if self.conn.closing:
+            return
+        try:
+            frame: codec.ClientFrame | codec.FrameError = codec.parse_frame(text)
+        except codec.FrameError as exc:
+            frame = exc
+        self._take(frame)
+
+    def on_binary(self) -> None:
+        if not self.conn.closing:
+            self._take(BINARY_REFUSED)
+
+    def _take(self, frame: codec.ClientFrame | codec.FrameError) -> None:
+        if self._inbound or self._opening:
+            self._inbound.append(frame)  # behind what is waiting, to keep the order
+            self._pace()
+        elif isinstance(frame, codec.FrameError):
+            self.conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
+        elif isinstance(frame, codec.Ping):
+            self.conn.push(PONG)
+        else:
+            self._inbound.append(frame)
+            self._start_worker()
+
+    def on_writable(self) -> None:
+        self.conn.on_writable()
+
+    def on_lost(self) -> None:
+        self.conn.on_lost()
+        self._inbound.clear()
+        if not self._opening:
+            self.gateway._spawn(self.gateway._forget(self.conn))
+
+    # -- working through the frames -----------------------------------------------------
+
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        inbound = self._inbound
+        try:
+            while inbound and not self.conn.closing:
+                await self._handle(inbound[0])
+                if inbound:
+                    inbound.popleft()
+                self._pace()
+        except Exception:
+            log.exception("handling a frame from %s failed", self.conn.id)
+            self.conn.close(CLOSE_INTERNAL_ERROR, "internal error")
+        finally:
+            self._worker = None
+
+    async def _handle(self, frame: codec.ClientFrame | codec.FrameError) -> None:
+        conn = self.conn
+        if isinstance(frame, codec.FrameError):
+            conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
+        elif isinstance(frame, codec.Send):
+            try:
+                stored = await messaging.submit(
+                    self.gateway.ctx,
+                    conn.user,
+                    frame.room_id,
+                    frame.body,
+                    frame.client_id,
+                    reply_to=frame.reply_to,
+                    attachments=frame.attachments,
+                    origin=conn.id,
+                )
+            except Exception as exc:
+                self.gateway._send_failed(conn, frame, exc)
+                return
+            self._in_flight += 1
+            stored.add_done_callback(partial(self._acked, frame))
+        elif isinstance(frame, codec.Ping):
+            conn.push(PONG)
+        else:
+            if self._typing is None:
+                self._typing = {}
+            await self.gateway._dispatch(conn, frame, self._typing)
+
+    def _acked(self, frame: codec.Send, stored: asyncio.Future[tuple[Message, bool]]) -> None:
+        self._in_flight -= 1
+        self._pace()
+        if self.conn.closing:
+            return
+        if stored.cancelled():
+            self.gateway._send_failed(self.conn, frame, Unavailable("The server is stopping."))
+            return
+        error = stored.exception()
+        if error is not None:
+            self.gateway._send_failed(self.conn, frame, cast(Exception, error))
+        else:
+            self.conn.push(_ack(frame.client_id, stored.result()[0]))
+
+    def _pace(self) -> None:
+        """Pause reading past the bounds, resume below half of them."""
+        busy = len(self._inbound) + self._in_flight
+        if self._reading and busy >= MAX_FRAMES_WAITING:
+            self._reading = False
+            self.socket.pause_reading()
+        elif not self._reading and busy <= MAX_FRAMES_WAITING // 2:
+            self._reading = True
+            self.socket.resume_reading()

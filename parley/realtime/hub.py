@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from parley.bus.base import Event
 from parley.metrics import Histogram
-from parley.realtime.connection import CLOSE_UNAUTHORIZED, Connection
+from parley.realtime.connection import CLOSE_UNAUTHORIZED, Connection, framed
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +134,16 @@ class Hub:
             else:
                 self._sequenced(event, event.room_id, event.seq)
         elif kind == "users":
-            frame = event.payload
+            data = framed(event.payload)
             for user_id in event.user_ids:
                 for conn in self.by_user.get(user_id, ()):
-                    conn.push(frame)
+                    conn.push_framed(data)
         elif kind == "typing":
-            frame = event.payload
+            data = framed(event.payload)
             excluded = set(event.user_ids)
             for conn in self.by_room.get(event.room_id or 0, ()):
                 if conn.user.id not in excluded:
-                    conn.push(frame)
+                    conn.push_framed(data)
         elif kind == "join" and event.room_id is not None:
             joined_at = event.seq  # the room's position at the join, not a message's seq
             for user_id in event.user_ids:
@@ -308,14 +308,14 @@ class Hub:
         conns = self.by_room.get(event.room_id or 0)
         if not conns:
             return
-        # Bytes as published: shared by every recipient, written as they are.
-        frame = event.payload
+        # Framed once: every recipient is written the same bytes.
+        data = framed(event.payload)
         origin = event.origin
         room_id = event.room_id or 0
         seq = event.seq
         for conn in conns:
             if conn.id != origin:
-                conn.deliver(room_id, seq, frame)
+                conn.deliver(room_id, seq, data)
         self.deliveries += len(conns)
         if event.sent_at:
             self.fanout_latency.observe(max(0.0, time.time() - event.sent_at))

@@ -1,69 +1,205 @@
-"""uvicorn's WebSocket protocol, with the two things Parley's writer needs from it.
+"""``/ws`` straight from uvicorn's WebSocket protocol to the gateway, without ASGI.
 
-1. ``send_batch``: every frame waiting for one connection goes out in one transport write
-   (one wait for ``writable``, one syscall) instead of one ASGI ``send`` per frame.
-2. ``abort``: a peer that stops reading fills the transport buffer; asyncio's ``close()``
-   then waits for that buffer to drain, which never happens, so the socket, its buffers
-   and the connection's tasks would live forever. Parley aborts instead (RST) when it has
-   given up on a peer: when the queue bound closes it, when a keepalive ping goes
-   unanswered, and when the peer does not answer our close frame in time.
+uvicorn's websockets-sansio protocol parses the upgrade and the frames, answers pings and
+runs the closing handshake; this subclass keeps all of that and replaces the ASGI part
+for ``/ws`` only:
 
-Both reach the gateway as the ASGI scope extension ``parley.socket``; the gateway falls
-back to plain ASGI sends when it is missing (another server).
+- no task per connection: the handshake runs in a short task (it reads the session from
+  the database), then received text frames are handed to the gateway's handler as they
+  are parsed, and the gateway's writes go to the transport directly (already framed,
+  several frames per write; see parley.realtime.connection);
+- reading is not paused after every frame (uvicorn does that for its ASGI queue): the
+  gateway pauses it only when a connection has too many sends waiting for their commit;
+- a peer that stops reading fills the transport buffer, and asyncio's ``close()`` would
+  wait for that buffer to drain forever, so a close that the peer does not answer in
+  time, and an unanswered keepalive ping, abort the socket (RST) instead.
+
+Other WebSocket paths keep uvicorn's ASGI behaviour.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any, Protocol
 
-from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.http11 import Request
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
 from websockets.protocol import State
 
-SOCKET_EXTENSION = "parley.socket"
+from parley.realtime.connection import CLOSE_GRACE_S, Socket
+
+log = logging.getLogger(__name__)
+
+WS_PATH = "/ws"
 
 
-def text_frame_header(length: int) -> bytes:
-    """The header of an unmasked, final WebSocket text frame (RFC 6455 section 5.2)."""
-    if length < 126:
-        return bytes((0x81, length))
-    if length < 65536:
-        return b"\x81\x7e" + length.to_bytes(2, "big")
-    return b"\x81\x7f" + length.to_bytes(8, "big")
+class SocketHandler(Protocol):
+    """The gateway's side of one accepted socket."""
+
+    def on_text(self, text: str) -> None: ...
+
+    def on_binary(self) -> None: ...
+
+    def on_writable(self) -> None: ...
+
+    def on_lost(self) -> None: ...
+
+
+# Called with the socket once the upgrade request is parsed; answers it with
+# ``accept`` or ``refuse``.
+OpenSocket = Callable[["ParleySocket"], Awaitable[None]]
+
+
+class ParleySocket(Socket, Protocol):
+    """One upgrade request on ``/ws`` and, once accepted, its socket."""
+
+    request: Request
+
+    def accept(self, handler: SocketHandler) -> bool: ...
+
+    def refuse(self, status: int, body: bytes) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
 
 
 class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
-    def handle_connect(self, event: Request) -> None:
-        super().handle_connect(event)
-        scope = getattr(self, "scope", None)
-        if scope is not None and not self.close_sent:
-            # The ASGI task is created but has not run yet: it sees this extension.
-            scope["extensions"][SOCKET_EXTENSION] = {
-                "send_batch": self.send_batch,
-                "abort": self.abort,
-            }
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handler: SocketHandler | None = None
+        self.write_paused = False
 
-    async def send_batch(self, frames: list[bytes]) -> None:
-        """Send text frames (UTF-8 bytes) in one write; raises ClientDisconnected."""
-        await self.writable.wait()
-        if self.disconnected or self.close_sent or not self.handshake_complete:
-            raise ClientDisconnected()
-        if self.conn.state is not State.OPEN:
-            raise ClientDisconnected()
-        # Framed here rather than by websockets' send_text: a server frame is a 2-10 byte
-        # header plus the payload (no mask, no extension negotiated), and building it
-        # directly costs 0.5 us a frame against 3.5 us (bench: 300-byte frames).
-        parts: list[bytes] = []
-        for frame in frames:
-            parts.append(text_frame_header(len(frame)))
-            parts.append(frame)
-        self.transport.write(b"".join(parts))
+    # -- the direct path -------------------------------------------------------------
+
+    def handle_connect(self, event: Request) -> None:
+        open_socket: OpenSocket | None = getattr(self.app, "open_socket", None)
+        if open_socket is None or event.path.partition("?")[0] != WS_PATH:
+            super().handle_connect(event)
+            return
+        self.request = event
+        self.handshake_initiated = True
+        task = self.loop.create_task(self._open(open_socket))
+        task.add_done_callback(self.on_task_complete)
+        self.tasks.add(task)
+
+    async def _open(self, open_socket: OpenSocket) -> None:
+        try:
+            await open_socket(self)
+        except Exception:
+            log.exception("opening a WebSocket failed")
+            self.refuse(500, b'{"error":{"code":"internal_error","message":"Try again."}}')
+
+    def accept(self, handler: SocketHandler) -> bool:
+        """Complete the upgrade; False if the request was not a valid one (answered)."""
+        if self.handshake_complete or self.transport.is_closing():
+            return False
+        response = self.conn.accept(self.request)
+        self.handshake_complete = True
+        if response.status_code != 101:
+            self.close_sent = True
+            self._respond(response)
+            return False
+        del response.headers["Date"]
+        self.response = response
+        self.conn.send_response(response)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.handler = handler
+        self.start_keepalive()
+        return True
+
+    def refuse(self, status: int, body: bytes) -> None:
+        """Answer the upgrade with an HTTP error (JSON body) and close."""
+        if self.handshake_complete or self.transport.is_closing():
+            return
+        self.handshake_complete = True
+        self.close_sent = True
+        headers = Headers(
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Connection", "close"),
+            ]
+        )
+        self._respond(Response(status, _reason(status), headers, body))
+
+    def _respond(self, response: Response) -> None:
+        self.conn.send_response(response)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
+
+    # The socket, as a connection sees it (parley.realtime.connection.Socket).
+
+    def write(self, data: bytes) -> None:
+        if not self.close_sent and not self.disconnected and self.conn.state is State.OPEN:
+            self.transport.write(data)
+
+    def close(self, code: int, reason: str) -> None:
+        if self.close_sent or self.disconnected or self.transport.is_closing():
+            return
+        self.close_sent = True
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        if self.read_paused:
+            self.resume_reading()
+        # A peer that does not answer our close frame may be one that reads nothing.
+        self.close_timer = self.loop.call_later(CLOSE_GRACE_S, self.abort)
 
     def abort(self) -> None:
         """Drop the connection now, buffered data and all (the peer gets a reset)."""
         if self.transport is not None and not self.disconnected:
             self.transport.abort()
+
+    def pause_reading(self) -> None:
+        if not self.read_paused and not self.disconnected:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused and not self.disconnected:
+            self.read_paused = False
+            self.transport.resume_reading()
+
+    # -- uvicorn's hooks ---------------------------------------------------------------
+
+    def send_receive_event_to_app(self) -> None:
+        handler = self.handler
+        if handler is None:
+            super().send_receive_event_to_app()
+            return
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        if self.close_sent:
+            return  # reads stay on until the peer answers our close frame
+        if self.curr_msg_data_type != "text":
+            handler.on_binary()
+            return
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            self.conn.send_close(1007, "invalid UTF-8")
+            self.handle_parser_exception()
+            return
+        handler.on_text(text)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        super().pause_writing()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        super().resume_writing()
+        if self.handler is not None:
+            self.handler.on_writable()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        handler, self.handler = self.handler, None
+        if handler is not None:
+            handler.on_lost()
 
     async def send(self, message: Any) -> None:
         await super().send(message)
@@ -78,3 +214,10 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         # to take the buffered data (and our close frame) either.
         super().keepalive_timeout()
         self.abort()
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -35,7 +35,7 @@ from parley.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from parley.realtime.gateway import Receive, Scope, SendFn
+from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.cookies import CSRF_HEADER, SESSION_COOKIE, parse_cookie_header
 from parley.web.deps import csrf_token
 

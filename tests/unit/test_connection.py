@@ -1,71 +1,90 @@
-"""The outbound side of one connection: bounds, batched writes, ready first, abort."""
+"""The outbound side of one connection: one write per step, bounds, ready first, pacing."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from parley.domain.models import User
 from parley.realtime import connection
-from parley.realtime.connection import CLOSE_TOO_SLOW, Connection
+from parley.realtime.connection import CLOSE_TOO_SLOW, Connection, FlushScheduler, framed
 
 USER = User(id=1, username="ana", display_name="Ana", created_at="2026-01-01T00:00:00Z")
 
 
+def parse_frames(data: bytes) -> list[bytes]:
+    """Split unmasked server text frames (RFC 6455) into their payloads."""
+    payloads = []
+    at = 0
+    while at < len(data):
+        assert data[at] == 0x81, "a final text frame"
+        length = data[at + 1]
+        at += 2
+        if length == 126:
+            length = int.from_bytes(data[at : at + 2], "big")
+            at += 2
+        elif length == 127:
+            length = int.from_bytes(data[at : at + 8], "big")
+            at += 8
+        payloads.append(data[at : at + length])
+        at += length
+    return payloads
+
+
 class FakeSocket:
-    """Records batched writes; ``blocked`` makes a write wait like a full socket."""
+    """Records writes and closes; ``write_paused`` stands for a full socket buffer."""
 
     def __init__(self) -> None:
-        self.batches: list[list[bytes]] = []
-        self.closes: list[dict[str, Any]] = []
-        self.blocked = asyncio.Event()
-        self.blocked.set()
-        self.aborted = False
+        self.writes: list[list[bytes]] = []
+        self.closes: list[tuple[int, str]] = []
+        self.write_paused = False
 
-    async def send(self, message: dict[str, Any]) -> None:
-        if message["type"] == "websocket.close":
-            self.closes.append(message)
+    def write(self, data: bytes) -> None:
+        self.writes.append(parse_frames(data))
 
-    async def send_batch(self, frames: list[bytes]) -> None:
-        await self.blocked.wait()
-        if self.aborted:
-            raise ConnectionResetError
-        self.batches.append(frames)
-
-    def abort(self) -> None:
-        self.aborted = True
-        self.blocked.set()
+    def close(self, code: int, reason: str) -> None:
+        self.closes.append((code, reason))
 
 
 def _conn(sock: FakeSocket) -> Connection:
-    conn = Connection("c1", USER, None, sock.send, send_batch=sock.send_batch, abort=sock.abort)
+    conn = Connection("c1", USER, None, sock, FlushScheduler())
     conn.ready(b'{"type":"ready"}')
     return conn
 
 
-async def test_frames_waiting_together_go_out_in_one_write() -> None:
+async def test_frames_queued_in_one_step_go_out_in_one_write() -> None:
     sock = FakeSocket()
     conn = _conn(sock)
     for i in range(50):
         conn.push(f'{{"n":{i}}}')
-    writer = asyncio.create_task(conn.run_writer())
-    await asyncio.sleep(0.01)
-    assert len(sock.batches) == 1
-    assert len(sock.batches[0]) == 51  # ready and the fifty
-    conn.close(1000)
-    await writer
+    assert sock.writes == [], "nothing is written before the step ends"
+    await asyncio.sleep(0)
+    assert len(sock.writes) == 1
+    assert len(sock.writes[0]) == 51  # ready and the fifty
+    assert sock.writes[0][1] == b'{"n":0}'
+
+
+async def test_one_callback_writes_every_connection_with_frames() -> None:
+    scheduler = FlushScheduler()
+    socks = [FakeSocket() for _ in range(3)]
+    conns = [Connection(f"c{i}", USER, None, s, scheduler) for i, s in enumerate(socks)]
+    shared = framed(b'{"type":"message"}')
+    for conn in conns:
+        conn.ready("{}")
+        conn.deliver(7, 1, shared)
+    await asyncio.sleep(0)
+    assert [len(s.writes) for s in socks] == [1, 1, 1]
+    assert all(s.writes[0][1] == b'{"type":"message"}' for s in socks)
 
 
 async def test_frames_before_ready_wait_for_it() -> None:
     sock = FakeSocket()
-    conn = Connection("c1", USER, None, sock.send, send_batch=sock.send_batch)
+    conn = Connection("c1", USER, None, sock)
     conn.push(b'{"type":"presence"}')
+    await asyncio.sleep(0)
+    assert sock.writes == []
     conn.ready(b'{"type":"ready"}')
-    writer = asyncio.create_task(conn.run_writer())
-    await asyncio.sleep(0.01)
-    assert sock.batches[0] == [b'{"type":"ready"}', b'{"type":"presence"}']
-    conn.close(1000)
-    await writer
+    await asyncio.sleep(0)
+    assert sock.writes[0] == [b'{"type":"ready"}', b'{"type":"presence"}']
 
 
 async def test_a_queue_past_its_byte_bound_closes_with_4008() -> None:
@@ -75,57 +94,60 @@ async def test_a_queue_past_its_byte_bound_closes_with_4008() -> None:
     for _ in range(5):
         conn.push(big)
     assert conn.close_code == CLOSE_TOO_SLOW
+    assert sock.closes == [(CLOSE_TOO_SLOW, "too slow; reconnect and resume")]
     assert conn.queued == 0
+    await asyncio.sleep(0)
+    assert sock.writes == [], "what was queued is dropped: a resume recovers it"
 
 
-async def test_a_writer_stuck_on_a_full_socket_is_aborted_after_the_grace(
-    monkeypatch: Any,
-) -> None:
-    monkeypatch.setattr(connection, "CLOSE_GRACE_S", 0.05)
+async def test_a_full_socket_queues_until_it_drains_then_sends_everything_at_once() -> None:
     sock = FakeSocket()
     conn = _conn(sock)
-    writer = asyncio.create_task(conn.run_writer())
-    await asyncio.sleep(0.01)
-    sock.blocked.clear()  # the peer stopped reading
-    conn.push("one more")
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)
+    sock.write_paused = True  # the peer reads slowly
+    for i in range(3):
+        conn.push(f'{{"n":{i}}}')
+    await asyncio.sleep(0)
+    assert len(sock.writes) == 1 and conn.queued == 3
+    sock.write_paused = False
+    conn.on_writable()
+    assert sock.writes[1] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+
+
+async def test_a_peer_that_never_drains_is_closed_at_the_frame_bound() -> None:
+    sock = FakeSocket()
+    conn = _conn(sock)
+    await asyncio.sleep(0)
+    sock.write_paused = True
     for _ in range(connection.MAX_QUEUED_FRAMES + 1):
         conn.push("x")
     assert conn.close_code == CLOSE_TOO_SLOW
-    await asyncio.wait_for(writer, 2)
-    assert sock.aborted
-    assert conn.closed.is_set()
-
-
-async def test_a_slow_reader_that_drains_in_time_gets_the_close_frame_not_a_reset(
-    monkeypatch: Any,
-) -> None:
-    monkeypatch.setattr(connection, "CLOSE_GRACE_S", 1.0)
-    sock = FakeSocket()
-    conn = _conn(sock)
-    writer = asyncio.create_task(conn.run_writer())
-    await asyncio.sleep(0.01)
-    sock.blocked.clear()
-    conn.push("pending")
-    await asyncio.sleep(0.01)
-    conn.close(CLOSE_TOO_SLOW, "too slow")
-    sock.blocked.set()  # it reads again within the grace
-    await asyncio.wait_for(writer, 2)
-    assert not sock.aborted
-    assert sock.closes[0]["code"] == CLOSE_TOO_SLOW
+    assert sock.closes[0][0] == CLOSE_TOO_SLOW
 
 
 async def test_resume_pacing_waits_until_the_queue_drains() -> None:
     sock = FakeSocket()
     conn = _conn(sock)
-    sock.blocked.clear()
-    writer = asyncio.create_task(conn.run_writer())
-    for _ in range(5):  # one batch goes to the blocked socket, the rest stays queued
+    await asyncio.sleep(0)
+    sock.write_paused = True
+    for _ in range(3):
         conn.push("y" * (connection.LOW_WATER_BYTES // 2))
     drained = asyncio.create_task(conn.drained())
     await asyncio.sleep(0.01)
     assert not drained.done()
-    sock.blocked.set()
+    sock.write_paused = False
+    conn.on_writable()
     await asyncio.wait_for(drained, 2)
-    conn.close(1000)
-    await writer
+
+
+async def test_a_lost_socket_ends_the_wait_for_a_drain() -> None:
+    sock = FakeSocket()
+    conn = _conn(sock)
+    sock.write_paused = True
+    drained = asyncio.create_task(conn.drained())
+    await asyncio.sleep(0.01)
+    conn.on_lost()
+    await asyncio.wait_for(drained, 2)
+    conn.push("after")
+    await asyncio.sleep(0)
+    assert conn.queued == 0

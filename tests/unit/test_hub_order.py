@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
 import orjson
-import pytest
 
 from parley.bus.base import Event
 from parley.domain.models import User
 from parley.realtime.connection import Connection
 from parley.realtime.hub import Hub
+from tests.unit.test_connection import parse_frames
 
 ROOM = 7
 
@@ -20,16 +18,21 @@ ROOM = 7
 class Recorder:
     """A connection's socket: the seqs of the message frames written to it."""
 
+    write_paused = False
+
     def __init__(self) -> None:
         self.seqs: list[int] = []
         self.changed = asyncio.Event()
 
-    async def send(self, message: dict[str, Any]) -> None:
-        if message["type"] == "websocket.send":
-            frame = orjson.loads(message["text"])
+    def write(self, data: bytes) -> None:
+        for payload in parse_frames(data):
+            frame = orjson.loads(payload)
             if frame["type"] == "message":
                 self.seqs.append(frame["message"]["seq"])
                 self.changed.set()
+
+    def close(self, code: int, reason: str) -> None:
+        pass
 
     async def until(self, count: int) -> list[int]:
         async with asyncio.timeout(5):
@@ -62,9 +65,7 @@ def event(seq: int, origin: str | None = None) -> Event:
 
 def connect(hub: Hub, name: str, delivered: int = 0) -> tuple[Connection, Recorder]:
     recorder = Recorder()
-    conn = Connection(
-        name, User(len(name), name, name, "2026-01-01T00:00:00Z"), None, recorder.send
-    )
+    conn = Connection(name, User(len(name), name, name, "2026-01-01T00:00:00Z"), None, recorder)
     hub.add(conn, [ROOM])
     conn.ready('{"type": "ready"}')
     conn.release(ROOM, delivered)
@@ -72,22 +73,10 @@ def connect(hub: Hub, name: str, delivered: int = 0) -> tuple[Connection, Record
     return conn, recorder
 
 
-@pytest.fixture
-async def writers() -> AsyncIterator[list[asyncio.Task[None]]]:
-    tasks: list[asyncio.Task[None]] = []
-    yield tasks
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def test_a_message_that_overtakes_its_predecessor_waits_for_it(
-    writers: list[asyncio.Task[None]],
-) -> None:
+async def test_a_message_that_overtakes_its_predecessor_waits_for_it() -> None:
     db = Database(last_seq=3)
     hub = Hub(fetch_after=db.fetch_after)
-    conn, seen = connect(hub, "ana")
-    writers.append(asyncio.create_task(conn.run_writer()))
+    _, seen = connect(hub, "ana")
     hub.handle(event(2))
     hub.handle(event(1))
     hub.handle(event(3))
@@ -95,13 +84,10 @@ async def test_a_message_that_overtakes_its_predecessor_waits_for_it(
     assert db.reads == [], "a reorder that heals itself needs no database read"
 
 
-async def test_a_lost_message_is_read_from_the_database_once_for_every_connection(
-    writers: list[asyncio.Task[None]],
-) -> None:
+async def test_a_lost_message_is_read_from_the_database_once_for_every_connection() -> None:
     db = Database(last_seq=5)
     hub = Hub(fetch_after=db.fetch_after)
     conns = [connect(hub, name) for name in ("ana", "ben", "cat")]
-    writers.extend(asyncio.create_task(conn.run_writer()) for conn, _ in conns)
     hub.handle(event(1))
     for seq in (3, 5, 4):  # 2 never comes: its process died after the commit
         hub.handle(event(seq))
@@ -110,26 +96,20 @@ async def test_a_lost_message_is_read_from_the_database_once_for_every_connectio
     assert db.reads == [(ROOM, 1, 1)]
 
 
-async def test_the_sender_is_not_echoed_its_own_message_when_it_arrives_late(
-    writers: list[asyncio.Task[None]],
-) -> None:
+async def test_the_sender_is_not_echoed_its_own_message_when_it_arrives_late() -> None:
     hub = Hub(fetch_after=Database(last_seq=2).fetch_after)
-    sender, sender_seen = connect(hub, "ana")
-    other, other_seen = connect(hub, "ben")
-    writers += [asyncio.create_task(sender.run_writer()), asyncio.create_task(other.run_writer())]
+    _, sender_seen = connect(hub, "ana")
+    _, other_seen = connect(hub, "ben")
     hub.handle(event(2))
     hub.handle(event(1, origin="ana"))
     assert await other_seen.until(2) == [1, 2]
     assert await sender_seen.until(1) == [2]
 
 
-async def test_after_the_bus_reconnects_every_room_catches_up_from_the_database(
-    writers: list[asyncio.Task[None]],
-) -> None:
+async def test_after_the_bus_reconnects_every_room_catches_up_from_the_database() -> None:
     db = Database(last_seq=4)
     hub = Hub(fetch_after=db.fetch_after)
-    conn, seen = connect(hub, "ana", delivered=1)
-    writers.append(asyncio.create_task(conn.run_writer()))
+    _, seen = connect(hub, "ana", delivered=1)
     hub.handle(Event(kind="resync"))  # 2..4 were published while Redis was away
     assert await seen.until(3) == [2, 3, 4]
     hub.handle(event(4))

@@ -6,7 +6,7 @@ import pytest
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from parley.realtime.transport import text_frame_header
+from parley.realtime.connection import text_frame_header
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 200_000])
