@@ -22,13 +22,17 @@ const ANNOUNCE_KEEP = 5; // live-region entries kept for screen readers
 const DM_PRESENCE_PRELOAD = 20; // DMs whose partner's presence we fetch at start
 const ROOM_PATH = /^\/rooms\/([^/]+)\/?$/;
 const READY_MARK = "parley:ready"; // read by the performance test
+const UNREAD_MAX_PAGES = 10; // older pages fetched on opening a room to reach "New messages"
 
 /**
  * Mount the chat screen for `me`. `prefetched` may hold promises for the room list and
  * the first room's history started before /api/me answered; each is used once.
  */
 export function startChat(root, me, { onSignedOut, prefetched = null }) {
-  const state = { me, rooms: new Map(), current: null, presence: new Map(), members: [], everOnline: false, roomsLoaded: false };
+  const state = {
+    me, rooms: new Map(), current: null, presence: new Map(), members: [], everOnline: false, roomsLoaded: false,
+    placing: null, // the room whose view is still being placed at its "New messages" line
+  };
   const store = new TimelineStore();
   const outbox = new Outbox(me.id);
   const typing = new TypingTracker();
@@ -252,6 +256,9 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const room = roomOf(id);
     const unreadAfter = !left ? list.unreadAfter
       : room && (room.read_seq || 0) < (room.last_seq || 0) ? room.read_seq || 0 : null;
+    // Until the view is placed, reaching the bottom must not mark the room read: the
+    // first page is drawn there on its way to the line.
+    if (left) state.placing = unreadAfter === null ? null : String(id);
     list.show(timeline, outbox.forRoom(id), unreadAfter);
     composer.focus();
     if (members.open) refreshMembers();
@@ -279,8 +286,49 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       }
     }
     typingLine.textContent = typingText(typing.who(id));
-    markRead();
     markReady();
+    if (left) await placeView(String(id));
+    markRead();
+  }
+
+  /**
+   * Place a room just opened at its "New messages" line when what is unread is taller
+   * than the window (list.scrollToUnread decides), else at the bottom. The line needs
+   * the first unread message loaded, so older pages are fetched until it is, at most
+   * UNREAD_MAX_PAGES of them (further back, the view stays at the bottom).
+   */
+  async function placeView(id) {
+    const timeline = store.get(id);
+    try {
+      let marker = list.unreadAfter;
+      for (let pages = 0; marker !== null && timeline.loaded; pages++) {
+        if (state.current !== id) return;
+        marker = pastMyOwn(timeline, marker);
+        if (timeline.reachedStart || timeline.firstSeq <= marker + 1 || pages === UNREAD_MAX_PAGES) break;
+        list.setHistoryState("loading");
+        const { messages } = await api.messages(roomOf(id).id, { before: timeline.firstSeq, limit: PAGE_SIZE });
+        if (messages.length < PAGE_SIZE) timeline.reachedStart = true;
+        if (messages.length) store.add(id, messages, { older: true });
+        else list.setHistoryState("start");
+      }
+      if (state.current !== id) return;
+      list.setUnreadAfter(marker);
+      list.scrollToUnread();
+    } catch {
+      if (state.current === id) list.scrollToBottom(); // as before this existed
+    } finally {
+      if (state.placing === id) state.placing = null;
+    }
+  }
+
+  /**
+   * The read marker moved past my own latest message: whoever wrote in a room had read
+   * it up to there, though the server's read_seq does not follow one's own posts.
+   */
+  function pastMyOwn(timeline, marker) {
+    let seq = marker;
+    for (const m of timeline.messages) if (m.seq > seq && m.author.id === state.me.id) seq = m.seq;
+    return seq;
   }
 
   function markReady() {
@@ -305,7 +353,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   function markRead() {
     const room = roomOf(state.current);
-    if (!room || document.hidden || !list.atBottom) return;
+    if (!room || document.hidden || !list.atBottom || state.placing === state.current) return;
     const seq = store.get(room.id).lastSeq;
     if (room.unread) {
       room.unread = 0;

@@ -9,6 +9,7 @@ import { renderAttachments } from "./attachments.js";
 const GROUP_WINDOW_MS = 5 * 60 * 1000; // same author within this joins one group
 const LOAD_OLDER_PX = 300; // start fetching history this close to the top
 const STICKY_PX = 80; // "at the bottom" tolerance, so new messages keep it pinned
+const UNREAD_MARGIN_PX = 24; // the "New messages" line opens this far below the top
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
@@ -66,6 +67,27 @@ export class MessageList {
 
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** Move the "New messages" line (the room stays the same; see `show`). */
+  setUnreadAfter(seq) {
+    if (seq === this.unreadAfter) return;
+    this.unreadAfter = seq;
+    this.#renderAll();
+  }
+
+  /**
+   * Open at the "New messages" line, near the top, when what follows it is taller than
+   * the view: the reader starts where they stopped. Otherwise (or with no line) at the
+   * bottom, where everything unread is on screen anyway.
+   */
+  scrollToUnread() {
+    const line = this.list.querySelector(".new-sep");
+    const s = this.scroller;
+    if (!line) return this.scrollToBottom();
+    const top = line.getBoundingClientRect().top - s.getBoundingClientRect().top + s.scrollTop;
+    if (s.scrollHeight - top <= s.clientHeight) return this.scrollToBottom();
+    s.scrollTop = Math.max(0, top - UNREAD_MARGIN_PX);
   }
 
   /** New messages at the end (live or resumed). */
