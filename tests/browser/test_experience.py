@@ -37,16 +37,24 @@ def test_scrolling_up_loads_older_history_in_order(open_page, live_server) -> No
     for _ in range(5):
         if page.get_by_text("This is the beginning of the conversation.").is_visible():
             break
+        # Counted before scrolling: a page that arrives quickly must not be missed.
+        before = page.locator("ol.messages .msg").count()
         scroller.evaluate("el => { el.scrollTop = 0; }")
-        page.wait_for_function(
-            "n => document.querySelectorAll('ol.messages .msg').length > n",
-            arg=page.locator("ol.messages .msg").count(),
-        )
+        _wait_for_more_messages(page, before)
         # The reader's place is kept: loading older messages doesn't jump to the top.
         assert scroller.evaluate("el => el.scrollTop") > 0
     expect(page.get_by_text("This is the beginning of the conversation.")).to_be_visible()
     bodies = page.locator("ol.messages .msg-body").all_text_contents()
     assert bodies == [f"message {n}" for n in range(1, HISTORY + 1)]
+
+
+def _wait_for_more_messages(page, than: int, within_s: float = 15.0) -> None:
+    """Poll until the list holds more than `than` messages (see _ready_mark on why the
+    test polls instead of page.wait_for_function)."""
+    deadline = time.monotonic() + within_s
+    while page.locator("ol.messages .msg").count() <= than:
+        assert time.monotonic() < deadline, f"still {than} messages: no older page came"
+        page.wait_for_timeout(20)
 
 
 def test_a_tall_window_fills_itself_with_history(open_page, live_server) -> None:
