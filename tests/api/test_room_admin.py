@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from tests.support import Person
 
 
@@ -106,6 +108,52 @@ async def test_a_banned_member_cannot_rejoin_a_public_room_until_unbanned(
     assert [u["id"] for u in bans] == [ben.id]
     assert (await ana.http.delete(f"/api/rooms/{room['id']}/bans/{ben.id}")).status_code == 204
     assert (await ben.http.post(f"/api/rooms/{room['id']}/join")).status_code == 200
+
+
+async def test_a_plain_member_or_a_stranger_can_neither_list_nor_lift_bans(
+    ana: Person, ben: Person, cat: Person, person_factory: Callable[[], Awaitable[Person]]
+) -> None:
+    # A public room: the stranger could join it, but not being in it is what counts.
+    dan = await person_factory()
+    room = await ana.create_room("closed-door")
+    await ana.add(room["id"], ben)
+    r = await ana.http.delete(f"/api/rooms/{room['id']}/members/{dan.id}", params={"ban": "1"})
+    assert r.status_code == 204  # a ban works on someone who never joined
+    bans, lift = f"/api/rooms/{room['id']}/bans", f"/api/rooms/{room['id']}/bans/{dan.id}"
+
+    for r in (await ben.http.get(bans), await ben.http.delete(lift)):
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "forbidden"
+    # Strangers, and the banned person, get what a room that doesn't exist gets.
+    for outsider in (cat, dan):
+        for r in (await outsider.http.get(bans), await outsider.http.delete(lift)):
+            assert r.status_code == 404, r.text
+            assert r.json()["error"]["code"] == "room_not_found"
+            assert dan.username not in r.text
+
+    listed = (await ana.http.get(bans)).json()["bans"]
+    assert [u["id"] for u in listed] == [dan.id]
+    r = await dan.http.post(f"/api/rooms/{room['id']}/join")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "banned")
+
+
+async def test_an_admin_lifts_a_ban_once_and_the_person_can_join_again(
+    ana: Person, ben: Person, cat: Person
+) -> None:
+    room = await ana.create_room("second-chance")
+    await ana.add(room["id"], ben)
+    await ana.http.patch(f"/api/rooms/{room['id']}/members/{ben.id}", json={"role": "admin"})
+    assert (await cat.http.post(f"/api/rooms/{room['id']}/join")).status_code == 200
+    r = await ana.http.delete(f"/api/rooms/{room['id']}/members/{cat.id}", params={"ban": "1"})
+    assert r.status_code == 204
+
+    listed = (await ben.http.get(f"/api/rooms/{room['id']}/bans")).json()["bans"]
+    assert [(u["id"], u["username"]) for u in listed] == [(cat.id, cat.username)]
+    assert (await ben.http.delete(f"/api/rooms/{room['id']}/bans/{cat.id}")).status_code == 204
+    r = await ben.http.delete(f"/api/rooms/{room['id']}/bans/{cat.id}")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "ban_not_found")
+    assert (await ana.http.get(f"/api/rooms/{room['id']}/bans")).json()["bans"] == []
+    assert (await cat.http.post(f"/api/rooms/{room['id']}/join")).status_code == 200
 
 
 async def test_a_member_cannot_remove_others_and_an_admin_cannot_remove_the_owner(

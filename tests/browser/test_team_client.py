@@ -214,3 +214,106 @@ def test_the_owner_makes_a_member_an_admin_from_the_members_panel(open_page, liv
     expect(ben_row.locator(".role")).to_have_text("admin", timeout=FRAME_MS)
     members = live_server.api("GET", f"/api/rooms/{room_id}/members", None, ana.token)["members"]
     assert {m["username"]: m["role"] for m in members}[ben.username] == "admin"
+
+
+def test_the_owner_lifts_a_ban_in_room_settings_on_a_phone_and_the_person_joins_again(
+    open_page, live_server
+) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    name = f"second-chance-{secrets.token_hex(3)}"
+    room_id = live_server.create_room(ana.token, name)
+    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    ban = f"/api/rooms/{room_id}/members/{ben.user['id']}?ban=true"
+    live_server.api("DELETE", ban, None, ana.token)
+
+    ben_page = open_page()
+    sign_in(ben_page, live_server, ben)
+    ben_page.get_by_role("button", name="Browse public rooms").click()
+    directory = ben_page.get_by_role("dialog", name="Browse public rooms")
+    row = directory.get_by_role("listitem").filter(has_text=name)
+    join = row.get_by_role("button", name="Join")
+    join.click()
+    expect(directory.get_by_text("You were banned from this room.")).to_be_visible()
+
+    page = open_page(width=360, height=740, is_mobile=True, has_touch=True)
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Room settings").tap()
+    dialog = page.get_by_role("dialog", name="Room settings")
+    banned = dialog.get_by_role("region", name="Banned")
+    expect(banned.get_by_role("listitem")).to_have_count(1)
+    expect(banned.get_by_role("listitem")).to_contain_text(f"Ben @{ben.username}")
+    lift = banned.get_by_role("button", name="Lift ban on Ben")
+    expect(lift).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    lift.tap()
+    expect(banned.get_by_role("listitem")).to_have_count(0)
+    expect(banned.get_by_role("status")).to_have_text("Ben can join again.")
+    assert live_server.api("GET", f"/api/rooms/{room_id}/bans", None, ana.token)["bans"] == []
+
+    join.click()  # the same Join button, pressed again
+    expect(ben_page.get_by_role("heading", level=1)).to_have_text(f"# {name}")
+    expect(composer(ben_page)).to_be_enabled()
+
+
+def test_the_owner_hands_the_room_over_and_the_owner_controls_move_with_it(
+    open_page, live_server
+) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    cid = make_person(live_server, "cid", "Cid")
+    room_id = live_server.create_room(ana.token, f"handover-{secrets.token_hex(3)}")
+    for person in (ben, cid):
+        live_server.api("POST", f"/api/rooms/{room_id}/join", None, person.token)
+
+    ben_page = open_page()
+    sign_in(ben_page, live_server, ben, f"/rooms/{room_id}")
+    ben_page.get_by_role("button", name="Members").click()
+    ben_panel = ben_page.get_by_role("complementary", name="Members")
+    expect(ben_panel.locator(".member-name").filter(has_text="Ana")).to_be_visible()
+    expect(ben_panel.get_by_role("button", name="Manage Ana")).to_have_count(0)
+
+    page = open_page(width=360, height=740, is_mobile=True, has_touch=True)
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Members").tap()
+    panel = page.get_by_role("complementary", name="Members")
+    panel.get_by_role("button", name="Manage Ben").tap()
+    actions = panel.get_by_role("group", name="Manage Ben")
+    # Asked once more, and Cancel changes nothing.
+    actions.get_by_role("button", name="Make owner", exact=True).tap()
+    expect(actions.get_by_text("Make Ben the owner? You will become an admin.")).to_be_visible()
+    actions.get_by_role("button", name="Cancel").tap()
+    expect(actions.get_by_role("button", name="Yes, make owner")).to_be_hidden()
+    actions.get_by_role("button", name="Make owner", exact=True).tap()
+    actions.get_by_role("button", name="Yes, make owner").tap()
+
+    ben_row, ana_row = (panel.locator(".member").filter(has_text=who) for who in ("Ben", "Ana"))
+    expect(ben_row.locator(".role")).to_have_text("owner", timeout=FRAME_MS)
+    expect(ana_row.locator(".role")).to_have_text("admin")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    # The old owner is an admin now: nothing to do about the owner, no roles to give.
+    expect(panel.get_by_role("button", name="Manage Ben")).to_have_count(0)
+    panel.get_by_role("button", name="Manage Cid").tap()
+    cid_actions = panel.get_by_role("group", name="Manage Cid")
+    expect(cid_actions.get_by_role("button", name="Remove")).to_be_visible()
+    expect(cid_actions.get_by_role("button", name=re.compile("^Make"))).to_have_count(0)
+    panel.get_by_role("button", name="Close members").tap()
+    page.get_by_role("button", name="Room settings").tap()
+    settings = page.get_by_role("dialog", name="Room settings")
+    expect(settings.get_by_role("region", name="Banned")).to_be_visible()  # admins still see bans
+    expect(settings.get_by_role("button", name=re.compile("Archive"))).to_have_count(0)
+
+    # The new owner's open panel follows without a reload, with the owner's controls.
+    expect(ben_panel.locator(".member").filter(has_text="Ben").locator(".role")).to_have_text(
+        "owner", timeout=FRAME_MS
+    )
+    ben_panel.get_by_role("button", name="Manage Ana").click()
+    ana_actions = ben_panel.get_by_role("group", name="Manage Ana")
+    expect(ana_actions.get_by_role("button", name="Make member")).to_be_visible()
+    expect(ana_actions.get_by_role("button", name="Make owner", exact=True)).to_be_visible()
+    ben_panel.get_by_role("button", name="Close members").click()
+    ben_page.get_by_role("button", name="Room settings").click()
+    ben_settings = ben_page.get_by_role("dialog", name="Room settings")
+    expect(ben_settings.get_by_role("button", name="Archive room (read only)")).to_be_visible()
+
+    members = live_server.api("GET", f"/api/rooms/{room_id}/members", None, ana.token)["members"]
+    roles = {m["username"]: m["role"] for m in members}
+    assert roles == {ana.username: "admin", ben.username: "owner", cid.username: "member"}

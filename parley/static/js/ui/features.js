@@ -171,13 +171,18 @@ export function installFeatures(chat) {
   chat.members.decorate = (li, member) => {
     const room = roomOf(state.current);
     if (!room || room.kind === "dm" || (room.role !== "owner" && room.role !== "admin") || member.id === state.me.id) return;
+    // Admins manage plain members only: no button that would open onto nothing.
+    if (room.role === "admin" && (member.role || "member") !== "member") return;
     const toggle = btn({ class: "link manage", "aria-expanded": "false", "aria-label": `Manage ${displayName(member)}` }, "Manage");
     toggle.onclick = async () => {
       const open = li.querySelector(".member-actions");
       if (open) { open.remove(); toggle.setAttribute("aria-expanded", "false"); return; }
       const admin = await import("./room-admin.js");
       if (!admin.canManage(room, member, state.me)) return;
-      li.append(admin.memberActions(room, member, () => chat.refreshMembers()));
+      li.append(admin.memberActions(room, member, (mine) => {
+        if (mine) applyRoom(room.id, mine); // handed the room over: my owner controls go now
+        chat.refreshMembers();
+      }));
       toggle.setAttribute("aria-expanded", "true");
     };
     li.append(toggle);
@@ -220,6 +225,8 @@ export function installFeatures(chat) {
   on("member_updated", (d) => {
     memberCache.delete(String(d.room_id));
     if (d.user_id === state.me.id) applyRoom(d.room_id, { role: d.role });
+    // Roles are drawn in the panel, and mine decides its Manage buttons.
+    if (String(d.room_id) === state.current && chat.members.open) chat.refreshMembers();
   });
   for (const type of ["member_joined", "member_left"]) on(type, (d) => memberCache.delete(String(d.room_id)));
 

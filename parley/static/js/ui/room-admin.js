@@ -18,38 +18,83 @@ export function canManage(room, member, me) {
 
 /**
  * The actions for one member, as a small group under their name. `done` runs after a
- * change succeeded (the panel reloads); errors are shown in the group.
+ * change succeeded (the panel reloads), with `{role}` when my own role changed with it;
+ * errors are shown in the group.
  */
 export function memberActions(room, member, done) {
   const name = displayName(member);
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const box = h("div", { class: "member-actions", role: "group", "aria-label": `Manage ${name}` });
-  const act = async (fn) => {
+  const act = async (fn, change) => {
     try {
       await fn();
-      done();
+      done(change);
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
     }
   };
   const target = roomPath(room, `/members/${enc(member.id)}`);
+  // Removing, banning and handing the room over ask once more: a slip of the mouse
+  // must not throw someone out or give the room away.
+  const confirm = h("span", { class: "confirm", hidden: true });
+  const ask = (question, yes, fn, change) => () => {
+    confirm.replaceChildren(`${question} `,
+      btn({ class: "link danger", onclick: () => act(fn, change) }, yes), " ",
+      btn({ class: "link", onclick: () => { confirm.hidden = true; } }, "Cancel"));
+    confirm.hidden = false;
+  };
   if (room.role === "owner") {
     const role = member.role === "admin" ? "member" : "admin";
     box.append(btn({ class: "link", onclick: () => act(() => request("PATCH", target, { role })) },
       role === "admin" ? "Make admin" : "Make member"));
+    // The server keeps one owner: handing over makes me an admin in the same request.
+    // Saying so in `done` lets the page drop my owner controls before the
+    // member_updated frame arrives.
+    box.append(btn({ class: "link", onclick: ask(`Make ${name} the owner? You will become an admin.`, "Yes, make owner",
+      () => request("PATCH", target, { role: "owner" }), { role: "admin" }) }, "Make owner"));
   }
-  // Removing and banning ask once more: a slip of the mouse must not throw someone out.
-  const confirm = h("span", { class: "confirm", hidden: true });
-  const ask = (label, query) => () => {
-    confirm.replaceChildren(`${label} ${name}? `,
-      btn({ class: "link danger", onclick: () => act(() => request("DELETE", target + query)) }, `Yes, ${label.toLowerCase()}`), " ",
-      btn({ class: "link", onclick: () => { confirm.hidden = true; } }, "Cancel"));
-    confirm.hidden = false;
-  };
-  box.append(btn({ class: "link", onclick: ask("Remove", "") }, "Remove"),
-    btn({ class: "link danger", onclick: ask("Ban", "?ban=true") }, "Ban"), confirm, error);
+  box.append(
+    btn({ class: "link", onclick: ask(`Remove ${name}?`, "Yes, remove", () => request("DELETE", target)) }, "Remove"),
+    btn({ class: "link danger", onclick: ask(`Ban ${name}?`, "Yes, ban", () => request("DELETE", `${target}?ban=true`)) }, "Ban"),
+    confirm, error);
   return box;
+}
+
+/**
+ * Who is banned from the room, each with "Lift ban" (owners and admins, in the room
+ * settings dialog). Lifting lets them join or be invited again.
+ */
+export function bannedSection(room) {
+  if (room.kind === "dm" || (room.role !== "owner" && room.role !== "admin")) return null;
+  const list = h("ul", { class: "member-list", "aria-labelledby": "banned-title" });
+  const status = h("p", { class: "muted", role: "status" }, "Loading…");
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const fail = (err) => { error.textContent = err.message; error.hidden = false; };
+  const row = (user) => {
+    const name = displayName(user);
+    const lift = btn({ class: "link", "aria-label": `Lift ban on ${name}` }, "Lift ban");
+    const li = h("li", { class: "member" }, h("span", { class: "member-name" }, name),
+      h("span", { class: "muted" }, ` @${user.username}`), lift);
+    lift.onclick = async () => {
+      lift.disabled = true;
+      try {
+        await request("DELETE", roomPath(room, `/bans/${enc(user.id)}`));
+        li.remove();
+        status.textContent = `${name} can join again.`;
+      } catch (err) {
+        lift.disabled = false;
+        fail(err);
+      }
+    };
+    return li;
+  };
+  request("GET", roomPath(room, "/bans")).then(({ bans }) => {
+    status.textContent = bans.length ? "" : "Nobody is banned.";
+    list.append(...bans.map(row));
+  }, (err) => { status.textContent = ""; fail(err); });
+  return h("section", { class: "banned", "aria-labelledby": "banned-title" },
+    h("h3", { id: "banned-title" }, "Banned"), list, status, error);
 }
 
 /** Archive/unarchive and the history export, for the room settings dialog (owner only). */

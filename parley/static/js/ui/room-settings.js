@@ -1,10 +1,10 @@
-// The room settings dialog: mute; name, topic and invite links (owners and admins);
-// archive and export (owners, ui/room-admin.js). Removes itself when closed. Imported
-// when first opened, not with the chat page.
+// The room settings dialog: mute; name, topic, invite links and the banned list with
+// "Lift ban" (owners and admins); archive and export (owners, ui/room-admin.js).
+// Removes itself when closed. Imported when first opened, not with the chat page.
 
 import { featuresApi as fa } from "../features-api.js";
 import { h } from "./dom.js";
-import { adminSettings } from "./room-admin.js";
+import { adminSettings, bannedSection } from "./room-admin.js";
 
 export function roomSettingsDialog(room, onChanged) {
   const channel = room.kind !== "dm";
@@ -51,7 +51,7 @@ export function roomSettingsDialog(room, onChanged) {
     dialog.append(form, h("div", { class: "invite" }, invite, link));
   }
 
-  dialog.append(adminSettings(room, onChanged, attempt) || "", error);
+  dialog.append(adminSettings(room, onChanged, attempt) || "", bannedSection(room) || "", error);
   document.body.append(dialog);
   dialog.showModal();
 }
