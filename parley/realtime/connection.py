@@ -131,8 +131,9 @@ class Connection:
         # Lowest seq from which every frame up to ``delivered`` went out on this
         # connection: a resume skips that span instead of sending it twice.
         self.since: dict[int, int] = {}
-        # Rooms being caught up: live frames wait here so that order is kept.
-        self.held: dict[int, list[tuple[int, bytes]]] = {}
+        # Rooms being caught up: live frames wait here so that order is kept. None
+        # when no room is (nearly always: an idle connection should not pay for a dict).
+        self.held: dict[int, list[tuple[int, bytes]]] | None = None
         # The socket is gone (the peer left, or it was aborted).
         self.lost = False
         self.writes = 0
@@ -199,7 +200,7 @@ class Connection:
     def deliver(self, room_id: int, seq: int | None, data: bytes) -> None:
         """Queue a room frame (wire bytes), in seq order and at most once per seq."""
         if seq is not None:
-            held = self.held.get(room_id)
+            held = self.held.get(room_id) if self.held else None
             if held is not None:
                 if len(held) >= MAX_QUEUED_FRAMES:  # caught up too slowly: same bound
                     self.close(CLOSE_TOO_SLOW, "too slow; reconnect and resume")
@@ -214,11 +215,22 @@ class Connection:
         self.push_framed(data)
 
     def hold(self, room_id: int) -> None:
+        if self.held is None:
+            self.held = {}
         self.held.setdefault(room_id, [])
+
+    def unhold(self, room_id: int) -> list[tuple[int, bytes]]:
+        """Stop holding a room; returns the frames that were held for it."""
+        if not self.held:
+            return []
+        held = self.held.pop(room_id, [])
+        if not self.held:
+            self.held = None
+        return held
 
     def release(self, room_id: int, caught_up_to: int) -> None:
         """Stop holding a room: send the held frames that came after the catch-up."""
-        held = self.held.pop(room_id, [])
+        held = self.unhold(room_id)
         self.delivered[room_id] = max(self.delivered.get(room_id, 0), caught_up_to)
         self.since.setdefault(room_id, caught_up_to + 1)
         for seq, data in sorted(held, key=lambda item: item[0]):

@@ -389,7 +389,9 @@ class Session:
         self.gateway = gateway
         self.conn = conn
         self.socket = socket
-        self._inbound: deque[codec.ClientFrame | codec.FrameError] = deque()
+        # Made on the first frame that has to wait (a deque is 600 bytes: idle
+        # connections should not pay for it).
+        self._inbound: deque[codec.ClientFrame | codec.FrameError] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._in_flight = 0
         # Room id -> when this connection's last typing event went out.
@@ -422,22 +424,28 @@ class Session:
 
     def _take(self, frame: codec.ClientFrame | codec.FrameError) -> None:
         if self._inbound or self._opening:
-            self._inbound.append(frame)  # behind what is waiting, to keep the order
+            self._waiting().append(frame)  # behind what is waiting, to keep the order
             self._pace()
         elif isinstance(frame, codec.FrameError):
             self.conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
         elif isinstance(frame, codec.Ping):
             self.conn.push(PONG)
         else:
-            self._inbound.append(frame)
+            self._waiting().append(frame)
             self._start_worker()
+
+    def _waiting(self) -> deque[codec.ClientFrame | codec.FrameError]:
+        if self._inbound is None:
+            self._inbound = deque()
+        return self._inbound
 
     def on_writable(self) -> None:
         self.conn.on_writable()
 
     def on_lost(self) -> None:
         self.conn.on_lost()
-        self._inbound.clear()
+        if self._inbound is not None:
+            self._inbound.clear()
         if not self._opening:
             self.gateway._spawn(self.gateway._forget(self.conn))
 
@@ -448,7 +456,7 @@ class Session:
             self._worker = asyncio.get_running_loop().create_task(self._work())
 
     async def _work(self) -> None:
-        inbound = self._inbound
+        inbound = self._waiting()
         try:
             while inbound and not self.conn.closing:
                 await self._handle(inbound[0])
@@ -460,6 +468,8 @@ class Session:
             self.conn.close(CLOSE_INTERNAL_ERROR, "internal error")
         finally:
             self._worker = None
+            if self._inbound is inbound and not inbound:
+                self._inbound = None
 
     async def _handle(self, frame: codec.ClientFrame | codec.FrameError) -> None:
         conn = self.conn
@@ -505,7 +515,7 @@ class Session:
 
     def _pace(self) -> None:
         """Pause reading past the bounds, resume below half of them."""
-        busy = len(self._inbound) + self._in_flight
+        busy = len(self._inbound or ()) + self._in_flight
         if self._reading and busy >= MAX_FRAMES_WAITING:
             self._reading = False
             self.socket.pause_reading()

@@ -93,7 +93,7 @@ class Hub:
         conn.rooms.discard(room_id)
         conn.delivered.pop(room_id, None)
         conn.since.pop(room_id, None)
-        conn.held.pop(room_id, None)
+        conn.unhold(room_id)
         self._discard(self.by_room, room_id, conn)
         self._forget_if_unfollowed(room_id)
 
