@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
-from websockets.protocol import State
 
 from parley.realtime.connection import CLOSE_GRACE_S, Socket
 
@@ -149,7 +148,8 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
     # The socket, as a connection sees it (parley.realtime.connection.Socket).
 
     def write(self, data: bytes) -> None:
-        if not self.close_sent and not self.disconnected and self.conn.state is State.OPEN:
+        # Not ``self.conn.state``: a Python property, on the path of every delivery.
+        if not self.close_sent and not self.transport.is_closing():
             self.transport.write(data)
 
     def close(self, code: int, reason: str) -> None:
