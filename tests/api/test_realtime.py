@@ -243,3 +243,42 @@ async def test_pipelined_sends_from_one_connection_are_stored_in_the_order_sent(
             frame = await a.expect("ack")
             acks[frame["client_id"]] = frame["message"]["seq"]
     assert [acks[f"p{i}"] for i in range(60)] == list(range(1, 61))
+
+
+async def test_frames_sent_before_ready_are_answered_after_it_in_order(ana: Person) -> None:
+    async with websockets.connect(f"{ana.ws_url}?token={ana.token}") as raw:
+        # Sent at once, before the server has read the session and built ready.
+        await raw.send('{"type":"ping"}')
+        await raw.send("not json")
+        await raw.send('{"type":"ping"}')
+        kinds = [orjson.loads(await raw.recv())["type"] for _ in range(4)]
+    assert kinds == ["ready", "pong", "error", "pong"]
+
+
+async def test_a_burst_past_the_read_pause_bound_gets_every_send_answered_in_order(
+    ana: Person,
+) -> None:
+    # 600 sends in one go: reading pauses at 256 waiting and resumes as they commit.
+    # The send rate limit answers some with errors; every send gets exactly one answer.
+    room = await ana.create_room("burst")
+    count = 600
+    async with ana.socket() as a:
+        await asyncio.gather(
+            *(
+                a.send(
+                    {"type": "send", "room_id": room["id"], "body": f"b{i}", "client_id": f"b{i}"}
+                )
+                for i in range(count)
+            )
+        )
+        answers: dict[str, dict] = {}
+        while len(answers) < count:
+            frame = await a.next()
+            if frame["type"] == "ack":
+                answers[frame["client_id"]] = frame
+            elif frame["type"] == "error":
+                assert frame["code"] == "rate_limited", frame
+                answers[frame["ref"]] = frame
+    acked = [answers[f"b{i}"] for i in range(count) if answers[f"b{i}"]["type"] == "ack"]
+    assert acked, "the first sends fit the burst allowance"
+    assert [f["message"]["seq"] for f in acked] == list(range(1, len(acked) + 1))
