@@ -40,24 +40,32 @@ async def store_mentions(conn: AsyncConnection, items: list[Mentioned]) -> dict[
     by_room: dict[int, dict[str, int]] = defaultdict(dict)
     for row in await conn.execute(query):
         by_room[row.room_id][row.username_key] = row.id
+    found, rows = resolve_mentions(items, by_room)
+    if rows:
+        await conn.execute(
+            message_mentions.insert(),
+            [{"message_id": m, "user_id": u, "room_id": r, "seq": s} for m, u, r, s in rows],
+        )
+    return found
+
+
+def resolve_mentions(
+    items: list[Mentioned], by_room: dict[int, dict[str, int]]
+) -> tuple[dict[int, list[int]], list[tuple[int, int, int, int]]]:
+    """Who each item mentions, given each room's members by name.
+
+    Returns {message id: [user ids]} and the message_mentions rows to insert, as
+    (message_id, user_id, room_id, seq).
+    """
     found: dict[int, list[int]] = {}
-    rows = []
+    rows: list[tuple[int, int, int, int]] = []
     for item in items:
-        ids = sorted({by_room[item.room_id][n] for n in item.names if n in by_room[item.room_id]})
+        members = by_room.get(item.room_id, {})
+        ids = sorted({members[n] for n in item.names if n in members})
         if ids:
             found[item.message_id] = ids
-            rows.extend(
-                {
-                    "message_id": item.message_id,
-                    "user_id": uid,
-                    "room_id": item.room_id,
-                    "seq": item.seq,
-                }
-                for uid in ids
-            )
-    if rows:
-        await conn.execute(message_mentions.insert(), rows)
-    return found
+            rows.extend((item.message_id, uid, item.room_id, item.seq) for uid in ids)
+    return found, rows
 
 
 async def clear_mentions(conn: AsyncConnection, message_id: int) -> None:

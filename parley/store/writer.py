@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,10 +19,24 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message, User
-from parley.errors import BadInput, Forbidden, NotFound, ParleyError, Unavailable
+from parley.errors import ParleyError, Unavailable
+from parley.store.batch import (
+    AppendOutcome,
+    Checks,
+    NewMessage,
+    Outcome,
+    Plan,
+    finish,
+    placements,
+    plan_batch,
+    record_new,
+)
 from parley.store.files import attachments_of, link, owned_files
 from parley.store.mentions import Mentioned, store_mentions
 from parley.store.schema import memberships, messages, rooms
+from parley.store.sqlite_writer import SqliteWriter
+
+__all__ = ["MAX_BATCH", "AppendOutcome", "GroupCommitter", "NewMessage", "append_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +44,9 @@ log = logging.getLogger(__name__)
 # message that arrives right behind it for long.
 MAX_BATCH = 500
 
-
-@dataclass(slots=True)
-class NewMessage:
-    room_id: int
-    author: User
-    body: str
-    client_id: str | None
-    created_at: str
-    reply_to: int | None = None
-    attachments: list[str] = field(default_factory=list)
-    # Lower-cased usernames after "@" (resolved among the room's members on insert).
-    mention_names: tuple[str, ...] = ()
-    mentions_room: bool = False
-
-
-@dataclass(slots=True)
-class AppendOutcome:
-    message: Message
-    created: bool
-
+# The SQLite path raises sqlite3's own errors, the SQLAlchemy path wraps them.
+_DUPLICATE = (IntegrityError, sqlite3.IntegrityError)
+_FAILED = (OperationalError, DBAPIError, sqlite3.Error, OSError)
 
 _Pending = tuple[NewMessage, "asyncio.Future[AppendOutcome]"]
 
@@ -57,6 +54,7 @@ _Pending = tuple[NewMessage, "asyncio.Future[AppendOutcome]"]
 class GroupCommitter:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._sqlite = SqliteWriter(engine) if engine.dialect.name == "sqlite" else None
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -87,6 +85,8 @@ class GroupCommitter:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     async def _run(self) -> None:
         while True:
@@ -102,13 +102,12 @@ class GroupCommitter:
     async def _commit(self, batch: list[_Pending]) -> None:
         items = [item for item, _ in batch]
         try:
-            async with self._engine.begin() as conn:
-                outcomes = await append_batch(conn, items)
-        except IntegrityError:
+            outcomes = await self._store(items)
+        except _DUPLICATE:
             # Another process stored the same client_id a moment ago: retry one by one so
             # that only the duplicate is affected (it then resolves to the stored message).
             outcomes = [await self._commit_one(item) for item in items]
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except _FAILED as exc:
             log.warning("storing %d messages failed: %s", len(items), exc)
             outcomes = [Unavailable("Could not store the message; try again.")] * len(items)
         self.batches += 1
@@ -121,25 +120,37 @@ class GroupCommitter:
                 self.stored += outcome.created
                 future.set_result(outcome)
 
-    async def _commit_one(self, item: NewMessage) -> AppendOutcome | ParleyError:
+    async def _commit_one(self, item: NewMessage) -> Outcome:
         try:
-            async with self._engine.begin() as conn:
-                return (await append_batch(conn, [item]))[0]
-        except IntegrityError:
-            async with self._engine.begin() as conn:
-                return (await append_batch(conn, [item]))[0]
-        except (OperationalError, DBAPIError, OSError):
+            return (await self._store([item]))[0]
+        except _DUPLICATE:
+            return (await self._store([item]))[0]
+        except _FAILED:
             return Unavailable("Could not store the message; try again.")
 
+    async def _store(self, items: list[NewMessage]) -> list[Outcome]:
+        """Store ``items`` in one committed transaction; one outcome per item."""
+        if self._sqlite is not None:
+            return await self._sqlite.append(items)
+        async with self._engine.begin() as conn:
+            return await append_batch(conn, items)
 
-async def append_batch(
-    conn: AsyncConnection, items: list[NewMessage]
-) -> list[AppendOutcome | ParleyError]:
+
+async def append_batch(conn: AsyncConnection, items: list[NewMessage]) -> list[Outcome]:
     """Store ``items`` in the open transaction; one outcome per item, in order.
 
+    The SQLAlchemy path (PostgreSQL; SQLite uses :mod:`parley.store.sqlite_writer`).
     Checks membership, resolves repeated client_ids to the stored message, and gives each
     room's new messages the next contiguous seq values under the room row's lock.
     """
+    checks = await _read_checks(conn, items)
+    plan = plan_batch(items, checks)
+    if plan.fresh:
+        await _store_fresh(conn, items, plan, checks)
+    return finish(plan)
+
+
+async def _read_checks(conn: AsyncConnection, items: list[NewMessage]) -> Checks:
     author_ids = {i.author.id for i in items}
     room_ids = {i.room_id for i in items}
     member_rows = await conn.execute(
@@ -147,147 +158,50 @@ async def append_batch(
             memberships.c.user_id.in_(author_ids), memberships.c.room_id.in_(room_ids)
         )
     )
-    is_member = {(r.room_id, r.user_id) for r in member_rows}
-    archived = set(
-        (
-            await conn.execute(
-                sa.select(rooms.c.id).where(
-                    rooms.c.id.in_(room_ids), rooms.c.archived_at.is_not(None)
-                )
-            )
-        ).scalars()
+    archived = await conn.execute(
+        sa.select(rooms.c.id).where(rooms.c.id.in_(room_ids), rooms.c.archived_at.is_not(None))
+    )
+    return Checks(
+        members={(r.room_id, r.user_id) for r in member_rows},
+        archived=set(archived.scalars()),
+        replies=await _valid_replies(conn, items),
+        # Only files their author uploaded may be attached (checked in this transaction).
+        owned=await owned_files(conn, ((i.author.id, f) for i in items for f in i.attachments)),
+        stored=await _stored_by_client_id(conn, items),
     )
 
-    stored = await _stored_by_client_id(conn, items)
-    reply_ok = await _valid_replies(conn, items)
-    # Only files their author uploaded may be attached (checked in this transaction).
-    owned = await owned_files(conn, ((i.author.id, f) for i in items for f in i.attachments))
-    stored_files = await attachments_of(conn, (r.id for r in stored.values()))
 
-    outcomes: list[AppendOutcome | ParleyError | None] = [None] * len(items)
-    fresh: dict[int, list[int]] = defaultdict(list)  # room id -> indexes of new messages
-    first_in_batch: dict[tuple[int, str], int] = {}
-    duplicates: list[tuple[int, int]] = []
-    for index, item in enumerate(items):
-        if (item.room_id, item.author.id) not in is_member:
-            outcomes[index] = NotFound("No such room.", code="room_not_found")
-            continue
-        if item.room_id in archived:
-            outcomes[index] = Forbidden("This room is archived.", code="room_archived")
-            continue
-        if item.reply_to is not None and (item.reply_to, item.room_id) not in reply_ok:
-            outcomes[index] = NotFound("The message replied to is not in this room.")
-            continue
-        if any((item.author.id, f) not in owned for f in item.attachments):
-            outcomes[index] = BadInput(
-                "Attach only files you uploaded.", code="invalid_attachments"
-            )
-            continue
-        if item.client_id is not None:
-            key = (item.author.id, item.client_id)
-            if key in stored:
-                row = stored[key]
-                outcomes[index] = AppendOutcome(
-                    _message(row, item.author, stored_files.get(row.id, [])), False
-                )
-                continue
-            if key in first_in_batch:
-                duplicates.append((index, first_in_batch[key]))
-                continue
-            first_in_batch[key] = index
-        fresh[item.room_id].append(index)
-
-    rows: list[dict[str, Any]] = []
-    reserved = await _reserve_seqs(conn, {room_id: len(fresh[room_id]) for room_id in fresh})
-    for room_id in sorted(fresh):
-        indexes = fresh[room_id]
-        first_seq = reserved[room_id] - len(indexes) + 1
-        for offset, index in enumerate(indexes):
-            item = items[index]
-            rows.append(
-                {
-                    "index": index,
-                    "room_id": room_id,
-                    "seq": first_seq + offset,
-                    "author_id": item.author.id,
-                    "body": item.body,
-                    "created_at": item.created_at,
-                    "client_id": item.client_id,
-                    "reply_to": item.reply_to,
-                    "mentions_room": item.mentions_room,
-                }
-            )
-    if rows:
-        ids = await _insert_messages(conn, rows)
-        links: list[tuple[int, str, int]] = []
-        mentioned = await store_mentions(
-            conn,
-            [
-                Mentioned(message_id, row["room_id"], row["seq"], items[row["index"]].mention_names)
-                for row, message_id in zip(rows, ids, strict=True)
-            ],
-        )
-        for row, message_id in zip(rows, ids, strict=True):
-            item = items[row["index"]]
-            links.extend((message_id, f, pos) for pos, f in enumerate(item.attachments))
-            outcomes[row["index"]] = AppendOutcome(
-                Message(
-                    id=message_id,
-                    room_id=item.room_id,
-                    seq=row["seq"],
-                    author=item.author,
-                    body=item.body,
-                    created_at=item.created_at,
-                    edited_at=None,
-                    client_id=item.client_id,
-                    attachments=[owned[(item.author.id, f)] for f in item.attachments],
-                    reply_to=item.reply_to,
-                    mentions=mentioned.get(message_id, []),
-                    mentions_room=item.mentions_room,
-                ),
-                True,
-            )
-        await link(conn, links)
-    for index, first in duplicates:
-        original = outcomes[first]
-        assert isinstance(original, AppendOutcome)
-        outcomes[index] = AppendOutcome(original.message, False)
-    return [o for o in outcomes if o is not None]
-
-
-_INSERTED = (
-    "room_id",
-    "seq",
-    "author_id",
-    "body",
-    "created_at",
-    "client_id",
-    "reply_to",
-    "mentions_room",
-)
-_SQLITE_INSERT = (
-    f"INSERT INTO messages ({', '.join(_INSERTED)}) VALUES ({', '.join('?' * len(_INSERTED))})"
-)
+async def _store_fresh(
+    conn: AsyncConnection, items: list[NewMessage], plan: Plan, checks: Checks
+) -> None:
+    counts = {room_id: len(indexes) for room_id, indexes in plan.fresh.items()}
+    placed = placements(plan.fresh, await _reserve_seqs(conn, counts))
+    ids = await _insert_messages(conn, items, placed)
+    mentioned = await store_mentions(
+        conn,
+        [
+            Mentioned(message_id, items[index].room_id, seq, items[index].mention_names)
+            for (index, seq), message_id in zip(placed, ids, strict=True)
+        ],
+    )
+    await link(
+        conn,
+        [
+            (message_id, f, pos)
+            for (index, _), message_id in zip(placed, ids, strict=True)
+            for pos, f in enumerate(items[index].attachments)
+        ],
+    )
+    record_new(items, plan, placed, ids, checks.owned, mentioned)
 
 
 async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[int, int]:
     """Advance each room's last_seq by its count; returns each room's new last_seq.
 
     The UPDATE takes the room row's lock until commit, so the seqs it hands out are
-    contiguous and never reused, whichever process asks. PostgreSQL: one statement per
-    room in id order, so two processes never lock the same rooms in opposite orders.
-    SQLite has one writer at a time: one statement does every room of the batch.
+    contiguous and never reused, whichever process asks. One statement per room in id
+    order, so two processes never lock the same rooms in opposite orders.
     """
-    if not counts:
-        return {}
-    if conn.dialect.name == "sqlite":
-        result = await conn.execute(
-            rooms.update()
-            .where(rooms.c.id.in_(counts))
-            .values(last_seq=rooms.c.last_seq + sa.case(counts, value=rooms.c.id, else_=0))
-            .returning(rooms.c.id, rooms.c.last_seq)
-        )
-        return {row.id: row.last_seq for row in result}
     reserved: dict[int, int] = {}
     for room_id in sorted(counts):
         reserved[room_id] = (
@@ -301,28 +215,28 @@ async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[i
     return reserved
 
 
-async def _insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows in one executemany and return their ids, in the rows' order.
+async def _insert_messages(
+    conn: AsyncConnection, items: list[NewMessage], placed: list[tuple[int, int]]
+) -> list[int]:
+    """Insert the placed messages in one executemany; returns their ids in ``placed`` order.
 
-    Not ``INSERT ... RETURNING``: with several rows SQLAlchemy runs that one statement
-    per row on SQLite (it cannot promise RETURNING's order there), which made a batch of
-    500 cost 500 round trips to the database thread.
+    Other processes insert at the same time, so ids are read back by the (room_id, seq)
+    pairs just written: one indexed range query per room.
     """
-    if conn.dialect.name == "sqlite":
-        # Plain DB-API parameters skip SQLAlchemy's per-row parameter processing, the
-        # largest cost left in a batch.
-        await conn.exec_driver_sql(
-            _SQLITE_INSERT, [tuple(row[name] for name in _INSERTED) for row in rows]
-        )
-        # One writer holds the database for this whole transaction, so the rows just
-        # inserted took consecutive rowids, ending at the last one.
-        last_id = (await conn.exec_driver_sql("SELECT last_insert_rowid()")).scalar_one()
-        return list(range(last_id - len(rows) + 1, last_id + 1))
-    await conn.execute(
-        messages.insert(), [{k: v for k, v in row.items() if k != "index"} for row in rows]
-    )
-    # Other processes insert at the same time, so ids are read back by the (room_id,
-    # seq) pairs just written: one indexed range query per room.
+    rows: list[dict[str, Any]] = [
+        {
+            "room_id": items[index].room_id,
+            "seq": seq,
+            "author_id": items[index].author.id,
+            "body": items[index].body,
+            "created_at": items[index].created_at,
+            "client_id": items[index].client_id,
+            "reply_to": items[index].reply_to,
+            "mentions_room": items[index].mentions_room,
+        }
+        for index, seq in placed
+    ]
+    await conn.execute(messages.insert(), rows)
     by_room: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_room[row["room_id"]].append(row["seq"])
@@ -339,15 +253,23 @@ async def _insert_messages(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
 
 async def _stored_by_client_id(
     conn: AsyncConnection, items: list[NewMessage]
-) -> dict[tuple[int, str], Any]:
-    keyed = [i for i in items if i.client_id is not None]
-    if not keyed:
+) -> dict[tuple[int, str], Message]:
+    authors = {(i.author.id, i.client_id): i.author for i in items if i.client_id is not None}
+    if not authors:
         return {}
     query = sa.select(messages).where(
-        messages.c.author_id.in_({i.author.id for i in keyed}),
-        messages.c.client_id.in_({i.client_id for i in keyed}),
+        messages.c.author_id.in_({author_id for author_id, _ in authors}),
+        messages.c.client_id.in_({client_id for _, client_id in authors}),
     )
-    return {(r.author_id, r.client_id): r for r in await conn.execute(query)}
+    # The IN lists cross authors with client_ids: keep only the batch's own keys.
+    rows = [r for r in await conn.execute(query) if (r.author_id, r.client_id) in authors]
+    files = await attachments_of(conn, (r.id for r in rows))
+    return {
+        (r.author_id, r.client_id): _message(
+            r, authors[(r.author_id, r.client_id)], files.get(r.id, [])
+        )
+        for r in rows
+    }
 
 
 async def _valid_replies(conn: AsyncConnection, items: list[NewMessage]) -> set[tuple[int, int]]:

@@ -1,0 +1,148 @@
+"""One group-commit batch's rules, apart from how each engine reads and writes them.
+
+The SQLite and the SQLAlchemy paths of the writer read the same facts (``Checks``) and
+must answer each item alike, so the decisions live here once: which items are refused
+and why, which repeat a stored or an earlier queued message, and which get new seqs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from parley.domain.models import File, Message, User
+from parley.errors import BadInput, Forbidden, NotFound, ParleyError
+
+
+@dataclass(slots=True)
+class NewMessage:
+    room_id: int
+    author: User
+    body: str
+    client_id: str | None
+    created_at: str
+    reply_to: int | None = None
+    attachments: list[str] = field(default_factory=list)
+    # Lower-cased usernames after "@" (resolved among the room's members on insert).
+    mention_names: tuple[str, ...] = ()
+    mentions_room: bool = False
+
+
+@dataclass(slots=True)
+class AppendOutcome:
+    message: Message
+    created: bool
+
+
+Outcome = AppendOutcome | ParleyError
+
+
+@dataclass(slots=True)
+class Checks:
+    """What the rules need from the database, read in the batch's own transaction."""
+
+    members: set[tuple[int, int]]  # (room_id, user_id)
+    archived: set[int]  # room ids
+    replies: set[tuple[int, int]]  # (message id, its room id) of the reply targets
+    owned: dict[tuple[int, str], File]  # (uploader id, file id) -> file
+    stored: dict[tuple[int, str], Message]  # (author_id, client_id) -> stored message
+
+
+@dataclass(slots=True)
+class Plan:
+    outcomes: list[Outcome | None]
+    fresh: dict[int, list[int]]  # room id -> indexes of its new messages, in queue order
+    duplicates: list[tuple[int, int]]  # (index, index of the same client_id earlier on)
+
+
+def plan_batch(items: list[NewMessage], checks: Checks) -> Plan:
+    """Decide each item: refused, a repeat, or new (to be stored under its room)."""
+    plan = Plan([None] * len(items), {}, [])
+    first_in_batch: dict[tuple[int, str], int] = {}
+    for index, item in enumerate(items):
+        refusal = _refusal(item, checks)
+        if refusal is not None:
+            plan.outcomes[index] = refusal
+            continue
+        if item.client_id is not None:
+            key = (item.author.id, item.client_id)
+            stored = checks.stored.get(key)
+            if stored is not None:
+                # A copy per repeat: whoever gets it may decorate it (its reply quote).
+                plan.outcomes[index] = AppendOutcome(
+                    dataclasses.replace(stored, author=item.author), False
+                )
+                continue
+            if key in first_in_batch:
+                plan.duplicates.append((index, first_in_batch[key]))
+                continue
+            first_in_batch[key] = index
+        plan.fresh.setdefault(item.room_id, []).append(index)
+    return plan
+
+
+def _refusal(item: NewMessage, checks: Checks) -> ParleyError | None:
+    if (item.room_id, item.author.id) not in checks.members:
+        return NotFound("No such room.", code="room_not_found")
+    if item.room_id in checks.archived:
+        return Forbidden("This room is archived.", code="room_archived")
+    if item.reply_to is not None and (item.reply_to, item.room_id) not in checks.replies:
+        return NotFound("The message replied to is not in this room.")
+    if item.attachments and any((item.author.id, f) not in checks.owned for f in item.attachments):
+        return BadInput("Attach only files you uploaded.", code="invalid_attachments")
+    return None
+
+
+def placements(fresh: dict[int, list[int]], last_seqs: dict[int, int]) -> list[tuple[int, int]]:
+    """(item index, seq) of every new message, in the order they are inserted.
+
+    ``last_seqs`` holds each room's last_seq after the reservation, so the room's new
+    messages take the seqs just below and up to it, in queue order.
+    """
+    placed: list[tuple[int, int]] = []
+    for room_id in sorted(fresh):
+        indexes = fresh[room_id]
+        first_seq = last_seqs[room_id] - len(indexes) + 1
+        placed.extend(zip(indexes, range(first_seq, first_seq + len(indexes)), strict=True))
+    return placed
+
+
+def record_new(
+    items: list[NewMessage],
+    plan: Plan,
+    placed: list[tuple[int, int]],
+    ids: list[int],
+    owned: dict[tuple[int, str], File],
+    mentioned: dict[int, list[int]],
+) -> None:
+    """Set the outcome of each message just inserted (``ids`` in ``placed`` order)."""
+    outcomes = plan.outcomes
+    for (index, seq), message_id in zip(placed, ids, strict=True):
+        item = items[index]
+        files = item.attachments
+        outcomes[index] = AppendOutcome(
+            Message(
+                id=message_id,
+                room_id=item.room_id,
+                seq=seq,
+                author=item.author,
+                body=item.body,
+                created_at=item.created_at,
+                edited_at=None,
+                client_id=item.client_id,
+                attachments=[owned[(item.author.id, f)] for f in files] if files else [],
+                reply_to=item.reply_to,
+                mentions=mentioned.get(message_id, []),
+                mentions_room=item.mentions_room,
+            ),
+            True,
+        )
+
+
+def finish(plan: Plan) -> list[Outcome]:
+    """Every item's outcome, in order; a repeat within the batch gets the first one's."""
+    for index, first in plan.duplicates:
+        original = plan.outcomes[first]
+        assert isinstance(original, AppendOutcome)
+        plan.outcomes[index] = AppendOutcome(original.message, False)
+    return [o for o in plan.outcomes if o is not None]
