@@ -23,10 +23,23 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 @dataclass
+class Session:
+    """What one connection has received, and the cursors it resumed from."""
+
+    last: dict[int, int] = field(default_factory=dict)  # stream -> last seq
+    seen: set[tuple[int, int]] = field(default_factory=set)  # (room, seq)
+    cursors: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
 class ClientRecord:
     seen: dict[int, dict[int, str | None]] = field(default_factory=dict)  # room -> seq -> cid
     acked: dict[str, tuple[int, int]] = field(default_factory=dict)  # cid -> (room, seq)
-    repeated: list[tuple[int, int]] = field(default_factory=list)  # message frames seen twice
+    # Message frames the server sent twice on one connection, or at or below the cursor
+    # the client resumed from. A resume sends everything after the cursor, so a seq the
+    # client already held above it (its own acked message past a gap) may come again in
+    # a later session; the client drops it by seq, as a real client does.
+    repeated: list[tuple[int, int]] = field(default_factory=list)
     out_of_order: list[tuple[int, int, int]] = field(default_factory=list)
     close_codes: list[int | None] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -73,10 +86,11 @@ class ResilientClient:
         async with self._connect() as ws:
             ready = orjson.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT_S))
             self._ready_seq = {r["id"]: r["last_seq"] for r in ready["rooms"]}
-            await self._resume(ws)
+            session = Session()
+            await self._resume(ws, session)
             async for raw in ws:
                 frame = orjson.loads(raw)
-                self._on_frame(frame, {})
+                self._on_frame(frame, session)
                 if frame["type"] == "resumed":
                     return
 
@@ -89,19 +103,21 @@ class ResilientClient:
             ping_interval=None,
         )
 
-    async def _resume(self, ws: Any) -> None:
-        cursors = {str(rid): self.cursor(rid) for rid in self.room_ids}
-        await ws.send(orjson.dumps({"type": "resume", "cursors": cursors}).decode())
+    async def _resume(self, ws: Any, session: Session) -> None:
+        cursors = {rid: self.cursor(rid) for rid in self.room_ids}
+        session.cursors = cursors
+        payload = {"type": "resume", "cursors": {str(rid): c for rid, c in cursors.items()}}
+        await ws.send(orjson.dumps(payload).decode())
 
     async def _session(self, stop: asyncio.Event) -> None:
         async with self._connect() as ws:
             self.record.sessions += 1
-            session_last: dict[int, int] = {}
+            session = Session()
             try:
                 ready = orjson.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT_S))
                 assert ready["type"] == "ready", ready
                 self._ready_seq = {r["id"]: r["last_seq"] for r in ready["rooms"]}
-                await self._resume(ws)
+                await self._resume(ws, session)
                 sender = asyncio.create_task(self._sender(ws))
                 try:
                     while not (stop.is_set() and self.done_sending):
@@ -109,7 +125,7 @@ class ResilientClient:
                             raw = await asyncio.wait_for(ws.recv(), 0.2)
                         except TimeoutError:
                             continue
-                        self._on_frame(orjson.loads(raw), session_last)
+                        self._on_frame(orjson.loads(raw), session)
                 finally:
                     sender.cancel()
                     with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, OSError):
@@ -141,7 +157,7 @@ class ResilientClient:
         }
         await ws.send(orjson.dumps(frame).decode())
 
-    def _on_frame(self, frame: dict[str, Any], session_last: dict[int, int]) -> None:
+    def _on_frame(self, frame: dict[str, Any], session: Session) -> None:
         kind = frame["type"]
         if kind == "message":
             message = frame["message"]
@@ -149,11 +165,12 @@ class ResilientClient:
             # Backfill (at or below ready's last_seq, sent by resume) and live frames
             # (above it) may interleave; each stream on its own must be in seq order.
             stream = room if seq > self._ready_seq.get(room, 0) else -room
-            if seq <= session_last.get(stream, 0):
-                self.record.out_of_order.append((room, session_last[stream], seq))
-            session_last[stream] = seq
-            if seq in self.record.seen[room]:
+            if seq <= session.last.get(stream, 0):
+                self.record.out_of_order.append((room, session.last[stream], seq))
+            session.last[stream] = seq
+            if (room, seq) in session.seen or seq <= session.cursors.get(room, 0):
                 self.record.repeated.append((room, seq))
+            session.seen.add((room, seq))
             self.record.seen[room][seq] = message["client_id"]
         elif kind == "ack":
             message = frame["message"]
@@ -161,6 +178,7 @@ class ResilientClient:
             self.record.acked[cid] = (message["room_id"], message["seq"])
             self.first_ack.set()
             self.record.seen[message["room_id"]][message["seq"]] = cid
+            session.seen.add((message["room_id"], message["seq"]))
             if self.outstanding.pop(cid, None) is not None:
                 self._slot.set()
         elif kind == "error":
