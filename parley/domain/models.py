@@ -13,7 +13,8 @@ from typing import Any
 
 def utc_now() -> str:
     """The current time as RFC 3339 in UTC, with microseconds, sortable as text."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: a quarter of the cost, on the path of every message.
+    return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 @dataclass(slots=True, frozen=True)
