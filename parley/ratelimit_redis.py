@@ -93,6 +93,9 @@ class RedisSends:
             return 0.0
         return float(await self._take(keys=[self._prefix + key], args=[self.rate, self.burst]))
 
+    def take_now(self, key: str) -> float | None:
+        return 0.0 if self.rate <= 0 else None  # the bucket is in Redis
+
     async def refund(self, key: str) -> None:
         if self.rate > 0:
             await self._refund(keys=[self._prefix + key], args=[self.burst])

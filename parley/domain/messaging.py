@@ -117,40 +117,79 @@ async def submit(
     Redis) while their commits overlap. Raises what post raises, except that storage
     errors come through the future.
     """
+    item = prepare(
+        ctx, author, room_id, body, client_id, reply_to=reply_to, attachments=attachments
+    )
+    return await admit(ctx, item, origin)
+
+
+def prepare(
+    ctx: Context,
+    author: User,
+    room_id: int,
+    body: object,
+    client_id: object = None,
+    *,
+    reply_to: int | None = None,
+    attachments: object = None,
+) -> NewMessage:
+    """The message as it will be stored, or BadInput. No I/O."""
     file_ids = validate_attachments(attachments)
     text = validate_body(body, has_attachments=bool(file_ids))
     cid = validate_client_id(client_id)
     if not isinstance(room_id, int) or isinstance(room_id, bool):
         raise BadInput("room_id must be an integer.", code="invalid_room_id")
     names, room_call = mentions.parse(text)
-    if room_call:
-        await mentions.check_room_mention(ctx, author, room_id)
+    return NewMessage(
+        room_id=room_id,
+        author=author,
+        body=text,
+        client_id=cid,
+        created_at=ctx.clock(),
+        reply_to=reply_to,
+        attachments=file_ids,
+        mention_names=names,
+        mentions_room=room_call,
+    )
+
+
+async def admit(
+    ctx: Context, item: NewMessage, origin: str | None
+) -> asyncio.Future[tuple[Message, bool]]:
+    """Apply the @room rule and the send rate limit, then queue ``item`` for storing."""
+    author = item.author
+    if item.mentions_room:
+        await mentions.check_room_mention(ctx, author, item.room_id)
     wait = await ctx.limits.sends.take(str(author.id))
     if wait:
         # A repeat of a stored message is not a new send: answer it even when limited.
-        if cid is not None:
-            stored = await ctx.store.messages.by_client_id(author.id, cid)
-            if stored is not None and stored.room_id == room_id:
+        if item.client_id is not None:
+            stored = await ctx.store.messages.by_client_id(author.id, item.client_id)
+            if stored is not None and stored.room_id == item.room_id:
                 answered: asyncio.Future[tuple[Message, bool]] = (
                     asyncio.get_running_loop().create_future()
                 )
                 answered.set_result((stored, False))
                 return answered
         raise RateLimited(wait, "You are sending messages too fast.")
-    committing = ctx.store.messages.append(
-        NewMessage(
-            room_id=room_id,
-            author=author,
-            body=text,
-            client_id=cid,
-            created_at=ctx.clock(),
-            reply_to=reply_to,
-            attachments=file_ids,
-            mention_names=names,
-            mentions_room=room_call,
-        )
-    )
-    return _published(ctx, author, committing, origin)
+    return _published(ctx, author, ctx.store.messages.append(item), origin)
+
+
+def admit_now(
+    ctx: Context, item: NewMessage, origin: str | None
+) -> asyncio.Future[tuple[Message, bool]] | None:
+    """:func:`admit` when it needs no waiting, else None (and nothing taken or queued).
+
+    It needs none for a message without @room, from a sender with tokens left in this
+    process's bucket: nearly every send. A connection then stores its sends without a
+    task per frame; everything else goes through :func:`admit`.
+    """
+    if item.mentions_room:
+        return None
+    wait = ctx.limits.sends.take_now(str(item.author.id))
+    if wait is None or wait:
+        return None  # shared limiter, or limited (a repeat may still be answered)
+    return _published(ctx, item.author, ctx.store.messages.append(item), origin)
 
 
 def _published(

@@ -132,6 +132,10 @@ class SendLimiter(Protocol):
         """Take one token: 0.0 if allowed, else the seconds until one is available."""
         ...
 
+    def take_now(self, key: str) -> float | None:
+        """:meth:`take` without waiting, or None when the answer needs I/O (untaken)."""
+        ...
+
     async def refund(self, key: str) -> None: ...
 
 
@@ -152,6 +156,9 @@ class LocalSends:
         self.bucket = bucket
 
     async def take(self, key: str) -> float:
+        return self.bucket.take(key)
+
+    def take_now(self, key: str) -> float | None:
         return self.bucket.take(key)
 
     async def refund(self, key: str) -> None:

@@ -430,7 +430,7 @@ class Session:
             self.conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
         elif isinstance(frame, codec.Ping):
             self.conn.push(PONG)
-        else:
+        elif not (isinstance(frame, codec.Send) and self._send_now(frame)):
             self._waiting().append(frame)
             self._start_worker()
 
@@ -490,14 +490,40 @@ class Session:
             except Exception as exc:
                 self.gateway._send_failed(conn, frame, exc)
                 return
-            self._in_flight += 1
-            stored.add_done_callback(partial(self._acked, frame))
+            self._sending(frame, stored)
         elif isinstance(frame, codec.Ping):
             conn.push(PONG)
         else:
             if self._typing is None:
                 self._typing = {}
             await self.gateway._dispatch(conn, frame, self._typing)
+
+    def _send_now(self, frame: codec.Send) -> bool:
+        """Store a send without a task when nothing needs waiting; False if it does."""
+        ctx = self.gateway.ctx
+        try:
+            item = messaging.prepare(
+                ctx,
+                self.conn.user,
+                frame.room_id,
+                frame.body,
+                frame.client_id,
+                reply_to=frame.reply_to,
+                attachments=frame.attachments,
+            )
+        except ParleyError as exc:
+            self.gateway._send_failed(self.conn, frame, exc)
+            return True
+        stored = messaging.admit_now(ctx, item, self.conn.id)
+        if stored is None:
+            return False
+        self._sending(frame, stored)
+        return True
+
+    def _sending(self, frame: codec.Send, stored: asyncio.Future[tuple[Message, bool]]) -> None:
+        self._in_flight += 1
+        self._pace()
+        stored.add_done_callback(partial(self._acked, frame))
 
     def _acked(self, frame: codec.Send, stored: asyncio.Future[tuple[Message, bool]]) -> None:
         self._in_flight -= 1
