@@ -86,41 +86,10 @@ async def post(
     connection, which gets an ack instead of the frame. Raises BadInput, NotFound (not
     a member), RateLimited, Unavailable.
     """
-    stored = await submit(
-        ctx,
-        author,
-        room_id,
-        body,
-        client_id,
-        reply_to=reply_to,
-        attachments=attachments,
-        origin=origin,
-    )
-    return await stored
-
-
-async def submit(
-    ctx: Context,
-    author: User,
-    room_id: int,
-    body: object,
-    client_id: object = None,
-    *,
-    reply_to: int | None = None,
-    attachments: object = None,
-    origin: str | None = None,
-) -> asyncio.Future[tuple[Message, bool]]:
-    """Check and queue a message; the returned future resolves after commit and fan-out.
-
-    Split from :func:`post` so that a connection can submit its sends one after another
-    (their order is the order they are stored in, even when the rate limiter waits on
-    Redis) while their commits overlap. Raises what post raises, except that storage
-    errors come through the future.
-    """
     item = prepare(
         ctx, author, room_id, body, client_id, reply_to=reply_to, attachments=attachments
     )
-    return await admit(ctx, item, origin)
+    return await (await admit(ctx, item, origin))
 
 
 def prepare(
@@ -156,7 +125,13 @@ def prepare(
 async def admit(
     ctx: Context, item: NewMessage, origin: str | None
 ) -> asyncio.Future[tuple[Message, bool]]:
-    """Apply the @room rule and the send rate limit, then queue ``item`` for storing."""
+    """Apply the @room rule and the send rate limit, then queue ``item`` for storing.
+
+    The returned future resolves after commit and fan-out. Split from :func:`post` so
+    that a connection can admit its sends one after another (their order is the order
+    they are stored in, even when the rate limiter waits on Redis) while their commits
+    overlap. Raises what post raises, except that storage errors come through the future.
+    """
     author = item.author
     if item.mentions_room:
         await mentions.check_room_mention(ctx, author, item.room_id)

@@ -31,6 +31,7 @@ from parley.realtime import codec
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
 from parley.realtime.hub import Hub
 from parley.realtime.transport import ParleySocket
+from parley.store.writer import NewMessage
 from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
 
 log = logging.getLogger(__name__)
@@ -477,16 +478,7 @@ class Session:
             conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
         elif isinstance(frame, codec.Send):
             try:
-                stored = await messaging.submit(
-                    self.gateway.ctx,
-                    conn.user,
-                    frame.room_id,
-                    frame.body,
-                    frame.client_id,
-                    reply_to=frame.reply_to,
-                    attachments=frame.attachments,
-                    origin=conn.id,
-                )
+                stored = await messaging.admit(self.gateway.ctx, self._prepare(frame), conn.id)
             except Exception as exc:
                 self.gateway._send_failed(conn, frame, exc)
                 return
@@ -500,25 +492,27 @@ class Session:
 
     def _send_now(self, frame: codec.Send) -> bool:
         """Store a send without a task when nothing needs waiting; False if it does."""
-        ctx = self.gateway.ctx
         try:
-            item = messaging.prepare(
-                ctx,
-                self.conn.user,
-                frame.room_id,
-                frame.body,
-                frame.client_id,
-                reply_to=frame.reply_to,
-                attachments=frame.attachments,
-            )
+            item = self._prepare(frame)
         except ParleyError as exc:
             self.gateway._send_failed(self.conn, frame, exc)
             return True
-        stored = messaging.admit_now(ctx, item, self.conn.id)
+        stored = messaging.admit_now(self.gateway.ctx, item, self.conn.id)
         if stored is None:
             return False
         self._sending(frame, stored)
         return True
+
+    def _prepare(self, frame: codec.Send) -> NewMessage:
+        return messaging.prepare(
+            self.gateway.ctx,
+            self.conn.user,
+            frame.room_id,
+            frame.body,
+            frame.client_id,
+            reply_to=frame.reply_to,
+            attachments=frame.attachments,
+        )
 
     def _sending(self, frame: codec.Send, stored: asyncio.Future[tuple[Message, bool]]) -> None:
         self._in_flight += 1

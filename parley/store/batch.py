@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from parley.domain.models import File, Message, User
 from parley.errors import BadInput, Forbidden, NotFound, ParleyError
@@ -146,3 +147,21 @@ def finish(plan: Plan) -> list[Outcome]:
         assert isinstance(original, AppendOutcome)
         plan.outcomes[index] = AppendOutcome(original.message, False)
     return [o for o in plan.outcomes if o is not None]
+
+
+def stored_message(row: Any, author: User, attachments: list[File]) -> Message:
+    """A stored message row (with its author and files) as the domain's Message."""
+    return Message(
+        id=row.id,
+        room_id=row.room_id,
+        seq=row.seq,
+        author=author,
+        body=row.body,
+        created_at=row.created_at,
+        edited_at=row.edited_at,
+        client_id=row.client_id,
+        attachments=attachments,
+        reply_to=row.reply_to,
+        mentions_room=bool(row.mentions_room),
+        deleted=row.deleted_at is not None,
+    )

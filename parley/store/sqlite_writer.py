@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.domain.models import File, Message, User
+from parley.domain.models import File, Message
 from parley.store.batch import (
     Checks,
     NewMessage,
@@ -31,6 +31,7 @@ from parley.store.batch import (
     placements,
     plan_batch,
     record_new,
+    stored_message,
 )
 from parley.store.files import file_from_row
 from parley.store.mentions import Mentioned, resolve_mentions
@@ -179,25 +180,8 @@ def _stored(db: sqlite3.Connection, items: list[NewMessage]) -> dict[tuple[int, 
         return {}
     files = _attachments_of(db, {r.id for r in rows.values()})
     return {
-        key: _stored_message(row, authors[key], files.get(row.id, [])) for key, row in rows.items()
+        key: stored_message(row, authors[key], files.get(row.id, [])) for key, row in rows.items()
     }
-
-
-def _stored_message(row: Any, author: User, attachments: list[File]) -> Message:
-    return Message(
-        id=row.id,
-        room_id=row.room_id,
-        seq=row.seq,
-        author=author,
-        body=row.body,
-        created_at=row.created_at,
-        edited_at=row.edited_at,
-        client_id=row.client_id,
-        attachments=attachments,
-        reply_to=row.reply_to,
-        mentions_room=bool(row.mentions_room),
-        deleted=row.deleted_at is not None,
-    )
 
 
 def _valid_replies(db: sqlite3.Connection, targets: set[int]) -> set[tuple[int, int]]:

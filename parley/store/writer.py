@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.domain.models import Message, User
+from parley.domain.models import Message
 from parley.errors import ParleyError, Unavailable
 from parley.store.batch import (
     AppendOutcome,
@@ -30,6 +30,7 @@ from parley.store.batch import (
     placements,
     plan_batch,
     record_new,
+    stored_message,
 )
 from parley.store.files import attachments_of, link, owned_files
 from parley.store.mentions import Mentioned, store_mentions
@@ -265,7 +266,7 @@ async def _stored_by_client_id(
     rows = [r for r in await conn.execute(query) if (r.author_id, r.client_id) in authors]
     files = await attachments_of(conn, (r.id for r in rows))
     return {
-        (r.author_id, r.client_id): _message(
+        (r.author_id, r.client_id): stored_message(
             r, authors[(r.author_id, r.client_id)], files.get(r.id, [])
         )
         for r in rows
@@ -278,20 +279,3 @@ async def _valid_replies(conn: AsyncConnection, items: list[NewMessage]) -> set[
         return set()
     query = sa.select(messages.c.id, messages.c.room_id).where(messages.c.id.in_(targets))
     return {(r.id, r.room_id) for r in await conn.execute(query)}
-
-
-def _message(row: Any, author: User, attachments: list[Any]) -> Message:
-    return Message(
-        id=row.id,
-        room_id=row.room_id,
-        seq=row.seq,
-        author=author,
-        body=row.body,
-        created_at=row.created_at,
-        edited_at=row.edited_at,
-        client_id=row.client_id,
-        attachments=attachments,
-        reply_to=row.reply_to,
-        mentions_room=bool(row.mentions_room),
-        deleted=row.deleted_at is not None,
-    )
