@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from parley.bus.local import LocalBus
@@ -13,14 +10,7 @@ from parley.domain import invites
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence
 from parley.domain.ratelimit import RateLimits
-from parley.store import Store, open_store
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    yield opened
-    await opened.close()
+from parley.store import Store
 
 
 def _ctx(store: Store, now: str) -> Context:

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from parley.domain.models import User, utc_now
 from parley.errors import NotFound
 from parley.store import Store, open_store
 from parley.store.writer import NewMessage
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    yield opened
-    await opened.close()
 
 
 async def _user(store: Store, name: str) -> User:

@@ -7,22 +7,11 @@ thread; these tests check that it keeps the rules of the SQLAlchemy path.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from parley.domain.models import File, FileRecord, User, utc_now
 from parley.errors import BadInput, Forbidden, NotFound
-from parley.store import Store, open_store
+from parley.store import Store
 from parley.store.writer import AppendOutcome, NewMessage
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    yield opened
-    await opened.close()
 
 
 async def _user(store: Store, name: str) -> User:
