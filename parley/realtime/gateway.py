@@ -102,12 +102,12 @@ class Gateway:
 
     async def _frames_after(
         self, room_id: int, after_seq: int, limit: int
-    ) -> list[tuple[int, str]]:
+    ) -> list[tuple[int, bytes]]:
         """A room's messages after ``after_seq`` as frames: the hub fills gaps with them."""
         page = await self.ctx.store.messages.page(
             room_id, before_seq=None, after_seq=after_seq, limit=limit
         )
-        return [(m.seq, messaging.encode_message_frame(m).decode()) for m in page]
+        return [(m.seq, messaging.encode_message_frame(m)) for m in page]
 
     # -- the socket entry point (see parley.realtime.transport) -----------------------
 

@@ -33,7 +33,7 @@ FILL_RETRY_S = 1.0
 RESYNC_CONCURRENCY = 8
 
 # (room id, after seq, limit) -> [(seq, encoded message frame)], ascending.
-FetchAfter = Callable[[int, int, int], Awaitable[list[tuple[int, str]]]]
+FetchAfter = Callable[[int, int, int], Awaitable[list[tuple[int, bytes]]]]
 
 
 @dataclass(slots=True)
@@ -236,9 +236,7 @@ class Hub:
                     if waiting is not None:
                         self._to_room(waiting)  # keeps its origin: no echo to the sender
                     else:
-                        self._to_room(
-                            Event(kind="room", room_id=room_id, seq=seq, payload=frame.encode())
-                        )
+                        self._to_room(Event(kind="room", room_id=room_id, seq=seq, payload=frame))
                     stream.last = seq
                 if len(page) < wanted:
                     # Everything below a published seq is committed: what the database

@@ -49,10 +49,10 @@ class Database:
         self.last_seq = last_seq
         self.reads: list[tuple[int, int, int]] = []
 
-    async def fetch_after(self, room_id: int, after: int, limit: int) -> list[tuple[int, str]]:
+    async def fetch_after(self, room_id: int, after: int, limit: int) -> list[tuple[int, bytes]]:
         self.reads.append((room_id, after, limit))
         top = min(self.last_seq, after + limit)
-        return [(seq, frame(seq).decode()) for seq in range(after + 1, top + 1)]
+        return [(seq, frame(seq)) for seq in range(after + 1, top + 1)]
 
 
 def frame(seq: int) -> bytes:
