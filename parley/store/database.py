@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.store.bots import BotStore
+from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
 from parley.store.edits import EditStore
 from parley.store.files import FileStore
 from parley.store.invites import InviteStore
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_WAL_SIZE_LIMIT = 64 * 2**20
 # Any fixed number: every Parley process that migrates the same PostgreSQL takes it.
 PG_MIGRATION_LOCK = 0x7061726C
 
@@ -45,6 +47,10 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Checkpoints run beside the writer (parley.store.checkpoints), not inside commits;
+    # after a burst, the WAL file is cut back to this size when it starts over.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT}")
     cursor.close()
 
 
@@ -96,6 +102,7 @@ class Store:
     invites: InviteStore
     bots: BotStore
     webhooks: WebhookStore
+    checkpointer: Checkpointer | None = None
 
     @property
     def dialect(self) -> str:
@@ -103,19 +110,31 @@ class Store:
 
     async def close(self) -> None:
         await self.messages.writer.close()
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
         await self.engine.dispose()
 
 
-async def open_store(url: str, *, run_migrations: bool = True) -> Store:
-    """Connect to ``url``, migrate it, and start the group-commit writer."""
+async def open_store(
+    url: str,
+    *,
+    run_migrations: bool = True,
+    checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
+) -> Store:
+    """Connect to ``url``, migrate it, and start the group-commit writer (and on SQLite
+    the WAL checkpointer, every ``checkpoint_interval_s``)."""
+    checkpointer = None
     if url.startswith("sqlite"):
         db_path = Path(url.split(":///", 1)[1])
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        checkpointer = Checkpointer(db_path, checkpoint_interval_s)
     engine = create_engine(url)
     if run_migrations:
         await migrate(engine)
     writer = GroupCommitter(engine)
     writer.start()
+    if checkpointer is not None:
+        checkpointer.start()
     return Store(
         engine=engine,
         users=UserStore(engine),
@@ -132,4 +151,5 @@ async def open_store(url: str, *, run_migrations: bool = True) -> Store:
         invites=InviteStore(engine),
         bots=BotStore(engine),
         webhooks=WebhookStore(engine),
+        checkpointer=checkpointer,
     )
