@@ -2,7 +2,8 @@
 
 The SQLite and the SQLAlchemy paths of the writer read the same facts (``Checks``) and
 must answer each item alike, so the decisions live here once: which items are refused
-and why, which repeat a stored or an earlier queued message, and which get new seqs.
+and why, which repeat a stored or an earlier queued message, which get new seqs, and
+whom they mention. Plain Python: the SQLite writer process imports it without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 
 from parley.domain.models import File, Message, User
 from parley.errors import BadInput, Forbidden, NotFound, ParleyError
+
+FILE_URL = "/api/files/{id}/content"
+THUMBNAIL_URL = "/api/files/{id}/thumbnail"
 
 
 @dataclass(slots=True)
@@ -165,3 +169,45 @@ def stored_message(row: Any, author: User, attachments: list[File]) -> Message:
         mentions_room=bool(row.mentions_room),
         deleted=row.deleted_at is not None,
     )
+
+
+def file_from_row(row: Any) -> File:
+    return File(
+        id=row.id,
+        name=row.name,
+        size=row.size,
+        content_type=row.content_type,
+        url=FILE_URL.format(id=row.id),
+        thumbnail_url=THUMBNAIL_URL.format(id=row.id) if row.thumb_key else None,
+        width=row.width,
+        height=row.height,
+    )
+
+
+@dataclass(slots=True)
+class Mentioned:
+    """A freshly stored (or edited) message and the lower-cased names it mentions."""
+
+    message_id: int
+    room_id: int
+    seq: int
+    names: tuple[str, ...]
+
+
+def resolve_mentions(
+    items: list[Mentioned], by_room: dict[int, dict[str, int]]
+) -> tuple[dict[int, list[int]], list[tuple[int, int, int, int]]]:
+    """Who each item mentions, given each room's members by name.
+
+    Returns {message id: [user ids]} and the message_mentions rows to insert, as
+    (message_id, user_id, room_id, seq).
+    """
+    found: dict[int, list[int]] = {}
+    rows: list[tuple[int, int, int, int]] = []
+    for item in items:
+        members = by_room.get(item.room_id, {})
+        ids = sorted({members[n] for n in item.names if n in members})
+        if ids:
+            found[item.message_id] = ids
+            rows.extend((item.message_id, uid, item.room_id, item.seq) for uid in ids)
+    return found, rows

@@ -13,6 +13,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from parley.store import sqlite_batch
 from parley.store.bots import BotStore
 from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
 from parley.store.edits import EditStore
@@ -33,24 +34,14 @@ from parley.store.writer import GroupCommitter
 log = logging.getLogger(__name__)
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-SQLITE_WAL_SIZE_LIMIT = 64 * 2**20
 # Any fixed number: every Parley process that migrates the same PostgreSQL takes it.
 PG_MIGRATION_LOCK = 0x7061726C
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL: readers never block the writer; with synchronous=NORMAL a committed
-    # transaction survives a crash of the process (kill -9), which is what an ack promises.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Checkpoints run beside the writer (parley.store.checkpoints), not inside commits;
-    # after a burst, the WAL file is cut back to this size when it starts over.
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT}")
+    for pragma in sqlite_batch.PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 

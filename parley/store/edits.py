@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from parley.store.mentions import Mentioned, clear_mentions, store_mentions
+from parley.store.batch import Mentioned
+from parley.store.mentions import clear_mentions, store_mentions
 from parley.store.schema import message_files, messages, reactions
 
 

@@ -10,23 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import File, FileRecord
+from parley.store.batch import file_from_row
 from parley.store.schema import files, memberships, message_files, messages
-
-FILE_URL = "/api/files/{id}/content"
-THUMBNAIL_URL = "/api/files/{id}/thumbnail"
-
-
-def file_from_row(row: Any) -> File:
-    return File(
-        id=row.id,
-        name=row.name,
-        size=row.size,
-        content_type=row.content_type,
-        url=FILE_URL.format(id=row.id),
-        thumbnail_url=THUMBNAIL_URL.format(id=row.id) if row.thumb_key else None,
-        width=row.width,
-        height=row.height,
-    )
 
 
 def record_from_row(row: Any) -> FileRecord:

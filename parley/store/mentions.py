@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.store.batch import Mentioned, resolve_mentions
 from parley.store.schema import memberships, message_mentions, users
-
-
-@dataclass(slots=True)
-class Mentioned:
-    """A freshly stored (or edited) message and the lower-cased names it mentions."""
-
-    message_id: int
-    room_id: int
-    seq: int
-    names: tuple[str, ...]
 
 
 async def store_mentions(conn: AsyncConnection, items: list[Mentioned]) -> dict[int, list[int]]:
@@ -47,25 +37,6 @@ async def store_mentions(conn: AsyncConnection, items: list[Mentioned]) -> dict[
             [{"message_id": m, "user_id": u, "room_id": r, "seq": s} for m, u, r, s in rows],
         )
     return found
-
-
-def resolve_mentions(
-    items: list[Mentioned], by_room: dict[int, dict[str, int]]
-) -> tuple[dict[int, list[int]], list[tuple[int, int, int, int]]]:
-    """Who each item mentions, given each room's members by name.
-
-    Returns {message id: [user ids]} and the message_mentions rows to insert, as
-    (message_id, user_id, room_id, seq).
-    """
-    found: dict[int, list[int]] = {}
-    rows: list[tuple[int, int, int, int]] = []
-    for item in items:
-        members = by_room.get(item.room_id, {})
-        ids = sorted({members[n] for n in item.names if n in members})
-        if ids:
-            found[item.message_id] = ids
-            rows.extend((item.message_id, uid, item.room_id, item.seq) for uid in ids)
-    return found, rows
 
 
 async def clear_mentions(conn: AsyncConnection, message_id: int) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sqlite3
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from parley.errors import ParleyError, Unavailable
 from parley.store.batch import (
     AppendOutcome,
     Checks,
+    Mentioned,
     NewMessage,
     Outcome,
     Plan,
@@ -33,9 +35,9 @@ from parley.store.batch import (
     stored_message,
 )
 from parley.store.files import attachments_of, link, owned_files
-from parley.store.mentions import Mentioned, store_mentions
+from parley.store.mentions import store_mentions
 from parley.store.schema import memberships, messages, rooms
-from parley.store.sqlite_writer import SqliteWriter
+from parley.store.writer_process import WriterProcess
 
 __all__ = ["MAX_BATCH", "AppendOutcome", "GroupCommitter", "NewMessage", "append_batch"]
 
@@ -55,7 +57,11 @@ _Pending = tuple[NewMessage, "asyncio.Future[AppendOutcome]"]
 class GroupCommitter:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._sqlite = SqliteWriter(engine) if engine.dialect.name == "sqlite" else None
+        self._sqlite = (
+            WriterProcess(Path(engine.url.database or ""))
+            if engine.dialect.name == "sqlite"
+            else None
+        )
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -140,7 +146,7 @@ class GroupCommitter:
 async def append_batch(conn: AsyncConnection, items: list[NewMessage]) -> list[Outcome]:
     """Store ``items`` in the open transaction; one outcome per item, in order.
 
-    The SQLAlchemy path (PostgreSQL; SQLite uses :mod:`parley.store.sqlite_writer`).
+    The SQLAlchemy path (PostgreSQL; SQLite stores in :mod:`parley.store.writer_process`).
     Checks membership, resolves repeated client_ids to the stored message, and gives each
     room's new messages the next contiguous seq values under the room row's lock.
     """

@@ -57,6 +57,15 @@ def _fill(disk: Path) -> list[Path]:
     return fillers
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            pids += _process_tree(int(child))
+    return pids
+
+
 async def _send(sock: Socket, room_id: int, cid: str) -> dict[str, Any]:
     """The ack, or the error frame that refers to this send."""
     await sock.send({"type": "send", "room_id": room_id, "body": f"m {cid}", "client_id": cid})
@@ -95,15 +104,20 @@ async def test_a_full_disk_or_a_file_size_limit_refuses_sends_with_unavailable_a
             again = await _send(sock, room["id"], refused_full)  # the same send, retried
             assert again["type"] == "ack"
 
-            # Second fault: the process may not grow any file (RLIMIT_FSIZE, as `ulimit -f`
-            # would set it); writes fail with EFBIG since Python ignores SIGXFSZ.
+            # Second fault: the server's processes (the SQLite writer is a child) may not
+            # grow any file (RLIMIT_FSIZE, as `ulimit -f` would set it); writes fail with
+            # EFBIG since Python ignores SIGXFSZ.
             assert server.proc is not None
+            pids = _process_tree(server.proc.pid)
+            assert len(pids) > 1, "the SQLite writer process is running"
             _, hard = resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE)
-            resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (0, hard))
+            for pid in pids:
+                resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, hard))
             try:
                 tries_fsize, refused_fsize = await _send_until_refused(sock, room["id"])
             finally:
-                resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (hard, hard))
+                for pid in pids:
+                    resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
             after = await _send(sock, room["id"], refused_fsize)
             assert after["type"] == "ack"
             await sock.send({"type": "ping"})

@@ -1,12 +1,14 @@
-"""SQLite's group commit: a whole batch in one call on the database connection's thread.
+"""SQLite's group commit: a whole batch as one transaction on a plain sqlite3 connection.
 
 Through SQLAlchemy and aiosqlite every statement costs a compile and two thread hops,
 and that overhead, not SQLite, was most of a batch's cost. Here one plain function runs
-the batch's transaction on the sqlite3 connection itself (BEGIN IMMEDIATE ... COMMIT),
-so the event loop waits once per batch and gets back outcomes only after the commit.
+the batch's transaction (BEGIN IMMEDIATE ... COMMIT) and returns what it decided; it runs
+in the writer process (:mod:`parley.store.writer_process`), and the server turns the
+result into outcomes with :func:`outcomes`.
 
 The rules are :mod:`parley.store.batch`'s, shared with the SQLAlchemy path; this module
-only reads the facts they need and writes the rows.
+only reads the facts they need and writes the rows. No SQLAlchemy here: the writer
+process starts without it.
 """
 
 from __future__ import annotations
@@ -14,27 +16,43 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from parley.domain.models import File, Message
 from parley.store.batch import (
     Checks,
+    Mentioned,
     NewMessage,
     Outcome,
     Plan,
+    file_from_row,
     finish,
     placements,
     plan_batch,
     record_new,
+    resolve_mentions,
     stored_message,
 )
-from parley.store.files import file_from_row
-from parley.store.mentions import Mentioned, resolve_mentions
+
+# Every connection that writes: WAL, so readers never block the writer, and with
+# synchronous=NORMAL a committed transaction survives a crash of the process (kill -9),
+# which is what an ack promises. Checkpoints run beside the writer
+# (parley.store.checkpoints), not inside commits; after a burst the WAL file is cut
+# back to journal_size_limit when it starts over.
+BUSY_TIMEOUT_MS = 10_000
+WAL_SIZE_LIMIT = 64 * 2**20
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA wal_autocheckpoint=0",
+    f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}",
+)
 
 # The FTS5 trigger on messages flushes its pending index at every statement's savepoint,
 # so a row-by-row executemany wrote one index segment per message (about 80 % of the
@@ -61,68 +79,66 @@ _FILE_COLUMNS = (
 )
 
 
-class SqliteWriter:
-    """Stores batches on one connection of the pool, held from the first batch to close.
+@dataclass(slots=True)
+class Written:
+    """What one batch's transaction decided, for :func:`outcomes` to turn into answers.
 
-    Always the same connection: SQLite's page cache is per connection, and a batch over
-    many rooms touches many index pages that the next batch needs again (taking turns
-    among the pool's connections made most batches start cold).
+    Small on purpose: it crosses from the writer process to the server with every
+    batch, so new messages travel as (index, seq) and ids, not as Message objects.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._conn: AsyncConnection | None = None
-
-    async def append(self, items: list[NewMessage]) -> list[Outcome]:
-        """Store ``items`` in one committed transaction; one outcome per item, in order.
-
-        Raises sqlite3 errors as they are (the caller decides between retry and refusal).
-        """
-        if self._conn is None:
-            self._conn = await self._engine.connect()
-        raw = await self._conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        # aiosqlite has no public "run this on the connection's thread"; SQLAlchemy's own
-        # adapter uses the same queue. One call instead of one per statement.
-        return await driver._execute(_in_transaction, driver, items)  # type: ignore[no-any-return]
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()
+    plan: Plan
+    placed: list[tuple[int, int]]  # (item index, seq) of each new message
+    ids: list[int]  # their ids, in ``placed`` order
+    owned: dict[tuple[int, str], File]  # the attached files, by (uploader id, file id)
+    mentioned: dict[int, list[int]]  # message id -> mentioned user ids
 
 
-def _in_transaction(driver: Any, items: list[NewMessage]) -> list[Outcome]:
-    db: sqlite3.Connection = driver._conn
+def connect(path: str) -> sqlite3.Connection:
+    """A connection for the writer: explicit transactions, Parley's pragmas."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in PRAGMAS:
+        db.execute(pragma)
+    return db
+
+
+def store_batch(db: sqlite3.Connection, items: list[NewMessage]) -> Written:
+    """Store ``items`` in one committed transaction and say what became of each.
+
+    Raises sqlite3 errors as they are (the caller decides between retry and refusal).
+    """
     # IMMEDIATE: the checks and the writes see one snapshot under the write lock, so no
     # other writer can slip a duplicate client_id or a membership change in between.
     db.execute("BEGIN IMMEDIATE")
     try:
-        outcomes = _append(db, items)
-        db.commit()
+        written = _append(db, items)
+        db.execute("COMMIT")
     except BaseException:
         with suppress(sqlite3.Error):
-            db.rollback()
+            db.execute("ROLLBACK")
         raise
-    return outcomes
+    # The server needs only the outcomes: the room grouping stays here.
+    written.plan.fresh = {}
+    return written
 
 
-def _append(db: sqlite3.Connection, items: list[NewMessage]) -> list[Outcome]:
-    checks = _read_checks(db, items)
-    plan = plan_batch(items, checks)
-    if plan.fresh:
-        _store_fresh(db, items, plan, checks)
+def outcomes(items: list[NewMessage], written: Written) -> list[Outcome]:
+    """One outcome per item, in order (in the server, from what the writer decided)."""
+    plan = written.plan
+    record_new(items, plan, written.placed, written.ids, written.owned, written.mentioned)
     return finish(plan)
 
 
-def _store_fresh(
-    db: sqlite3.Connection, items: list[NewMessage], plan: Plan, checks: Checks
-) -> None:
+def _append(db: sqlite3.Connection, items: list[NewMessage]) -> Written:
+    checks = _read_checks(db, items)
+    plan = plan_batch(items, checks)
+    if not plan.fresh:
+        return Written(plan, [], [], {}, {})
     placed = placements(plan.fresh, _reserve_seqs(db, plan.fresh))
     ids = _insert_messages(db, items, placed)
     mentioned = _store_mentions(db, items, placed, ids)
     _link_files(db, items, placed, ids)
-    record_new(items, plan, placed, ids, checks.owned, mentioned)
+    return Written(plan, placed, ids, checks.owned, mentioned)
 
 
 # Reading -------------------------------------------------------------------------------

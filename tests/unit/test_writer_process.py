@@ -1,0 +1,113 @@
+"""SQLite's writer process: it survives Ctrl-C, is replaced when it dies, and never
+outlives the server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from parley.domain.models import User, utc_now
+from parley.store import Store
+from parley.store.writer import AppendOutcome, NewMessage
+from parley.store.writer_process import WriterProcess
+
+
+async def _room(store: Store) -> tuple[User, int]:
+    author = await store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+    room = await store.rooms.create("r", "private", "", author.id, utc_now())
+    return author, room.id
+
+
+async def _send(store: Store, room_id: int, author: User, body: str) -> AppendOutcome:
+    return await store.messages.append(NewMessage(room_id, author, body, body, utc_now()))
+
+
+def _writer(store: Store) -> asyncio.subprocess.Process:
+    writer = store.messages.writer._sqlite
+    assert isinstance(writer, WriterProcess)
+    assert writer._proc is not None
+    return writer._proc
+
+
+def _writer_pid(store: Store) -> int:
+    return _writer(store).pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes (its parent has not reaped it yet).
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0] != "Z"
+
+
+async def test_ctrl_c_reaching_the_writer_process_does_not_stop_it(store: Store) -> None:
+    author, room_id = await _room(store)
+    await _send(store, room_id, author, "before")
+    pid = _writer_pid(store)
+    # Ctrl-C reaches the whole process group; the server then stores what is queued.
+    os.kill(pid, signal.SIGINT)
+    os.kill(pid, signal.SIGTERM)
+    await asyncio.sleep(0.2)
+    after = await _send(store, room_id, author, "after")
+    assert after.message.seq == 2
+    assert _writer_pid(store) == pid
+
+
+async def test_a_killed_writer_process_is_replaced_and_nothing_stored_is_lost(
+    store: Store,
+) -> None:
+    author, room_id = await _room(store)
+    first = await _send(store, room_id, author, "first")
+    pid = _writer_pid(store)
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.wait_for(_writer(store).wait(), 10)
+
+    # The dead process is noticed before this batch is handed to it: stored, not refused.
+    second = await _send(store, room_id, author, "second")
+    assert _writer_pid(store) != pid
+    assert (first.message.seq, second.message.seq) == (1, 2)
+    page = await store.messages.page(room_id, before_seq=None, after_seq=None, limit=10)
+    assert [m.body for m in page] == ["first", "second"]
+
+
+@pytest.mark.timeout(60)
+def test_the_writer_process_ends_when_the_server_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the server closes its end of the pipe: the writer exits, no orphan."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os, signal
+        from parley.domain.models import utc_now
+        from parley.store import open_store
+        from parley.store.writer import NewMessage
+
+        async def main():
+            store = await open_store("sqlite+aiosqlite:///{tmp_path / "parley.db"}")
+            ana = await store.users.create("ana", "ana", "x", utc_now())
+            room = await store.rooms.create("r", "private", "", ana.id, utc_now())
+            await store.messages.append(NewMessage(room.id, ana, "hi", "c1", utc_now()))
+            print(store.messages.writer._sqlite._proc.pid, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+        """
+    )
+    server = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert server.returncode == -signal.SIGKILL, server.stderr
+    writer_pid = int(server.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while _alive(writer_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(writer_pid)
