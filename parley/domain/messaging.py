@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NamedTuple
 
 import orjson
 
@@ -63,9 +64,32 @@ def validate_attachments(attachments: object) -> list[str]:
     return unique
 
 
+class Sent(NamedTuple):
+    """A send's result: the message as stored, whether it is new, and its frame."""
+
+    message: Message
+    created: bool
+    # The ``message`` frame as published to the room: the sender's ack reuses it.
+    frame: bytes
+
+
+_MESSAGE_FRAME_START = b'{"type":"message","message":'
+_ACK_START = b'{"type":"ack","client_id":'
+
+
 def encode_message_frame(message: Message) -> bytes:
     """The ``message`` frame, encoded once for every recipient."""
     return orjson.dumps({"type": "message", "message": message})
+
+
+def ack_frame(client_id: str, message_frame: bytes) -> bytes:
+    """The ``ack`` frame for a send, around its message as already encoded for the room.
+
+    The same bytes as encoding ``{"type": "ack", "client_id": ..., "message": ...}``,
+    without encoding the message a second time.
+    """
+    message = memoryview(message_frame)[len(_MESSAGE_FRAME_START) : -1]
+    return b"".join((_ACK_START, orjson.dumps(client_id), b',"message":', message, b"}"))
 
 
 async def post(
@@ -89,7 +113,8 @@ async def post(
     item = prepare(
         ctx, author, room_id, body, client_id, reply_to=reply_to, attachments=attachments
     )
-    return await (await admit(ctx, item, origin))
+    sent = await (await admit(ctx, item, origin))
+    return sent.message, sent.created
 
 
 def prepare(
@@ -122,9 +147,7 @@ def prepare(
     )
 
 
-async def admit(
-    ctx: Context, item: NewMessage, origin: str | None
-) -> asyncio.Future[tuple[Message, bool]]:
+async def admit(ctx: Context, item: NewMessage, origin: str | None) -> asyncio.Future[Sent]:
     """Apply the @room rule and the send rate limit, then queue ``item`` for storing.
 
     The returned future resolves after commit and fan-out. Split from :func:`post` so
@@ -141,18 +164,14 @@ async def admit(
         if item.client_id is not None:
             stored = await ctx.store.messages.by_client_id(author.id, item.client_id)
             if stored is not None and stored.room_id == item.room_id:
-                answered: asyncio.Future[tuple[Message, bool]] = (
-                    asyncio.get_running_loop().create_future()
-                )
-                answered.set_result((stored, False))
+                answered: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
+                answered.set_result(Sent(stored, False, encode_message_frame(stored)))
                 return answered
         raise RateLimited(wait, "You are sending messages too fast.")
     return _published(ctx, author, ctx.store.messages.append(item), origin)
 
 
-def admit_now(
-    ctx: Context, item: NewMessage, origin: str | None
-) -> asyncio.Future[tuple[Message, bool]] | None:
+def admit_now(ctx: Context, item: NewMessage, origin: str | None) -> asyncio.Future[Sent] | None:
     """:func:`admit` when it needs no waiting, else None (and nothing taken or queued).
 
     It needs none for a message without @room, from a sender with tokens left in this
@@ -172,22 +191,22 @@ def _published(
     author: User,
     stored: asyncio.Future[AppendOutcome],
     origin: str | None,
-) -> asyncio.Future[tuple[Message, bool]]:
+) -> asyncio.Future[Sent]:
     """A future for the message once committed and published.
 
     A new message without a quote (nearly every send) is published from the commit's
     callback, with no task: at thousands of sends a second a task each is a real share
     of the CPU. Repeats, replies and failures take the general path.
     """
-    result: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
+    result: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
 
     def committed(done: asyncio.Future[AppendOutcome]) -> None:
         if not done.cancelled() and done.exception() is None:
             outcome = done.result()
             if outcome.created and outcome.message.reply_to is None:
-                _publish(ctx, outcome.message, origin)
+                frame = _publish(ctx, outcome.message, origin)
                 if not result.done():
-                    result.set_result((outcome.message, True))
+                    result.set_result(Sent(outcome.message, True, frame))
                 return
         task = asyncio.ensure_future(_after_commit(ctx, author, done, origin))
         task.add_done_callback(lambda finished: _copy_outcome(finished, result))
@@ -196,9 +215,7 @@ def _published(
     return result
 
 
-def _copy_outcome(
-    source: asyncio.Future[tuple[Message, bool]], target: asyncio.Future[tuple[Message, bool]]
-) -> None:
+def _copy_outcome(source: asyncio.Future[Sent], target: asyncio.Future[Sent]) -> None:
     if target.done():
         return
     if source.cancelled():
@@ -211,16 +228,13 @@ def _copy_outcome(
         target.set_result(source.result())
 
 
-def _publish(ctx: Context, message: Message, origin: str | None) -> None:
+def _publish(ctx: Context, message: Message, origin: str | None) -> bytes:
+    """Publish the message's frame to its room; returns the frame."""
+    frame = encode_message_frame(message)
     ctx.bus.publish_nowait(
-        Event(
-            kind="room",
-            room_id=message.room_id,
-            payload=encode_message_frame(message),
-            origin=origin,
-            seq=message.seq,
-        )
+        Event(kind="room", room_id=message.room_id, payload=frame, origin=origin, seq=message.seq)
     )
+    return frame
 
 
 async def _after_commit(
@@ -228,7 +242,7 @@ async def _after_commit(
     author: User,
     future: asyncio.Future[AppendOutcome],
     origin: str | None,
-) -> tuple[Message, bool]:
+) -> Sent:
     try:
         outcome = await future
     except Exception:
@@ -241,8 +255,7 @@ async def _after_commit(
     # this is how the other members get it. Receivers drop a seq they already have.
     if message.reply_to is not None:
         message.reply = await ctx.store.messages.quote(message.reply_to)
-    _publish(ctx, message, origin)
-    return message, outcome.created
+    return Sent(message, outcome.created, _publish(ctx, message, origin))
 
 
 async def history(

@@ -25,7 +25,7 @@ from websockets.datastructures import Headers
 from parley.bus.base import Event
 from parley.domain import accounts, messaging, rooms
 from parley.domain.context import Context
-from parley.domain.models import Message, User
+from parley.domain.models import User
 from parley.errors import ParleyError, RateLimited, Unavailable
 from parley.realtime import codec
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
@@ -334,10 +334,6 @@ class Gateway:
                 await asyncio.wait_for(self._none_left.wait(), SHUTDOWN_CLOSE_WAIT_S)
 
 
-def _ack(client_id: str, message: Message) -> str:
-    return orjson.dumps({"type": "ack", "client_id": client_id, "message": message}).decode()
-
-
 def _token_from(path: str, headers: Headers) -> str:
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -514,12 +510,12 @@ class Session:
             attachments=frame.attachments,
         )
 
-    def _sending(self, frame: codec.Send, stored: asyncio.Future[tuple[Message, bool]]) -> None:
+    def _sending(self, frame: codec.Send, stored: asyncio.Future[messaging.Sent]) -> None:
         self._in_flight += 1
         self._pace()
         stored.add_done_callback(partial(self._acked, frame))
 
-    def _acked(self, frame: codec.Send, stored: asyncio.Future[tuple[Message, bool]]) -> None:
+    def _acked(self, frame: codec.Send, stored: asyncio.Future[messaging.Sent]) -> None:
         self._in_flight -= 1
         self._pace()
         if self.conn.closing:
@@ -531,7 +527,7 @@ class Session:
         if error is not None:
             self.gateway._send_failed(self.conn, frame, cast(Exception, error))
         else:
-            self.conn.push(_ack(frame.client_id, stored.result()[0]))
+            self.conn.push(messaging.ack_frame(frame.client_id, stored.result().frame))
 
     def _pace(self) -> None:
         """Pause reading past the bounds, resume below half of them."""

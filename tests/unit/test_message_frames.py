@@ -1,0 +1,38 @@
+"""The ack reuses the message frame's bytes: it must be exactly the ack a client decodes."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parley.domain.messaging import ack_frame, encode_message_frame
+from parley.domain.models import Message, User
+
+ana = User(7, "ana", 'Ana "the" <b>first</b>', "2026-01-01T00:00:00.000000Z")
+
+
+@given(
+    body=st.text(max_size=300),
+    client_id=st.text(min_size=1, max_size=64),
+    mentions=st.lists(st.integers(min_value=1, max_value=10**6), max_size=5),
+    reply=st.none() | st.fixed_dictionaries({"id": st.integers(1, 99), "body": st.text()}),
+)
+def test_the_ack_is_the_ack_frame_of_the_message(
+    body: str, client_id: str, mentions: list[int], reply: dict[str, object] | None
+) -> None:
+    message = Message(
+        id=12,
+        room_id=3,
+        seq=44,
+        author=ana,
+        body=body,
+        created_at="2026-11-26T12:00:00.123456Z",
+        edited_at=None,
+        client_id=client_id,
+        mentions=mentions,
+        reply=reply,
+    )
+    ack = ack_frame(client_id, encode_message_frame(message))
+    assert ack == orjson.dumps({"type": "ack", "client_id": client_id, "message": message})
+    assert orjson.loads(ack)["message"]["body"] == body
