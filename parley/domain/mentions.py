@@ -26,6 +26,8 @@ def parse(body: str) -> tuple[tuple[str, ...], bool]:
 
     Trailing dots and dashes belong to the sentence, not the name ("thanks @ana.").
     """
+    if "@" not in body:
+        return (), False  # nearly every message: a substring test, not a regex scan
     names: list[str] = []
     room = False
     for match in MENTION_RE.finditer(body):

@@ -6,15 +6,25 @@ shape of each object is exactly its fields, and nothing secret is ever a field h
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 
 def utc_now() -> str:
     """The current time as RFC 3339 in UTC, with microseconds, sortable as text."""
-    # isoformat, not strftime: a quarter of the cost, on the path of every message.
-    return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    # On the path of every message: the date and time are formatted once a second, and
+    # a call costs a third of datetime.now().isoformat().
+    global _second_text
+    second, nanos = divmod(time.time_ns(), 1_000_000_000)
+    cached = _second_text
+    if cached[0] != second:
+        cached = _second_text = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{cached[1]}.{nanos // 1000:06d}Z"
+
+
+# The last second utc_now formatted (swapped whole: safe from any thread).
+_second_text: tuple[int, str] = (-1, "")
 
 
 @dataclass(slots=True, frozen=True)
