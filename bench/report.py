@@ -2,6 +2,7 @@
 
 python -m bench.report            # every scenario, markdown tables
 python -m bench.report --tag final
+python -m bench.report --tag s3 --by-commit   # one row group per Parley commit
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ from bench.run import RESULTS
 TARGETS = ("parley", "peer")
 
 
-def load(tag: str | None, results: Path = RESULTS) -> list[dict]:
+def load(tag: str | None, results: Path = RESULTS, by_commit: bool = False) -> list[dict]:
     out = []
     for p in sorted(results.glob("*.json")):
         d = json.loads(p.read_text())
         if tag is None or d.get("tag") == tag:
+            if by_commit and d.get("parley_commit"):
+                d["target"] = f"{d['target']}@{d['parley_commit'][:7]}"
             out.append(d)
     return out
+
+
+def targets(g: dict[str, Any]) -> list[str]:
+    """Parley, the peer, then Parley at each commit (--by-commit)."""
+    return [t for t in TARGETS if t in g] + sorted(t for t in g if t not in TARGETS)
 
 
 def med(values: list[Any]) -> float | None:
@@ -92,7 +100,7 @@ def delivery_table(runs: list[dict], scenario: str) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     table: dict[str, dict[str, dict]] = {}
-    for t in TARGETS:
+    for t in targets(g):
         table[t] = {}
         for label in sorted(g.get(t, {}), key=float):
             m = medians(g[t][label])
@@ -114,7 +122,7 @@ def delivery_table(runs: list[dict], scenario: str) -> list[str]:
                 f"peer {b:,.0f}/s: **{ratio(a, b)}**"
             )
     cap = {}
-    for t in TARGETS:
+    for t in targets(g):
         _, row = sustained(table.get(t, {}), 1e9)
         if row and row.get("cpu_us_per_delivery"):
             cap[t] = 1e6 / row["cpu_us_per_delivery"]
@@ -148,7 +156,7 @@ def ingest_table(runs: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     best = {}
-    for t in TARGETS:
+    for t in targets(g):
         for label in sorted(g.get(t, {}), key=float):
             m = medians(g[t][label])
             lines.append(
@@ -184,7 +192,7 @@ def idle_table(runs: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     per = {}
-    for t in TARGETS:
+    for t in targets(g):
         for label, phases in g.get(t, {}).items():
             m = medians(phases)
             per[t] = m["kib_per_connection"]
@@ -216,7 +224,7 @@ def step_table(runs: list[dict]) -> list[str]:
     ]
     last = {}
     each = {}
-    for t in TARGETS:
+    for t in targets(g):
         res = [ph["last_step_held"] for ph in g.get(t, {}).get("result", [])]
         each[t] = res
         last[t] = med(res)
@@ -243,8 +251,9 @@ def step_table(runs: list[dict]) -> list[str]:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--tag", default=None)
+    p.add_argument("--by-commit", action="store_true", help="Parley's runs apart per commit")
     a = p.parse_args()
-    runs = load(a.tag)
+    runs = load(a.tag, by_commit=a.by_commit)
     lines = delivery_table(runs, "fanout") + delivery_table(runs, "rooms")
     lines += ingest_table(runs) + idle_table(runs) + step_table(runs)
     print("\n".join(lines))

@@ -31,9 +31,9 @@ from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.datastructures import Headers
+from websockets.frames import apply_mask  # the C speedup when built, else Python
 from websockets.http11 import Request, Response
 from websockets.protocol import State
-from websockets.speedups import apply_mask
 
 from parley.realtime.connection import CLOSE_GRACE_S, Socket
 
