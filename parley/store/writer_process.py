@@ -32,8 +32,10 @@ from parley.store.batch import NewMessage, Outcome
 _HEADER = struct.Struct("!I")
 _PICKLE = pickle.HIGHEST_PROTOCOL
 _EXIT_WAIT_S = 10.0
-# The child imports this package from where the server did, installed or not.
+# The child imports this package from where the server did, installed or not: the
+# folder holding it goes at the end of the child's path, so that it shadows nothing.
 _SOURCE = str(Path(__file__).resolve().parents[2])
+_CHILD = "import sys; sys.path.append(sys.argv[1]); from {} import main; main(sys.argv[2])"
 
 
 class WriterProcess:
@@ -81,16 +83,14 @@ class WriterProcess:
         await self._stop(kill=False)
 
     async def _start(self) -> asyncio.subprocess.Process:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_SOURCE, env.get("PYTHONPATH")]))
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            __name__,
+            "-c",
+            _CHILD.format(__name__),
+            _SOURCE,
             str(self._path),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env=env,
         )
         return self._proc
 
@@ -168,7 +168,7 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
         db.close()
 
 
-def main() -> None:
+def main(path: str) -> None:
     # Ctrl-C and the service manager's SIGTERM reach the whole process group; the server
     # answers them by storing what is queued, which needs this process until it is done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -176,8 +176,4 @@ def main() -> None:
     # Replies get a descriptor of their own; anything printed goes to stderr.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(sys.argv[1], sys.stdin.buffer, replies)
-
-
-if __name__ == "__main__":
-    main()
+    serve(path, sys.stdin.buffer, replies)
