@@ -86,7 +86,9 @@ class ParleyApp:
             # Streamed outside Quart, which would buffer the body (see web/uploads.py).
             await handle_upload(self._ctx, scope, receive, send)
             return
-        await self.quart(scope, receive, send)
+        # Quart types ASGI with its own TypedDicts; Parley's are plain dicts.
+        quart: Any = self.quart
+        await quart(scope, receive, send)
 
     async def startup(self) -> None:
         settings = self.settings
@@ -172,7 +174,7 @@ def _create_quart(parley: ParleyApp) -> Quart:
     app.extensions["parley"] = parley
     QuartSchema(
         app,
-        info={"title": "Parley", "version": "1"},  # type: ignore[arg-type]
+        info={"title": "Parley", "version": "1"},
         openapi_path="/openapi.json",
         redoc_ui_path=None,
         scalar_ui_path=None,

@@ -65,9 +65,9 @@ def _room_id(frame: dict[str, Any], ref: str | None) -> int:
     value = frame.get("room_id")
     if isinstance(value, str) and value.isdigit() and len(value) < 19:
         value = int(value)
-    if not _is_int(value) or value < 1 or value > 2**62:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 2**62:
         raise FrameError("invalid_room_id", "room_id must be a positive integer.", ref)
-    return int(value)
+    return value
 
 
 def _ref_of(frame: dict[str, Any]) -> str | None:
@@ -97,7 +97,7 @@ def parse_frame(data: str | bytes) -> ClientFrame:
         return Typing(_room_id(frame, ref))
     if kind == "read":
         seq = frame.get("seq")
-        if not _is_int(seq) or seq < 0:
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise FrameError("invalid_seq", "seq must be a non-negative integer.", ref)
         return Read(_room_id(frame, ref), seq)
     if kind == "ping":

@@ -31,11 +31,15 @@ from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.datastructures import Headers
-from websockets.frames import apply_mask  # the C speedup when built, else Python
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from parley.realtime.connection import CLOSE_GRACE_S, Socket
+
+try:
+    from websockets.speedups import apply_mask
+except ImportError:  # websockets built without its C extension
+    from websockets.utils import apply_mask
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,8 @@ the ``messages_fts`` FTS5 table on SQLite, ``to_tsvector('simple', body)`` on Po
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,7 +16,7 @@ from parley.store.messages import decorated
 from parley.store.schema import memberships, messages, users
 
 _fts = sa.table("messages_fts", sa.column("rowid"))
-_PG_CONFIG = sa.literal_column("'simple'::regconfig")
+_PG_CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
 
 
 def _base(user_id: int, room_id: int | None, author_id: int | None) -> sa.Select:  # type: ignore[type-arg]
