@@ -88,8 +88,11 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         # True while the bytes received so far end at a frame boundary that websockets'
         # parser is not waiting past: simple text frames are then cut out here.
         self._fast = False
-        # The start of a simple frame whose end has not arrived yet (fast path).
-        self._partial = b""
+        # The start of a simple frame whose end has not arrived yet (fast path), and how
+        # long it must grow before it is worth parsing again: a frame that arrives a
+        # byte at a time is then copied once, not once per byte.
+        self._partial: bytearray | None = None
+        self._partial_need = 0
         # Where websockets' parser is in the frame stream, while it has it.
         self._boundary: FrameBoundary | None = None
 
@@ -208,15 +211,19 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self._fast:
             self._to_websockets(data)
             return
-        if self._partial:
-            data, self._partial = self._partial + data, b""
+        if self._partial is not None:
+            self._partial += data
+            if len(self._partial) < self._partial_need:
+                return
+            data = bytes(self._partial)
+            self._partial = None
         handler = self.handler
         max_size = self.conn.max_message_size
         end = len(data)
         pos = 0
         while handler is not None and not self.close_sent:
             if end - pos < 2:
-                self._partial = data[pos:]
+                self._keep_partial(data, pos, 2)
                 return
             length = data[pos + 1] ^ _MASKED  # the mask bit set: the payload length
             if data[pos] != _FIN_TEXT or length > 126:
@@ -224,7 +231,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
             start = pos + 6
             if length == 126:
                 if end - pos < 4:
-                    self._partial = data[pos:]
+                    self._keep_partial(data, pos, 4)
                     return
                 length = int.from_bytes(data[pos + 2 : pos + 4])
                 start = pos + 8
@@ -232,7 +239,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
                 break  # websockets closes with 1009
             stop = start + length
             if stop > end:
-                self._partial = data[pos:]  # the rest is on its way
+                self._keep_partial(data, pos, stop - pos)  # the rest is on its way
                 return
             payload = apply_mask(data[start:stop], data[start - 4 : start])
             pos = stop
@@ -249,6 +256,10 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
             self._fast = False
             self._boundary = FrameBoundary()
             self._to_websockets(data[pos:] if pos else data)
+
+    def _keep_partial(self, data: bytes, pos: int, need: int) -> None:
+        self._partial = bytearray(memoryview(data)[pos:])
+        self._partial_need = need
 
     def _to_websockets(self, data: bytes) -> None:
         super().data_received(data)
