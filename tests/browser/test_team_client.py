@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,16 @@ from tests.browser.helpers import composer, delivered, open_room, sign_in
 pytestmark = pytest.mark.browser
 
 FRAME_MS = 5000  # a frame from the server, on a busy machine
+
+
+def _ana_ben_and_cid_in(live_server: Any, prefix: str) -> tuple[Any, Any, Any, int, str]:
+    """Ana, Ben and Cid, and a new room of Ana's (``prefix``-random) that both others joined."""
+    ana, ben, cid = (make_person(live_server, n, n.title()) for n in ("ana", "ben", "cid"))
+    name = f"{prefix}-{secrets.token_hex(3)}"
+    room_id = live_server.create_room(ana.token, name)
+    for person in (ben, cid):
+        live_server.api("POST", f"/api/rooms/{room_id}/join", None, person.token)
+    return ana, ben, cid, room_id, name
 
 
 def test_a_new_messages_line_sits_above_the_first_message_posted_while_i_was_away(
@@ -72,13 +83,8 @@ def test_my_own_messages_never_draw_a_new_messages_line(open_page, live_server) 
 def test_a_long_unread_stretch_opens_at_the_new_messages_line_and_stays_unread_until_read(
     open_page, live_server
 ) -> None:
-    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
-    cid = make_person(live_server, "cid", "Cid")
-    name = f"catch-up-{secrets.token_hex(3)}"
-    room_id = live_server.create_room(ana.token, name)
+    ana, ben, cid, room_id, name = _ana_ben_and_cid_in(live_server, "catch-up")
     live_server.create_room(ana.token, f"elsewhere-{secrets.token_hex(3)}")  # sign-in lands here
-    for person in (ben, cid):
-        live_server.api("POST", f"/api/rooms/{room_id}/join", None, person.token)
     live_server.post(ben.token, room_id, "read before leaving")
     live_server.api("POST", f"/api/rooms/{room_id}/read", {}, ana.token)
     # 80 unread: more than one history page (50) and far more than one screen.
@@ -135,11 +141,7 @@ def test_what_i_wrote_myself_counts_as_read_when_placing_the_new_messages_line(
 def test_the_owner_bans_a_member_who_disappears_from_the_members_list(
     open_page, live_server
 ) -> None:
-    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
-    cid = make_person(live_server, "cid", "Cid")
-    room_id = live_server.create_room(ana.token, f"run-{secrets.token_hex(3)}")
-    for person in (ben, cid):
-        live_server.api("POST", f"/api/rooms/{room_id}/join", None, person.token)
+    ana, ben, cid, room_id, _ = _ana_ben_and_cid_in(live_server, "run")
 
     # A plain member gets no administration in the panel.
     cid_page = open_page()
@@ -258,11 +260,7 @@ def test_the_owner_lifts_a_ban_in_room_settings_on_a_phone_and_the_person_joins_
 def test_the_owner_hands_the_room_over_and_the_owner_controls_move_with_it(
     open_page, live_server
 ) -> None:
-    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
-    cid = make_person(live_server, "cid", "Cid")
-    room_id = live_server.create_room(ana.token, f"handover-{secrets.token_hex(3)}")
-    for person in (ben, cid):
-        live_server.api("POST", f"/api/rooms/{room_id}/join", None, person.token)
+    ana, ben, cid, room_id, _ = _ana_ben_and_cid_in(live_server, "handover")
 
     ben_page = open_page()
     sign_in(ben_page, live_server, ben, f"/rooms/{room_id}")
