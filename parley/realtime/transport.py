@@ -241,21 +241,26 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
             if stop > end:
                 self._keep_partial(data, pos, stop - pos)  # the rest is on its way
                 return
-            payload = apply_mask(data[start:stop], data[start - 4 : start])
             pos = stop
-            try:
-                text = payload.decode()
-            except UnicodeDecodeError:
-                self.conn.send_close(1007, "invalid UTF-8")
-                self.handle_parser_exception()
+            if not self._hand_text(handler, apply_mask(data[start:stop], data[start - 4 : start])):
                 return
-            handler.on_text(text)
             handler = self.handler
         if pos < end:
             # websockets takes over from this frame's first byte: a boundary.
             self._fast = False
             self._boundary = FrameBoundary()
             self._to_websockets(data[pos:] if pos else data)
+
+    def _hand_text(self, handler: SocketHandler, payload: bytes) -> bool:
+        """Give a text frame's payload to the handler; False if it was not UTF-8 (1007)."""
+        try:
+            text = payload.decode()
+        except UnicodeDecodeError:
+            self.conn.send_close(1007, "invalid UTF-8")
+            self.handle_parser_exception()
+            return False
+        handler.on_text(text)
+        return True
 
     def _keep_partial(self, data: bytes, pos: int, need: int) -> None:
         self._partial = bytearray(memoryview(data)[pos:])
@@ -294,13 +299,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.curr_msg_data_type != "text":
             handler.on_binary()
             return
-        try:
-            text = data.decode()
-        except UnicodeDecodeError:
-            self.conn.send_close(1007, "invalid UTF-8")
-            self.handle_parser_exception()
-            return
-        handler.on_text(text)
+        self._hand_text(handler, data)
 
     def pause_writing(self) -> None:
         self.write_paused = True

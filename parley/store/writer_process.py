@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from parley.domain.models import User
 from parley.store.batch import NewMessage, Outcome
+from parley.store.sqlite_batch import connect, outcomes, store_batch
 
 _HEADER = struct.Struct("!I")
 _PICKLE = pickle.HIGHEST_PROTOCOL
@@ -52,8 +53,6 @@ class WriterProcess:
         and refusal), and OperationalError when the child is gone: the batch may or may
         not have been committed, which is what client_id repeats are for.
         """
-        from parley.store.sqlite_batch import outcomes
-
         proc = self._proc
         if proc is None or proc.returncode is not None:
             # Not started yet, or ended (killed, crashed) since the last batch.
@@ -144,8 +143,6 @@ def _unpacked(packed: _Packed) -> list[NewMessage]:
 
 def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
     """Answer batches from ``requests`` until it ends."""
-    from parley.store.sqlite_batch import connect, store_batch
-
     db = connect(path)
     try:
         while True:
