@@ -7,7 +7,7 @@ or raises :class:`FrameError` carrying the error frame's code, message and ``ref
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -57,7 +57,7 @@ class Ping:
 ClientFrame = Send | Resume | Typing | Read | Ping
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -65,7 +65,7 @@ def _room_id(frame: dict[str, Any], ref: str | None) -> int:
     value = frame.get("room_id")
     if isinstance(value, str) and value.isdigit() and len(value) < 19:
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 2**62:
+    if not _is_int(value) or not 1 <= value <= 2**62:
         raise FrameError("invalid_room_id", "room_id must be a positive integer.", ref)
     return value
 
@@ -97,7 +97,7 @@ def parse_frame(data: str | bytes) -> ClientFrame:
         return Typing(_room_id(frame, ref))
     if kind == "read":
         seq = frame.get("seq")
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        if not _is_int(seq) or seq < 0:
             raise FrameError("invalid_seq", "seq must be a non-negative integer.", ref)
         return Read(_room_id(frame, ref), seq)
     if kind == "ping":
