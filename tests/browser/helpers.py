@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import PASSWORD, ParleyProcess, Person
@@ -29,6 +31,16 @@ def sign_in(page: Page, server: ParleyProcess, person: Person, path: str = "/") 
     if path != "/":
         page.goto(server.url + path)
         expect(composer(page)).to_be_visible()
+
+
+def wait_online(page: Page) -> None:
+    """Wait until the page's WebSocket has had its ``ready`` (the shell drops ``offline``).
+
+    sign_in waits for the chat screen, not for the socket: a test that stops the server
+    right after it could otherwise stop it before the page was ever online, and a page
+    that never was online shows no "Connection lost" banner.
+    """
+    expect(page.locator(".shell")).not_to_have_class(re.compile(r"\boffline\b"))
 
 
 def composer(page: Page) -> Locator:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ParleyProcess, make_person
-from tests.browser.helpers import LIVE_MS, delivered, send, sign_in
+from tests.browser.helpers import LIVE_MS, delivered, send, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +59,7 @@ def test_unsent_messages_survive_a_reload(open_page, own_server: ParleyProcess) 
     room_id = own_server.create_room(ana.token, "drafts")
     page = open_page()
     sign_in(page, own_server, ana, f"/rooms/{room_id}")
+    wait_online(page)
     own_server.stop()
     expect(page.get_by_text("Connection lost. Reconnecting…")).to_be_visible()
     send(page, "kept in the outbox")
