@@ -78,7 +78,10 @@ class GroupCommitter:
         Synchronous on purpose: messages queued by one connection in order are stored
         in that order.
         """
-        future: asyncio.Future[AppendOutcome] = asyncio.get_running_loop().create_future()
+        # The task's loop, not get_running_loop(): that one asks the kernel for the
+        # process id on every call.
+        loop = self._task.get_loop() if self._task is not None else asyncio.get_running_loop()
+        future: asyncio.Future[AppendOutcome] = loop.create_future()
         if self._closing:
             future.set_exception(Unavailable("The server is shutting down."))
             return future
