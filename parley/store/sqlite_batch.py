@@ -59,6 +59,12 @@ PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
 )
 
+# A search-index merge step's size in pages (merge_search_index). In a test of 100,000
+# messages in batches of 5 with a step after each batch, the longest batch took 4.9 ms
+# and the longest step 4.4 ms; with FTS5 merging inside the commits the longest batch
+# took 35.5 ms.
+SEARCH_MERGE_PAGES = 16
+
 # The FTS5 trigger on messages flushes its pending index at every statement's savepoint,
 # so a row-by-row executemany wrote one index segment per message (about 80 % of the
 # insert's cost). Multi-row INSERTs flush once per statement. Chunks are powers of two
@@ -125,6 +131,21 @@ def store_batch(db: sqlite3.Connection, items: list[NewMessage]) -> Written:
     # The server needs only the outcomes: the room grouping stays here.
     written.plan.fresh = {}
     return written
+
+
+def merge_search_index(db: sqlite3.Connection) -> bool:
+    """One bounded step of merging the search index's segments; False if none was due.
+
+    FTS5 does not merge by itself (migration 0005_search_merges): the writer calls this
+    between batches. A step writes about SEARCH_MERGE_PAGES pages, a few milliseconds at
+    most, so a batch that arrives meanwhile waits little. FTS5 tells that a step found
+    nothing to do by a change count below 2.
+    """
+    before = db.total_changes
+    db.execute(
+        "INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)", (SEARCH_MERGE_PAGES,)
+    )
+    return db.total_changes - before >= 2
 
 
 def outcomes(items: list[NewMessage], written: Written) -> list[Outcome]:

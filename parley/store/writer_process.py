@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sqlite3
 import struct
@@ -28,7 +29,7 @@ from typing import Any, BinaryIO
 
 from parley.domain.models import User
 from parley.store.batch import NewMessage, Outcome
-from parley.store.sqlite_batch import connect, outcomes, store_batch
+from parley.store.sqlite_batch import connect, merge_search_index, outcomes, store_batch
 
 _HEADER = struct.Struct("!I")
 _PICKLE = pickle.HIGHEST_PROTOCOL
@@ -142,10 +143,18 @@ def _unpacked(packed: _Packed) -> list[NewMessage]:
 
 
 def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
-    """Answer batches from ``requests`` until it ends."""
+    """Answer batches from ``requests`` until it ends; merge the search index between them.
+
+    After each batch the index gets one merge step, and more while no batch is waiting,
+    until no merge is due: in quiet moments the merging is done off the acks' path, and
+    under steady load a step per batch keeps it from falling behind.
+    """
     db = connect(path)
+    merge_due = True
     try:
         while True:
+            while merge_due and not _waiting(requests):
+                merge_due = _merge_step(db)
             header = requests.read(_HEADER.size)
             if len(header) < _HEADER.size:
                 return
@@ -161,8 +170,28 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
             data = pickle.dumps(reply, _PICKLE)
             replies.write(_HEADER.pack(len(data)) + data)
             replies.flush()
+            merge_due = _merge_step(db)
     finally:
         db.close()
+
+
+def _waiting(requests: BinaryIO) -> bool:
+    """Whether a request (or the end of input) is there to read.
+
+    The server sends one request and waits for its reply, so nothing is ever left in
+    the reader's buffer between requests: the pipe itself tells.
+    """
+    readable, _, _ = select.select([requests], [], [], 0)
+    return bool(readable)
+
+
+def _merge_step(db: sqlite3.Connection) -> bool:
+    try:
+        return merge_search_index(db)
+    except sqlite3.Error as exc:
+        # Merging can wait: the batches must not. (Busy, or a database without the index.)
+        print(f"parley writer: merging the search index failed: {exc}", file=sys.stderr)
+        return False
 
 
 def main(path: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -111,3 +112,40 @@ def test_the_writer_process_ends_when_the_server_is_killed(tmp_path: Path) -> No
     while _alive(writer_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(writer_pid)
+
+
+def _search_index_segments(db_path: Path) -> int:
+    """How many segments FTS5's index has, from its structure record (id 10).
+
+    The record starts with a 4-byte cookie, then varints: the number of levels and the
+    number of segments (single bytes below 128, all this test needs).
+    """
+    with sqlite3.connect(db_path) as db:
+        (structure,) = db.execute("SELECT block FROM messages_fts_data WHERE id = 10").fetchone()
+    assert structure[5] < 0x80, "more segments than this test expects"
+    return int(structure[5])
+
+
+async def test_the_writer_merges_the_search_index_between_batches(
+    store: Store, tmp_path: Path
+) -> None:
+    author, room_id = await _room(store)
+    # One batch each, so one new index segment each: FTS5 alone (automerge off) would
+    # keep all 40.
+    for n in range(40):
+        await _send(store, room_id, author, f"note{n} about zebras")
+    db_path = tmp_path / "test.db"
+    for _ in range(200):  # the merging runs while the writer is idle: up to 10 s
+        if _search_index_segments(db_path) < 16:
+            break
+        await asyncio.sleep(0.05)
+    assert _search_index_segments(db_path) < 16
+
+    with sqlite3.connect(db_path) as db:
+        config = dict(db.execute("SELECT k, v FROM messages_fts_config"))
+        db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 0)")
+    assert config["automerge"] == 0
+    found = await store.search.search(author.id, ["zebras"], room_id=None, author_id=None, limit=50)
+    assert sorted(m.body for m in found) == sorted(f"note{n} about zebras" for n in range(40))
+    found = await store.search.search(author.id, ["note17"], room_id=None, author_id=None, limit=5)
+    assert [m.body for m in found] == ["note17 about zebras"]
