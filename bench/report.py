@@ -171,12 +171,15 @@ def ingest_table(runs: list[dict]) -> list[str]:
             if held and (m["ack_p99_ms"] or 1e9) <= 20:
                 best[t] = max(best.get(t, 0), m["acked_per_s"])
     lines.append("")
-    if best:
+    if "parley" in best or "peer" in best:
         lines.append(
             f"- Highest acked rate with ack p99 ≤ 20 ms: Parley {best.get('parley', 0):,.0f}/s, "
             f"peer {best.get('peer', 0):,.0f}/s: **{ratio(best.get('parley'), best.get('peer'))}**"
         )
         lines.append("")
+    elif best:  # --by-commit: one target per commit
+        held = "; ".join(f"{t} {rate:,.0f}/s" for t, rate in best.items())
+        lines += [f"- Highest acked rate with ack p99 ≤ 20 ms: {held}", ""]
     return lines
 
 

@@ -13,6 +13,7 @@ table and writes one JSON file per run to bench/results/. See docs/performance.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -59,6 +60,17 @@ def loadavg() -> float:
 
 def pct(a: np.ndarray, q: float) -> float | None:
     return float(np.percentile(a, q)) / 1000 if len(a) else None  # ms
+
+
+def largest_wal(server: Server, until_ns: int) -> int | None:
+    """The SQLite WAL's largest size, read every 0.2 s until ``until_ns`` (None: no WAL)."""
+    wal = server.data_dir / "parley.db-wal"
+    largest = None
+    while (left := until_ns - mono_ns()) > 0:
+        with contextlib.suppress(FileNotFoundError):
+            largest = max(largest or 0, wal.stat().st_size)
+        time.sleep(min(0.2, left / 1e9))
+    return largest
 
 
 def run_phase(
@@ -116,7 +128,7 @@ def run_phase(
             stderr=subprocess.DEVNULL,
         )
         PROFILE["path"] = ""  # only the first phase
-    time.sleep(max(0.0, (w_end - mono_ns()) / 1e9))
+    wal_bytes = largest_wal(server, w_end)
     cpu1 = cpu_seconds(server.pid)
     rss = rss_bytes(server.pid)
     if spy is not None:
@@ -155,6 +167,7 @@ def run_phase(
         "cpu_us_per_delivery": cpu / arrived * 1e6 if arrived else None,
         "cpu_us_per_ack": cpu / acks_w * 1e6 if acks_w else None,
         "server_rss_mib": rss / 2**20,
+        "wal_max_mib": wal_bytes / 2**20 if wal_bytes is not None else None,
         "loadavg_1m": loadavg(),
         "errors": sum(r["errors"] for r in res),
         "closed": sum(r["closed"] for r in res),
@@ -347,6 +360,7 @@ def print_phase(r: dict) -> None:
         ("ack_p99_ms", "ack p99 {:.1f}ms"),
         ("cpu_s_per_100k_deliveries", "cpu {:.2f}s/100k"),
         ("server_cpu_util", "util {:.2f}"),
+        ("wal_max_mib", "wal {:.0f}MiB"),
         ("loadavg_1m", "load {:.1f}"),
         ("broadcast_p95_ms", "bcast p95 {:.0f}ms"),
         ("kib_per_connection", "{:.1f} KiB/conn"),

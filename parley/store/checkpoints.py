@@ -7,8 +7,18 @@ returns, so every few hundred batches one batch's acks waited tens of millisecon
 Parley's connections turn that off (``wal_autocheckpoint=0``) and this task checkpoints
 on a connection and thread of its own, while the writer goes on appending to the WAL.
 
-A PASSIVE checkpoint never waits for readers or writers, so it never delays an ack; it
-copies what it can, and the writer starts the WAL over once everything is copied.
+A PASSIVE checkpoint never waits for readers or writers. It still competes with the
+writer for the disk and the CPU while it copies and fsyncs, so under load it runs often
+and short: at 10,000 messages a second a checkpoint a second took 60-95 ms, and the
+batches committed meanwhile set the ack p99 (median of 3 runs 22.8 ms); one every 100 ms
+takes 8-10 ms, and the p99 fell to 7.6 ms. When nothing was written it backs off to
+once a second.
+
+Under unbroken load a PASSIVE checkpoint never finds the WAL fully copied (the writer
+appends while it copies), so SQLite never starts the WAL over and the file grows, by
+140 MB a second at 10,000 messages a second. Past :data:`WAL_BOUND_BYTES` this asks the
+writer (``on_wal_full``) to finish the copy between two batches, when nothing else
+writes: the copy is then complete, and the next commit starts the WAL from the beginning.
 """
 
 from __future__ import annotations
@@ -16,21 +26,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
+from parley.store.sqlite_batch import WAL_SIZE_LIMIT
+
 log = logging.getLogger(__name__)
 
-# A second's worth of ingest is a few tens of MB of WAL at the most: the WAL stays small
-# and a read that misses the page cache seldom has to search it.
-CHECKPOINT_INTERVAL_S = 1.0
+CHECKPOINT_INTERVAL_S = 0.1
+IDLE_INTERVAL_S = 1.0
+# The WAL is started over once it holds this much: the size SQLite then cuts it back to.
+WAL_BOUND_BYTES = WAL_SIZE_LIMIT
 
 
 class Checkpointer:
-    def __init__(self, path: Path, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        path: Path,
+        interval_s: float = CHECKPOINT_INTERVAL_S,
+        *,
+        wal_bound_bytes: int = WAL_BOUND_BYTES,
+        on_wal_full: Callable[[], None] | None = None,
+    ) -> None:
         self._path = path
         self._interval_s = interval_s
+        self._wal_bound_bytes = wal_bound_bytes
+        self._on_wal_full = on_wal_full
         self._conn: sqlite3.Connection | None = None
+        self._page_size = 4096
+        self._frames_seen = 0
         self._task: asyncio.Task[None] | None = None
         self.checkpoints = 0
 
@@ -49,20 +74,38 @@ class Checkpointer:
             conn, self._conn = self._conn, None
             await asyncio.to_thread(conn.close)
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file; True if it held frames not seen before.
+
+        Past the bound, also asks the writer to finish the copy between two batches.
+        """
         try:
-            await asyncio.to_thread(self._checkpoint)
+            frames = await asyncio.to_thread(self._checkpoint)
         except sqlite3.Error as exc:
             # A busy database or another process's checkpoint: the next round catches up.
             log.debug("WAL checkpoint skipped: %s", exc)
+            return False
+        if frames * self._page_size > self._wal_bound_bytes and self._on_wal_full is not None:
+            self._on_wal_full()
+        # The frame count only falls when the WAL starts over, so any change is news.
+        wrote = frames != self._frames_seen
+        self._frames_seen = frames
+        return wrote
 
     async def _run(self) -> None:
+        interval = self._interval_s
         while True:
-            await asyncio.sleep(self._interval_s)
-            await self.checkpoint()
+            await asyncio.sleep(interval)
+            if await self.checkpoint():
+                interval = self._interval_s
+            else:
+                interval = min(max(IDLE_INTERVAL_S, self._interval_s), interval * 2)
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> int:
+        """One PASSIVE checkpoint; the number of frames in the WAL."""
         if self._conn is None:
             self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._page_size = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+        _, frames, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.checkpoints += 1
+        return int(frames)

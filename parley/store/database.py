@@ -113,18 +113,20 @@ async def open_store(
     checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
 ) -> Store:
     """Connect to ``url``, migrate it, and start the group-commit writer (and on SQLite
-    the WAL checkpointer, every ``checkpoint_interval_s``)."""
-    checkpointer = None
-    if url.startswith("sqlite"):
-        db_path = Path(url.split(":///", 1)[1])
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        checkpointer = Checkpointer(db_path, checkpoint_interval_s)
+    the WAL checkpointer, every ``checkpoint_interval_s`` while anything is written)."""
+    sqlite_path = Path(url.split(":///", 1)[1]) if url.startswith("sqlite") else None
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if run_migrations:
         await migrate(engine)
     writer = GroupCommitter(engine)
     writer.start()
-    if checkpointer is not None:
+    checkpointer = None
+    if sqlite_path is not None:
+        checkpointer = Checkpointer(
+            sqlite_path, checkpoint_interval_s, on_wal_full=writer.checkpoint_between_batches
+        )
         checkpointer.start()
     return Store(
         engine=engine,

@@ -72,6 +72,12 @@ class GroupCommitter:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
 
+    def checkpoint_between_batches(self) -> None:
+        """Have SQLite's writer finish a WAL checkpoint after the next batch, so that the
+        WAL starts over (see :mod:`parley.store.checkpoints`); other databases need none."""
+        if self._sqlite is not None:
+            self._sqlite.checkpoint_after_next_batch = True
+
     def submit(self, item: NewMessage) -> asyncio.Future[AppendOutcome]:
         """Queue a message for the next transaction; the future resolves after commit.
 

@@ -11,6 +11,10 @@ The protocol is a pipe each way, one request and one reply at a time, each a 4-b
 length and a pickle. Pickle is safe here: both ends are this program, over pipes that
 only they hold. The child ends when its input ends: when the server closes the store,
 and also when the server dies, since the kernel closes its end of the pipe.
+
+A request may also ask the child to checkpoint the WAL once the batch is answered:
+between two batches nothing writes, so that copy is complete and the next batch starts
+the WAL over (:mod:`parley.store.checkpoints` asks, past its bound).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class WriterProcess:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._proc: asyncio.subprocess.Process | None = None
+        self.checkpoint_after_next_batch = False
 
     async def append(self, items: list[NewMessage]) -> list[Outcome]:
         """Store ``items`` in one committed transaction; one outcome per item, in order.
@@ -61,7 +66,8 @@ class WriterProcess:
             proc = await self._start()
         assert proc.stdin is not None
         assert proc.stdout is not None
-        request = pickle.dumps(_packed(items), _PICKLE)
+        request = pickle.dumps((_packed(items), self.checkpoint_after_next_batch), _PICKLE)
+        self.checkpoint_after_next_batch = False
         try:
             proc.stdin.write(_HEADER.pack(len(request)) + request)
             await proc.stdin.drain()
@@ -147,7 +153,9 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
 
     After each batch the index gets one merge step, and more while no batch is waiting,
     until no merge is due: in quiet moments the merging is done off the acks' path, and
-    under steady load a step per batch keeps it from falling behind.
+    under steady load a step per batch keeps it from falling behind. A checkpoint asked
+    for comes last: a frame written between it and the next batch (a merge step's) would
+    keep that batch from starting the WAL over.
     """
     db = connect(path)
     merge_due = True
@@ -159,7 +167,8 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
             if len(header) < _HEADER.size:
                 return
             (size,) = _HEADER.unpack(header)
-            items = _unpacked(pickle.loads(requests.read(size)))
+            packed, checkpoint = pickle.loads(requests.read(size))
+            items = _unpacked(packed)
             reply: tuple[str, Any]
             try:
                 reply = ("ok", store_batch(db, items))
@@ -171,6 +180,9 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
             replies.write(_HEADER.pack(len(data)) + data)
             replies.flush()
             merge_due = _merge_step(db)
+            if checkpoint:
+                _checkpoint(db)
+                merge_due = False  # until the next batch
     finally:
         db.close()
 
@@ -192,6 +204,15 @@ def _merge_step(db: sqlite3.Connection) -> bool:
         # Merging can wait: the batches must not. (Busy, or a database without the index.)
         print(f"parley writer: merging the search index failed: {exc}", file=sys.stderr)
         return False
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    # PASSIVE: it never waits for a reader. One that holds an old snapshot keeps the WAL
+    # from starting over this time, and the checkpointer asks again.
+    try:
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except sqlite3.Error as exc:
+        print(f"parley writer: checkpointing failed: {exc}", file=sys.stderr)
 
 
 def main(path: str) -> None:

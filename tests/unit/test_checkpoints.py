@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 from pathlib import Path
 
-from parley.domain.models import utc_now
-from parley.store import Store, open_store
+from parley.domain.models import User, utc_now
+from parley.store import Store, open_store, sqlite_batch
+from parley.store.checkpoints import Checkpointer
 from parley.store.writer import NewMessage
 
 
@@ -58,3 +60,102 @@ async def test_closing_the_store_leaves_no_wal_behind(tmp_path: Path) -> None:
     await store.close()
     assert not _wal(db).exists() or _wal(db).stat().st_size == 0
     assert _messages_in_file_alone(db, tmp_path / "copy.db") == 50
+
+
+
+
+def _wal_restarts(db: Path) -> int:
+    """The WAL header's checkpoint sequence number: it counts the times the WAL started
+    over (SQLite's file format, offset 12, big-endian)."""
+    with _wal(db).open("rb") as wal:
+        return int.from_bytes(wal.read(16)[12:16], "big")
+
+
+async def _say(store: Store, room_id: int, author: User, count: int) -> None:
+    for i in range(count):
+        await store.messages.append(NewMessage(room_id, author, f"m{i}", None, utc_now()))
+
+
+async def test_a_checkpoint_between_batches_starts_the_wal_over(tmp_path: Path) -> None:
+    db = tmp_path / "parley.db"
+    store = await open_store(f"sqlite+aiosqlite:///{db}", checkpoint_interval_s=3600)
+    try:
+        author = await store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+        room = await store.rooms.create("r", "private", "", author.id, utc_now())
+        await _say(store, room.id, author, 100)
+        # Nothing has copied the WAL (as under load, where a copy is never complete):
+        # the batches append to it.
+        restarts = _wal_restarts(db)
+        await _say(store, room.id, author, 20)
+        assert _wal_restarts(db) == restarts
+
+        store.messages.writer.checkpoint_between_batches()
+        await _say(store, room.id, author, 2)  # the first asks, the second starts over
+        assert _wal_restarts(db) == restarts + 1
+        page = await store.messages.page(room.id, before_seq=None, after_seq=None, limit=200)
+        assert [m.seq for m in page] == list(range(1, 123))
+    finally:
+        await store.close()
+
+
+async def test_a_reader_does_not_hold_up_the_batches_of_a_checkpoint(tmp_path: Path) -> None:
+    db = tmp_path / "parley.db"
+    store = await open_store(f"sqlite+aiosqlite:///{db}", checkpoint_interval_s=3600)
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        author = await store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+        room = await store.rooms.create("r", "private", "", author.id, utc_now())
+        await _say(store, room.id, author, 20)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM messages").fetchone()  # holds this snapshot
+        await _say(store, room.id, author, 20)
+        store.messages.writer.checkpoint_between_batches()
+        # A checkpoint that waited for the reader would hold the writer for its busy
+        # timeout (10 s); this one copies what it can and lets the batches go on.
+        await asyncio.wait_for(_say(store, room.id, author, 20), timeout=2.0)
+    finally:
+        reader.close()
+        await store.close()
+
+
+
+def _writer(db: Path) -> sqlite3.Connection:
+    conn = sqlite_batch.connect(str(db))
+    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, data BLOB)")
+    return conn
+
+
+async def test_past_the_bound_the_checkpointer_asks_for_a_checkpoint_between_batches(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "parley.db"
+    conn = _writer(db)
+    asked: list[bool] = []
+    checkpointer = Checkpointer(
+        db, 3600, wal_bound_bytes=64 * 4096, on_wal_full=lambda: asked.append(True)
+    )
+    try:
+        for _ in range(10):
+            conn.execute("INSERT INTO t (data) VALUES (randomblob(2000))")
+        await checkpointer.checkpoint()
+        assert asked == []
+        for _ in range(100):
+            conn.execute("INSERT INTO t (data) VALUES (randomblob(2000))")
+        await checkpointer.checkpoint()
+        assert asked == [True]
+    finally:
+        await checkpointer.close()
+        conn.close()
+
+
+async def test_checkpoints_slow_down_when_nothing_is_written(tmp_path: Path) -> None:
+    db = tmp_path / "parley.db"
+    _writer(db).close()
+    checkpointer = Checkpointer(db, interval_s=0.02)
+    checkpointer.start()
+    try:
+        await asyncio.sleep(1.0)
+    finally:
+        await checkpointer.close()
+    # Every 20 ms that would be 50; backing off (20, 40, 80 ... ms) it is 6.
+    assert checkpointer.checkpoints <= 10
