@@ -126,12 +126,15 @@ def delivery_table(runs: list[dict], scenario: str) -> list[str]:
         _, row = sustained(table.get(t, {}), 1e9)
         if row and row.get("cpu_us_per_delivery"):
             cap[t] = 1e6 / row["cpu_us_per_delivery"]
-    if cap:
+    if "parley" in cap or "peer" in cap:
         lines.append(
             "- CPU-bound capacity of one core (1 s / CPU per delivery at the highest load "
             f"delivered in full): Parley {cap.get('parley', 0):,.0f}/s, "
             f"peer {cap.get('peer', 0):,.0f}/s: **{ratio(cap.get('parley'), cap.get('peer'))}**"
         )
+    elif cap:  # --by-commit: one target per commit
+        held = "; ".join(f"{t} {rate:,.0f}/s" for t, rate in cap.items())
+        lines.append(f"- CPU-bound capacity of one core: {held}")
     common = set(table.get("parley", {})) & set(table.get("peer", {}))
     for label in sorted(common, key=float):
         a, b = table["parley"][label], table["peer"][label]
