@@ -19,6 +19,9 @@ appends while it copies), so SQLite never starts the WAL over and the file grows
 140 MB a second at 10,000 messages a second. Past :data:`WAL_BOUND_BYTES` this asks the
 writer (``on_wal_full``) to finish the copy between two batches, when nothing else
 writes: the copy is then complete, and the next commit starts the WAL from the beginning.
+At 10,000 messages a second that held the WAL under 82 MiB (2 GB within 13 s before) and
+cut the CPU per message by a tenth (the WAL is written over, not grown), for a p99 of
+13.7 ms instead of 7.6: the writer's checkpoint (5.6 ms) holds the batch behind it.
 """
 
 from __future__ import annotations
