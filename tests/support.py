@@ -170,9 +170,9 @@ class Person:
         return list(r.json()["messages"])
 
     @asynccontextmanager
-    async def socket(self) -> AsyncIterator[Socket]:
+    async def socket(self, query: str = "") -> AsyncIterator[Socket]:
         async with websockets.connect(
-            self.ws_url,
+            self.ws_url + (f"?{query}" if query else ""),
             additional_headers={"Authorization": f"Bearer {self.token}"},
             max_size=2**22,
         ) as ws:

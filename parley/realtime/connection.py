@@ -102,6 +102,7 @@ class Connection:
         "_scheduler",
         "_socket",
         "_waiters",
+        "awaiting_resume",
         "delivered",
         "frames_sent",
         "held",
@@ -134,6 +135,9 @@ class Connection:
         # Rooms being caught up: live frames wait here so that order is kept. None
         # when no room is (nearly always: an idle connection should not pay for a dict).
         self.held: dict[int, list[tuple[int, bytes]]] | None = None
+        # Rooms held since ``ready`` for a client that said it will resume (``/ws?resume=1``),
+        # each with the last seq ``ready`` gave it: released by the resume or a timeout.
+        self.awaiting_resume: dict[int, int] | None = None
         # The socket is gone (the peer left, or it was aborted).
         self.lost = False
         self.writes = 0

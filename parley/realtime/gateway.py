@@ -43,6 +43,10 @@ RESUME_PAGE = 200
 # A resume naming rooms the user is not in gets one error listing at most this many.
 UNKNOWN_ROOMS_LISTED = 100
 TYPING_INTERVAL_S = 2.0
+# A client that connects with ``?resume=1`` has its rooms' live messages held after
+# ``ready`` until its resume, so that the backfill and the live messages come in one seq
+# order; a client that said so and sends no resume gets them after this long.
+RESUME_WAIT_S = 3.0
 SHUTDOWN_CLOSE_WAIT_S = 3.0
 CLOSE_INTERNAL_ERROR = 1011
 PONG = '{"type":"pong"}'
@@ -138,7 +142,7 @@ class Gateway:
             return
         self._connections.add(conn)
         try:
-            await self._open(conn)
+            await self._open(conn, hold_for_resume=_wants_resume(request.path))
         except Exception:
             log.exception("opening connection %s failed", conn.id)
             conn.close(CLOSE_INTERNAL_ERROR, "internal error")
@@ -153,11 +157,13 @@ class Gateway:
             self._none_left.set()
         await self._went_offline(conn.user)
 
-    async def _open(self, conn: Connection) -> None:
+    async def _open(self, conn: Connection, *, hold_for_resume: bool = False) -> None:
         """Follow the user's rooms, then send ``ready`` with each room's last seq.
 
         Rooms are followed (and held) before their positions are read, so a message
-        stored in between is neither lost nor sent ahead of ``ready``.
+        stored in between is neither lost nor sent ahead of ``ready``. With
+        ``hold_for_resume`` they stay held until the client's resume (or
+        RESUME_WAIT_S): a live message sent ahead of the backfill would break seq order.
         """
         room_ids = [
             room_id for room_id, _ in await self.ctx.store.rooms.room_cursors_of(conn.user.id)
@@ -175,11 +181,20 @@ class Gateway:
                 }
             ).decode()
         )
+        waiting: dict[int, int] = {}
         for room_id, last_seq in cursors:
             if room_id not in conn.rooms:
                 self.hub.follow(conn, room_id)  # joined in between
-            conn.release(room_id, last_seq)
+            if hold_for_resume:
+                waiting[room_id] = last_seq
+            else:
+                conn.release(room_id, last_seq)
             self.hub.caught_up(room_id, last_seq)
+        if waiting:
+            conn.awaiting_resume = waiting
+            asyncio.get_running_loop().call_later(
+                RESUME_WAIT_S, _stop_waiting_for_resume, conn, waiting
+            )
         if await self.ctx.presence.connected(conn.user.id):
             await self._announce_presence(conn.user, "online")
 
@@ -288,10 +303,14 @@ class Gateway:
                     }
                 )
             )
+        waiting, conn.awaiting_resume = conn.awaiting_resume, None
+        for room_id, last_seq in (waiting or {}).items():
+            if room_id not in frame.cursors or room_id not in conn.rooms:
+                conn.release(room_id, last_seq)  # not resumed: live from ``ready`` on
         for room_id, cursor in sorted(frame.cursors.items()):
             if room_id not in conn.rooms:
                 continue
-            conn.hold(room_id)
+            conn.hold(room_id)  # held since ``ready`` if the client asked: kept
             # Frames in [since, sent] already went out live on this connection.
             sent = conn.delivered.get(room_id, 0)
             since = conn.since.get(room_id, sent + 1)
@@ -342,6 +361,18 @@ def _token_from(path: str, headers: Headers) -> str:
     if query.get("token"):
         return query["token"][0]
     return parse_cookie_header(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+
+
+def _wants_resume(path: str) -> bool:
+    return parse_qs(path.partition("?")[2]).get("resume") == ["1"]
+
+
+def _stop_waiting_for_resume(conn: Connection, waiting: dict[int, int]) -> None:
+    """No resume came in time: the held rooms go live from where ``ready`` left them."""
+    if conn.awaiting_resume is waiting:
+        conn.awaiting_resume = None
+        for room_id, last_seq in waiting.items():
+            conn.release(room_id, last_seq)
 
 
 def _same_origin(headers: Headers) -> bool:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 import websockets
 
-from tests.support import Person, ServerProcess
+from parley.realtime.gateway import RESUME_WAIT_S
+from tests.support import Person, ServerProcess, Socket
 
 
 async def test_ready_lists_my_rooms_with_their_last_seq(ana: Person) -> None:
@@ -64,6 +66,49 @@ async def test_resume_sends_exactly_what_was_missed_in_order(ana: Person, ben: P
             if frame["type"] == "message":
                 seqs.append(frame["message"]["seq"])
         assert seqs == [3, 4, 5]
+
+
+async def _messages_until_resumed(sock: Socket) -> list[dict[str, Any]]:
+    got = []
+    while (frame := await sock.next())["type"] != "resumed":
+        if frame["type"] == "message":
+            got.append(frame["message"])
+    return got
+
+
+async def test_a_client_that_will_resume_gets_backfill_and_live_messages_in_one_order(
+    ana: Person, ben: Person
+) -> None:
+    room = await ana.create_room("resume-order")
+    quiet_room = await ana.create_room("not-resumed")
+    await ana.add(room["id"], ben)
+    await ana.add(quiet_room["id"], ben)
+    for i in range(5):
+        await ana.post(room["id"], f"missed {i}")
+    async with ben.socket("resume=1") as b:
+        # Messages stored after ``ready`` and before the resume: without the hold they
+        # went out at once, ahead of the backfill of 3-5.
+        for i in range(3):
+            await ana.post(room["id"], f"live {i}")
+        await ana.post(quiet_room["id"], "elsewhere")
+        await asyncio.sleep(0.3)
+        await b.send({"type": "resume", "cursors": {str(room["id"]): 2}})
+        got = await _messages_until_resumed(b)
+        got += [f["message"] for f in await b.quiet(0.3) if f["type"] == "message"]
+    assert [m["seq"] for m in got if m["room_id"] == room["id"]] == [3, 4, 5, 6, 7, 8]
+    # A room left out of the resume goes live from ``ready`` on, as without the flag.
+    assert [m["body"] for m in got if m["room_id"] == quiet_room["id"]] == ["elsewhere"]
+
+
+async def test_a_client_that_said_it_will_resume_but_does_not_still_gets_live_messages(
+    ana: Person, ben: Person
+) -> None:
+    room = await ana.create_room("no-resume-after-all")
+    await ana.add(room["id"], ben)
+    async with ben.socket("resume=1") as b:
+        await ana.post(room["id"], "hello")
+        got = await b.expect("message", timeout=RESUME_WAIT_S + 5)
+        assert got["message"]["body"] == "hello"
 
 
 async def test_resume_of_a_room_i_am_not_in_gets_an_error_not_its_messages(

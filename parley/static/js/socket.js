@@ -25,6 +25,7 @@ export class ParleySocket extends EventTarget {
     this.ws = null;
     this.status = "offline";
     this.attempt = 0;
+    this.resuming = false;
     this.stopped = true;
     this.retryTimer = null;
     this.pingTimer = null;
@@ -64,9 +65,12 @@ export class ParleySocket extends EventTarget {
 
   #open() {
     this.#setStatus("connecting");
+    // Said up front, the server holds live messages until our resume, so the missed ones
+    // and the new ones arrive in one seq order.
+    this.resuming = Object.keys(this.cursors()).length > 0;
     let ws;
     try {
-      ws = new WebSocket(this.url);
+      ws = new WebSocket(this.resuming ? withResume(this.url) : this.url);
     } catch {
       this.#scheduleRetry();
       return;
@@ -92,7 +96,7 @@ export class ParleySocket extends EventTarget {
       this.#setStatus("online");
       this.#startHeartbeat();
       const cursors = this.cursors();
-      if (Object.keys(cursors).length) this.send({ type: "resume", cursors });
+      if (this.resuming || Object.keys(cursors).length) this.send({ type: "resume", cursors });
     }
     this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
     this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
@@ -145,6 +149,10 @@ export class ParleySocket extends EventTarget {
     this.status = status;
     this.dispatchEvent(new CustomEvent("status", { detail: status }));
   }
+}
+
+function withResume(url) {
+  return `${url}${url.includes("?") ? "&" : "?"}resume=1`;
 }
 
 function defaultUrl() {
