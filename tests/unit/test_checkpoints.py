@@ -62,8 +62,6 @@ async def test_closing_the_store_leaves_no_wal_behind(tmp_path: Path) -> None:
     assert _messages_in_file_alone(db, tmp_path / "copy.db") == 50
 
 
-
-
 def _wal_restarts(db: Path) -> int:
     """The WAL header's checkpoint sequence number: it counts the times the WAL started
     over (SQLite's file format, offset 12, big-endian)."""
@@ -116,7 +114,6 @@ async def test_a_reader_does_not_hold_up_the_batches_of_a_checkpoint(tmp_path: P
     finally:
         reader.close()
         await store.close()
-
 
 
 def _writer(db: Path) -> sqlite3.Connection:
