@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+import urllib.error
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -315,3 +317,84 @@ def test_the_owner_hands_the_room_over_and_the_owner_controls_move_with_it(
     members = live_server.api("GET", f"/api/rooms/{room_id}/members", None, ana.token)["members"]
     roles = {m["username"]: m["role"] for m in members}
     assert roles == {ana.username: "admin", ben.username: "owner", cid.username: "member"}
+
+
+def test_the_owner_creates_a_webhook_that_posts_into_the_room_and_then_deletes_it(
+    open_page, live_server
+) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    room_id = live_server.create_room(ana.token, f"hooks-{secrets.token_hex(3)}")
+    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    ben_page = open_page()
+    sign_in(ben_page, live_server, ben, f"/rooms/{room_id}")
+    ben_page.get_by_role("button", name="Room settings").click()
+    ben_settings = ben_page.get_by_role("dialog", name="Room settings")
+    expect(ben_settings).to_be_visible()
+    expect(ben_settings.get_by_role("region", name="Webhooks")).to_have_count(0)  # members
+    ben_settings.get_by_role("button", name="Close").click()
+
+    page = open_page()
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Room settings").click()
+    hooks = page.get_by_role("dialog", name="Room settings").get_by_role("region", name="Webhooks")
+    expect(hooks.get_by_role("status")).to_have_text("No webhooks yet.")
+    hooks.get_by_label("New webhook: posts appear as").fill("Build status")
+    hooks.get_by_role("button", name="Create webhook").click()
+    url = hooks.get_by_label("Webhook URL")
+    expect(url).to_be_visible()
+    expect(hooks.get_by_role("listitem")).to_have_text(re.compile("Build status"))
+    hook = urlsplit(url.input_value())
+    assert f"{hook.scheme}://{hook.netloc}" == live_server.url
+    assert hook.path.startswith("/api/hooks/")
+
+    # What a script posts there reaches everyone in the room, under the webhook's name.
+    live_server.api("POST", hook.path, {"text": "build 42 passed"})
+    expect(delivered(ben_page, "build 42 passed")).to_be_visible(timeout=FRAME_MS)
+    posted = ben_page.get_by_role("list", name="Messages").get_by_role("listitem").last
+    expect(posted).to_contain_text("Build status")
+
+    hooks.get_by_role("button", name="Delete webhook Build status").click()
+    hooks.get_by_role("button", name="Yes, delete").click()
+    expect(hooks.get_by_role("listitem")).to_have_count(0)
+    expect(hooks.get_by_role("status")).to_have_text(
+        "Deleted Build status: its URL no longer works."
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        live_server.api("POST", hook.path, {"text": "too late"})
+    assert refused.value.code == 404
+
+
+def test_i_create_a_bot_in_account_settings_that_posts_with_its_token_then_disable_it(
+    open_page, live_server
+) -> None:
+    ana = make_person(live_server, "ana", "Ana")
+    room_id = live_server.create_room(ana.token, f"bots-{secrets.token_hex(3)}")
+    bot_name = f"ci-{secrets.token_hex(3)}"
+    page = open_page()
+    sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Account settings").click()
+    bots = page.get_by_role("dialog", name="Account").get_by_role("region", name="Bots")
+    expect(bots.get_by_role("status")).to_have_text("No bots yet.")
+    bots.get_by_label("Bot username").fill(bot_name)
+    bots.get_by_label("Name shown in chat (optional)").fill("CI Bot")
+    bots.get_by_role("button", name="Create bot").click()
+    token_field = bots.get_by_label("Bot token")
+    expect(token_field).to_be_visible()
+    expect(bots.get_by_role("listitem")).to_have_text(re.compile(f"CI Bot @{bot_name}"))
+    token = token_field.input_value()
+
+    # The token works as the bot's API key: in the room, its message shows under its name.
+    live_server.api("POST", f"/api/rooms/{room_id}/members", {"username": bot_name}, ana.token)
+    live_server.post(token, room_id, "tests are green")
+    expect(delivered(page, "tests are green")).to_be_visible(timeout=FRAME_MS)
+    posted = page.get_by_role("list", name="Messages").get_by_role("listitem").last
+    expect(posted).to_contain_text("CI Bot")
+
+    bots.get_by_role("button", name="Disable CI Bot").click()
+    bots.get_by_role("button", name="Yes, disable").click()
+    expect(bots.get_by_role("listitem")).to_have_count(0)
+    disabled = "CI Bot is disabled: its token no longer works."
+    expect(bots.get_by_role("status")).to_have_text(disabled)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        live_server.post(token, room_id, "still here?")
+    assert refused.value.code == 401

@@ -202,11 +202,17 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     notifyButton.hidden = !notifications.canAsk();
   });
 
-  // Two-factor sign-in lives in its own module, fetched only when this dialog opens.
+  // Two-factor sign-in and bots live in modules of their own, fetched only when this
+  // dialog opens.
   const twoFactor = h("div");
   import("./twofactor.js")
     .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection()))
     .catch(() => twoFactor.replaceWith(h("p", { class: "muted" }, "Two-factor settings couldn't load. Reopen Account to try again.")));
+
+  const bots = h("div");
+  import("./bots.js")
+    .then(({ botsSection }) => bots.replaceWith(botsSection()))
+    .catch(() => bots.replaceWith(h("p", { class: "muted" }, "Bot settings couldn't load. Reopen Account to try again.")));
 
   const signOut = h("button", { type: "button", class: "danger" }, "Sign out");
   const dialog = modal("Account",
@@ -215,6 +221,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
+    bots,
     h("section", { "aria-label": "Sessions" }, h("h3", {}, "Sessions"), others, sessionsDone, signOut));
   signOut.addEventListener("click", () => {
     dialog.close();

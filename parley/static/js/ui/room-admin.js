@@ -1,5 +1,5 @@
 // Running a room, for its owner and admins: a member's role, removing and banning
-// (members panel), archiving and exporting (room settings). Imported the first time
+// (members panel), bans, webhooks, archiving and exporting (room settings). Imported the first time
 // one of them is opened, so the chat page does not load it up front (issue 7's budget).
 
 import { request } from "../api.js";
@@ -95,6 +95,69 @@ export function bannedSection(room) {
   }, (err) => { status.textContent = ""; fail(err); });
   return h("section", { class: "banned", "aria-labelledby": "banned-title" },
     h("h3", { id: "banned-title" }, "Banned"), list, status, error);
+}
+
+/**
+ * The room's incoming webhooks (owners and admins, in the room settings dialog): create
+ * one by name and copy its URL, which is shown only then (the server keeps a hash of
+ * its secret); delete one, after asking, since whatever posts to it stops working.
+ */
+export function webhooksSection(room) {
+  if (room.kind === "dm" || (room.role !== "owner" && room.role !== "admin")) return null;
+  const path = roomPath(room, "/webhooks");
+  const list = h("ul", { class: "member-list", "aria-labelledby": "webhooks-title" });
+  const status = h("p", { class: "muted", role: "status" }, "Loading…");
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const fail = (err) => { error.textContent = err.message; error.hidden = false; };
+  const row = (hook) => {
+    const remove = btn({ class: "link danger", "aria-label": `Delete webhook ${hook.name}` }, "Delete");
+    const confirm = h("span", { class: "confirm", hidden: true });
+    const li = h("li", { class: "member" }, h("span", { class: "member-name" }, hook.name), remove, confirm);
+    const yes = btn({ class: "link danger" }, "Yes, delete");
+    yes.onclick = async () => {
+      yes.disabled = true;
+      try {
+        await request("DELETE", `${path}/${enc(hook.id)}`);
+        li.remove();
+        status.textContent = `Deleted ${hook.name}: its URL no longer works.`;
+      } catch (err) {
+        yes.disabled = false;
+        fail(err);
+      }
+    };
+    remove.onclick = () => {
+      confirm.replaceChildren("Its URL stops working. ", yes, " ",
+        btn({ class: "link", onclick: () => { confirm.hidden = true; } }, "Cancel"));
+      confirm.hidden = false;
+    };
+    return li;
+  };
+  const name = h("input", { id: "webhook-name", maxlength: "64", required: true, placeholder: "e.g. Build status" });
+  const url = h("input", { readonly: true, hidden: true, "aria-label": "Webhook URL" });
+  const form = h("form", { class: "stack" },
+    h("div", { class: "field" }, h("label", { for: "webhook-name" }, "New webhook: posts appear as"), name),
+    h("button", {}, "Create webhook"), url);
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    try {
+      const { webhook } = await request("POST", path, { name: name.value });
+      list.append(row(webhook));
+      name.value = "";
+      url.value = webhook.url;
+      url.hidden = false;
+      url.select();
+      status.textContent = "Copy the URL now: it is shown only once. POST {\"text\": \"…\"} to it.";
+    } catch (err) {
+      fail(err);
+    }
+  };
+  request("GET", path).then(({ webhooks }) => {
+    status.textContent = webhooks.length ? "" : "No webhooks yet.";
+    list.append(...webhooks.map(row));
+  }, (err) => { status.textContent = ""; fail(err); });
+  return h("section", { class: "webhooks", "aria-labelledby": "webhooks-title" },
+    h("h3", { id: "webhooks-title" }, "Webhooks"), list, form, status, error);
 }
 
 /** Archive/unarchive and the history export, for the room settings dialog (owner only). */

@@ -1,10 +1,11 @@
-// The room settings dialog: mute; name, topic, invite links and the banned list with
-// "Lift ban" (owners and admins); archive and export (owners, ui/room-admin.js).
+// The room settings dialog: mute; name, topic, invite links, the banned list with
+// "Lift ban" and the webhooks (owners and admins); archive and export (owners,
+// ui/room-admin.js).
 // Removes itself when closed. Imported when first opened, not with the chat page.
 
 import { featuresApi as fa } from "../features-api.js";
 import { h } from "./dom.js";
-import { adminSettings, bannedSection } from "./room-admin.js";
+import { adminSettings, bannedSection, webhooksSection } from "./room-admin.js";
 
 export function roomSettingsDialog(room, onChanged) {
   const channel = room.kind !== "dm";
@@ -51,7 +52,8 @@ export function roomSettingsDialog(room, onChanged) {
     dialog.append(form, h("div", { class: "invite" }, invite, link));
   }
 
-  dialog.append(adminSettings(room, onChanged, attempt) || "", bannedSection(room) || "", error);
+  dialog.append(adminSettings(room, onChanged, attempt) || "", bannedSection(room) || "",
+    webhooksSection(room) || "", error);
   document.body.append(dialog);
   dialog.showModal();
 }
