@@ -29,6 +29,38 @@ def _ana_ben_and_cid_in(live_server: Any, prefix: str) -> tuple[Any, Any, Any, i
     return ana, ben, cid, room_id, name
 
 
+def _ana_and_ben_in(live_server: Any, prefix: str) -> tuple[Any, Any, str]:
+    """Ana, and Ben who joined a new room of Ana's (``prefix``-random)."""
+    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
+    room_id = live_server.create_room(ana.token, f"{prefix}-{secrets.token_hex(3)}")
+    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    return ana, ben, room_id
+
+
+def _room_settings(page: Any, live_server: Any, person: Any, room_id: str) -> Any:
+    """Sign ``person`` in on ``page`` at the room, open its settings: the dialog."""
+    sign_in(page, live_server, person, f"/rooms/{room_id}")
+    page.get_by_role("button", name="Room settings").click()
+    dialog = page.get_by_role("dialog", name="Room settings")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def _newest_message_reads(page: Any, body: str, author: str) -> None:
+    """``body`` arrived in the room as its newest message, under ``author``'s name."""
+    expect(delivered(page, body)).to_be_visible(timeout=FRAME_MS)
+    newest = page.get_by_role("list", name="Messages").get_by_role("listitem").last
+    expect(newest).to_contain_text(author)
+
+
+def _confirm_removal(section: Any, button: str, yes: str, said: str) -> None:
+    """Press ``button``, then ``yes`` when asked: the row goes, the status says ``said``."""
+    section.get_by_role("button", name=button).click()
+    section.get_by_role("button", name=yes).click()
+    expect(section.get_by_role("listitem")).to_have_count(0)
+    expect(section.get_by_role("status")).to_have_text(said)
+
+
 def test_a_new_messages_line_sits_above_the_first_message_posted_while_i_was_away(
     open_page, live_server
 ) -> None:
@@ -177,19 +209,13 @@ def test_the_owner_bans_a_member_who_disappears_from_the_members_list(
 def test_the_owner_archives_a_room_and_gets_an_export_link_in_room_settings(
     open_page, live_server
 ) -> None:
-    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
-    room_id = live_server.create_room(ana.token, f"keep-{secrets.token_hex(3)}")
-    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    ana, ben, room_id = _ana_and_ben_in(live_server, "keep")
     ben_page = open_page()
-    sign_in(ben_page, live_server, ben, f"/rooms/{room_id}")
-    ben_page.get_by_role("button", name="Room settings").click()
-    expect(ben_page.get_by_role("dialog", name="Room settings")).to_be_visible()
+    _room_settings(ben_page, live_server, ben, room_id)
     expect(ben_page.get_by_role("link", name="Export history")).to_have_count(0)  # owners only
 
     page = open_page()
-    sign_in(page, live_server, ana, f"/rooms/{room_id}")
-    page.get_by_role("button", name="Room settings").click()
-    dialog = page.get_by_role("dialog", name="Room settings")
+    dialog = _room_settings(page, live_server, ana, room_id)
     link = dialog.get_by_role("link", name="Export history")
     expect(link).to_have_attribute("href", f"/api/rooms/{room_id}/export")
     expect(link).to_have_attribute("download", "")
@@ -322,21 +348,14 @@ def test_the_owner_hands_the_room_over_and_the_owner_controls_move_with_it(
 def test_the_owner_creates_a_webhook_that_posts_into_the_room_and_then_deletes_it(
     open_page, live_server
 ) -> None:
-    ana, ben = make_person(live_server, "ana", "Ana"), make_person(live_server, "ben", "Ben")
-    room_id = live_server.create_room(ana.token, f"hooks-{secrets.token_hex(3)}")
-    live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
+    ana, ben, room_id = _ana_and_ben_in(live_server, "hooks")
     ben_page = open_page()
-    sign_in(ben_page, live_server, ben, f"/rooms/{room_id}")
-    ben_page.get_by_role("button", name="Room settings").click()
-    ben_settings = ben_page.get_by_role("dialog", name="Room settings")
-    expect(ben_settings).to_be_visible()
+    ben_settings = _room_settings(ben_page, live_server, ben, room_id)
     expect(ben_settings.get_by_role("region", name="Webhooks")).to_have_count(0)  # members
     ben_settings.get_by_role("button", name="Close").click()
 
     page = open_page()
-    sign_in(page, live_server, ana, f"/rooms/{room_id}")
-    page.get_by_role("button", name="Room settings").click()
-    hooks = page.get_by_role("dialog", name="Room settings").get_by_role("region", name="Webhooks")
+    hooks = _room_settings(page, live_server, ana, room_id).get_by_role("region", name="Webhooks")
     expect(hooks.get_by_role("status")).to_have_text("No webhooks yet.")
     hooks.get_by_label("New webhook: posts appear as").fill("Build status")
     hooks.get_by_role("button", name="Create webhook").click()
@@ -349,15 +368,13 @@ def test_the_owner_creates_a_webhook_that_posts_into_the_room_and_then_deletes_i
 
     # What a script posts there reaches everyone in the room, under the webhook's name.
     live_server.api("POST", hook.path, {"text": "build 42 passed"})
-    expect(delivered(ben_page, "build 42 passed")).to_be_visible(timeout=FRAME_MS)
-    posted = ben_page.get_by_role("list", name="Messages").get_by_role("listitem").last
-    expect(posted).to_contain_text("Build status")
+    _newest_message_reads(ben_page, "build 42 passed", "Build status")
 
-    hooks.get_by_role("button", name="Delete webhook Build status").click()
-    hooks.get_by_role("button", name="Yes, delete").click()
-    expect(hooks.get_by_role("listitem")).to_have_count(0)
-    expect(hooks.get_by_role("status")).to_have_text(
-        "Deleted Build status: its URL no longer works."
+    _confirm_removal(
+        hooks,
+        "Delete webhook Build status",
+        "Yes, delete",
+        "Deleted Build status: its URL no longer works.",
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         live_server.api("POST", hook.path, {"text": "too late"})
@@ -386,15 +403,10 @@ def test_i_create_a_bot_in_account_settings_that_posts_with_its_token_then_disab
     # The token works as the bot's API key: in the room, its message shows under its name.
     live_server.api("POST", f"/api/rooms/{room_id}/members", {"username": bot_name}, ana.token)
     live_server.post(token, room_id, "tests are green")
-    expect(delivered(page, "tests are green")).to_be_visible(timeout=FRAME_MS)
-    posted = page.get_by_role("list", name="Messages").get_by_role("listitem").last
-    expect(posted).to_contain_text("CI Bot")
+    _newest_message_reads(page, "tests are green", "CI Bot")
 
-    bots.get_by_role("button", name="Disable CI Bot").click()
-    bots.get_by_role("button", name="Yes, disable").click()
-    expect(bots.get_by_role("listitem")).to_have_count(0)
     disabled = "CI Bot is disabled: its token no longer works."
-    expect(bots.get_by_role("status")).to_have_text(disabled)
+    _confirm_removal(bots, "Disable CI Bot", "Yes, disable", disabled)
     with pytest.raises(urllib.error.HTTPError) as refused:
         live_server.post(token, room_id, "still here?")
     assert refused.value.code == 401

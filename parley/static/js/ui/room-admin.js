@@ -4,6 +4,7 @@
 
 import { request } from "../api.js";
 import { h, displayName } from "./dom.js";
+import { ManagedList } from "./managed-list.js";
 
 const enc = encodeURIComponent;
 const roomPath = (room, rest = "") => `/api/rooms/${enc(room.id)}${rest}`;
@@ -67,34 +68,16 @@ export function memberActions(room, member, done) {
  */
 export function bannedSection(room) {
   if (room.kind === "dm" || (room.role !== "owner" && room.role !== "admin")) return null;
-  const list = h("ul", { class: "member-list", "aria-labelledby": "banned-title" });
-  const status = h("p", { class: "muted", role: "status" }, "Loading…");
-  const error = h("p", { class: "form-error", role: "alert", hidden: true });
-  const fail = (err) => { error.textContent = err.message; error.hidden = false; };
-  const row = (user) => {
+  const bans = new ManagedList("banned-title", "Banned", "banned");
+  bans.fill(request("GET", roomPath(room, "/bans")).then((r) => r.bans), (user) => {
     const name = displayName(user);
-    const lift = btn({ class: "link", "aria-label": `Lift ban on ${name}` }, "Lift ban");
-    const li = h("li", { class: "member" }, h("span", { class: "member-name" }, name),
-      h("span", { class: "muted" }, ` @${user.username}`), lift);
-    lift.onclick = async () => {
-      lift.disabled = true;
-      try {
-        await request("DELETE", roomPath(room, `/bans/${enc(user.id)}`));
-        li.remove();
-        status.textContent = `${name} can join again.`;
-      } catch (err) {
-        lift.disabled = false;
-        fail(err);
-      }
-    };
-    return li;
-  };
-  request("GET", roomPath(room, "/bans")).then(({ bans }) => {
-    status.textContent = bans.length ? "" : "Nobody is banned.";
-    list.append(...bans.map(row));
-  }, (err) => { status.textContent = ""; fail(err); });
-  return h("section", { class: "banned", "aria-labelledby": "banned-title" },
-    h("h3", { id: "banned-title" }, "Banned"), list, status, error);
+    return bans.row({
+      label: name, detail: ` @${user.username}`, action: "Lift ban", ariaLabel: `Lift ban on ${name}`,
+      act: () => request("DELETE", roomPath(room, `/bans/${enc(user.id)}`)),
+      done: `${name} can join again.`,
+    });
+  }, "Nobody is banned.");
+  return bans.section();
 }
 
 /**
@@ -105,33 +88,13 @@ export function bannedSection(room) {
 export function webhooksSection(room) {
   if (room.kind === "dm" || (room.role !== "owner" && room.role !== "admin")) return null;
   const path = roomPath(room, "/webhooks");
-  const list = h("ul", { class: "member-list", "aria-labelledby": "webhooks-title" });
-  const status = h("p", { class: "muted", role: "status" }, "Loading…");
-  const error = h("p", { class: "form-error", role: "alert", hidden: true });
-  const fail = (err) => { error.textContent = err.message; error.hidden = false; };
-  const row = (hook) => {
-    const remove = btn({ class: "link danger", "aria-label": `Delete webhook ${hook.name}` }, "Delete");
-    const confirm = h("span", { class: "confirm", hidden: true });
-    const li = h("li", { class: "member" }, h("span", { class: "member-name" }, hook.name), remove, confirm);
-    const yes = btn({ class: "link danger" }, "Yes, delete");
-    yes.onclick = async () => {
-      yes.disabled = true;
-      try {
-        await request("DELETE", `${path}/${enc(hook.id)}`);
-        li.remove();
-        status.textContent = `Deleted ${hook.name}: its URL no longer works.`;
-      } catch (err) {
-        yes.disabled = false;
-        fail(err);
-      }
-    };
-    remove.onclick = () => {
-      confirm.replaceChildren("Its URL stops working. ", yes, " ",
-        btn({ class: "link", onclick: () => { confirm.hidden = true; } }, "Cancel"));
-      confirm.hidden = false;
-    };
-    return li;
-  };
+  const hooks = new ManagedList("webhooks-title", "Webhooks", "webhooks");
+  const row = (hook) => hooks.row({
+    label: hook.name, action: "Delete", ariaLabel: `Delete webhook ${hook.name}`,
+    warning: "Its URL stops working.", yes: "Yes, delete",
+    act: () => request("DELETE", `${path}/${enc(hook.id)}`),
+    done: `Deleted ${hook.name}: its URL no longer works.`,
+  });
   const name = h("input", { id: "webhook-name", maxlength: "64", required: true, placeholder: "e.g. Build status" });
   const url = h("input", { readonly: true, hidden: true, "aria-label": "Webhook URL" });
   const form = h("form", { class: "stack" },
@@ -139,25 +102,18 @@ export function webhooksSection(room) {
     h("button", {}, "Create webhook"), url);
   form.onsubmit = async (e) => {
     e.preventDefault();
-    error.hidden = true;
+    hooks.error.hidden = true;
     try {
       const { webhook } = await request("POST", path, { name: name.value });
-      list.append(row(webhook));
+      hooks.list.append(row(webhook));
       name.value = "";
-      url.value = webhook.url;
-      url.hidden = false;
-      url.select();
-      status.textContent = "Copy the URL now: it is shown only once. POST {\"text\": \"…\"} to it.";
+      hooks.reveal(url, webhook.url, "Copy the URL now: it is shown only once. POST {\"text\": \"…\"} to it.");
     } catch (err) {
-      fail(err);
+      hooks.fail(err);
     }
   };
-  request("GET", path).then(({ webhooks }) => {
-    status.textContent = webhooks.length ? "" : "No webhooks yet.";
-    list.append(...webhooks.map(row));
-  }, (err) => { status.textContent = ""; fail(err); });
-  return h("section", { class: "webhooks", "aria-labelledby": "webhooks-title" },
-    h("h3", { id: "webhooks-title" }, "Webhooks"), list, form, status, error);
+  hooks.fill(request("GET", path).then((r) => r.webhooks), row, "No webhooks yet.");
+  return hooks.section(form);
 }
 
 /** Archive/unarchive and the history export, for the room settings dialog (owner only). */
