@@ -88,6 +88,17 @@ def sustained(rows: dict[str, dict], p99_ms: float) -> tuple[float, dict | None]
     return best, best_row
 
 
+def best_line(what: str, rates: dict[str, float]) -> str:
+    """One summary line: Parley beside the peer, or with --by-commit each commit's rate."""
+    if "parley" in rates or "peer" in rates:
+        parley, peer = rates.get("parley"), rates.get("peer")
+        return (
+            f"- {what}: Parley {parley or 0:,.0f}/s, peer {peer or 0:,.0f}/s: "
+            f"**{ratio(parley, peer)}**"
+        )
+    return f"- {what}: " + "; ".join(f"{t} {rate:,.0f}/s" for t, rate in rates.items())
+
+
 def delivery_table(runs: list[dict], scenario: str) -> list[str]:
     g = grouped(runs, scenario)
     if not g:
@@ -126,15 +137,14 @@ def delivery_table(runs: list[dict], scenario: str) -> list[str]:
         _, row = sustained(table.get(t, {}), 1e9)
         if row and row.get("cpu_us_per_delivery"):
             cap[t] = 1e6 / row["cpu_us_per_delivery"]
-    if "parley" in cap or "peer" in cap:
+    if cap:
         lines.append(
-            "- CPU-bound capacity of one core (1 s / CPU per delivery at the highest load "
-            f"delivered in full): Parley {cap.get('parley', 0):,.0f}/s, "
-            f"peer {cap.get('peer', 0):,.0f}/s: **{ratio(cap.get('parley'), cap.get('peer'))}**"
+            best_line(
+                "CPU-bound capacity of one core (1 s / CPU per delivery at the highest load "
+                "delivered in full)",
+                cap,
+            )
         )
-    elif cap:  # --by-commit: one target per commit
-        held = "; ".join(f"{t} {rate:,.0f}/s" for t, rate in cap.items())
-        lines.append(f"- CPU-bound capacity of one core: {held}")
     common = set(table.get("parley", {})) & set(table.get("peer", {}))
     for label in sorted(common, key=float):
         a, b = table["parley"][label], table["peer"][label]
@@ -174,15 +184,8 @@ def ingest_table(runs: list[dict]) -> list[str]:
             if held and (m["ack_p99_ms"] or 1e9) <= 20:
                 best[t] = max(best.get(t, 0), m["acked_per_s"])
     lines.append("")
-    if "parley" in best or "peer" in best:
-        lines.append(
-            f"- Highest acked rate with ack p99 ≤ 20 ms: Parley {best.get('parley', 0):,.0f}/s, "
-            f"peer {best.get('peer', 0):,.0f}/s: **{ratio(best.get('parley'), best.get('peer'))}**"
-        )
-        lines.append("")
-    elif best:  # --by-commit: one target per commit
-        held = "; ".join(f"{t} {rate:,.0f}/s" for t, rate in best.items())
-        lines += [f"- Highest acked rate with ack p99 ≤ 20 ms: {held}", ""]
+    if best:
+        lines += [best_line("Highest acked rate with ack p99 ≤ 20 ms", best), ""]
     return lines
 
 

@@ -25,21 +25,13 @@ export function botsSection() {
     h("div", { class: "field" }, h("label", { for: "bot-username" }, "Bot username"), username),
     h("div", { class: "field" }, h("label", { for: "bot-display" }, "Name shown in chat (optional)"), display),
     h("button", {}, "Create bot"), token);
-  form.onsubmit = async (e) => {
-    e.preventDefault();
-    bots.error.hidden = true;
-    try {
-      const body = { username: username.value.trim() };
-      if (display.value.trim()) body.display_name = display.value.trim();
-      const { bot, token: secret } = await request("POST", "/api/bots", body);
-      bots.list.append(row(bot));
-      username.value = display.value = "";
-      bots.reveal(token, secret, "Copy the token now: it is shown only once. "
-        + "Send it as Authorization: Bearer <token>; add the bot to rooms by its username.");
-    } catch (err) {
-      bots.fail(err);
-    }
-  };
+  bots.creates(form, async () => {
+    const body = { username: username.value.trim() };
+    if (display.value.trim()) body.display_name = display.value.trim();
+    const { bot, token: secret } = await request("POST", "/api/bots", body);
+    return [bot, secret];
+  }, row, token, "Copy the token now: it is shown only once. "
+    + "Send it as Authorization: Bearer <token>; add the bot to rooms by its username.");
   bots.fill(request("GET", "/api/bots").then((r) => r.bots), row, "No bots yet.");
   return bots.section(form);
 }

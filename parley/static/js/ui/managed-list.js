@@ -31,12 +31,28 @@ export class ManagedList {
     }, (err) => { this.status.textContent = ""; this.fail(err); });
   }
 
-  /** Show a secret the server gives only once (a URL, a token), selected for copying. */
-  reveal(input, value, message) {
-    input.value = value;
-    input.hidden = false;
-    input.select();
-    this.status.textContent = message;
+  /**
+   * On `form`'s submit, `create()` makes an item on the server and answers
+   * `[item, secret]`: the item gets a `row`, the form is cleared, and the secret (a URL,
+   * a token: the server gives it only this once) is shown in `field`, selected for
+   * copying, with `message`.
+   */
+  creates(form, create, row, field, message) {
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      this.error.hidden = true;
+      try {
+        const [item, secret] = await create();
+        this.list.append(row(item));
+        form.reset();
+        field.value = secret;
+        field.hidden = false;
+        field.select();
+        this.status.textContent = message;
+      } catch (err) {
+        this.fail(err);
+      }
+    };
   }
 
   /**

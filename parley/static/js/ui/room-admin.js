@@ -100,18 +100,10 @@ export function webhooksSection(room) {
   const form = h("form", { class: "stack" },
     h("div", { class: "field" }, h("label", { for: "webhook-name" }, "New webhook: posts appear as"), name),
     h("button", {}, "Create webhook"), url);
-  form.onsubmit = async (e) => {
-    e.preventDefault();
-    hooks.error.hidden = true;
-    try {
-      const { webhook } = await request("POST", path, { name: name.value });
-      hooks.list.append(row(webhook));
-      name.value = "";
-      hooks.reveal(url, webhook.url, "Copy the URL now: it is shown only once. POST {\"text\": \"…\"} to it.");
-    } catch (err) {
-      hooks.fail(err);
-    }
-  };
+  hooks.creates(form, async () => {
+    const { webhook } = await request("POST", path, { name: name.value });
+    return [webhook, webhook.url];
+  }, row, url, "Copy the URL now: it is shown only once. POST {\"text\": \"…\"} to it.");
   hooks.fill(request("GET", path).then((r) => r.webhooks), row, "No webhooks yet.");
   return hooks.section(form);
 }
