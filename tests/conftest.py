@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.databases import fresh_postgres_database, requested_database_server
-from tests.support import Person, ServerProcess, sign_up
+from tests.support import REPO_ROOT, Person, ServerProcess, sign_up
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI the suite tests the installed wheel: make sure that is what it imports."""
+    if os.environ.get("PARLEY_TEST_INSTALLED") != "1":
+        return
+    import parley
+
+    location = Path(parley.__file__).resolve()
+    if REPO_ROOT.resolve() in location.parents and "site-packages" not in location.parts:
+        raise pytest.UsageError(f"PARLEY_TEST_INSTALLED=1 but parley is imported from {location}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

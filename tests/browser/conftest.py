@@ -8,6 +8,7 @@ Chromium is Debian's (/usr/bin/chromium) driven by Playwright; nothing is downlo
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
 import urllib.request
@@ -32,7 +33,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "correct-horse-battery"
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+# A test run leaves the checkout as it found it: screenshots go to a temporary folder
+# unless PARLEY_REFRESH_SCREENSHOTS=1 asks for the README's pictures to be redrawn.
+REFRESH_SCREENSHOTS = os.environ.get("PARLEY_REFRESH_SCREENSHOTS") == "1"
 
 
 class ParleyProcess:
@@ -182,7 +186,19 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     assert problems == []
 
 
+_screenshot_folder: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """docs/screenshots/ when refreshing them, else a folder of this run's own."""
+    folder = DOCS_SCREENSHOTS if REFRESH_SCREENSHOTS else tmp_path_factory.mktemp("screenshots")
+    _screenshot_folder[:] = [folder]
+    return folder
+
+
 def screenshot(page: Page, name: str) -> None:
-    """Keep a screenshot of a main screen for the README (docs/screenshots/)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+    """Take a screenshot of a main screen (the README's, with PARLEY_REFRESH_SCREENSHOTS=1)."""
+    folder = _screenshot_folder[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), animations="disabled")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Response, expect
 
-from tests.browser.conftest import ROOT, make_person, screenshot
+from tests.browser.conftest import make_person, screenshot
 from tests.browser.helpers import LIVE_MS, composer, delivered, send, sign_in
 
 pytestmark = pytest.mark.browser
@@ -235,6 +234,5 @@ def test_chat_page_is_ready_to_type_in_quickly(open_page, live_server) -> None:
         timings.append(_ready_mark(page))
     send(page, "ready")
     expect(delivered(page, "ready")).to_be_visible()
-    Path(ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
     print(f"time to ready (ms): {[round(t) for t in timings]}")
     assert min(timings) <= READY_REGRESSION_MS

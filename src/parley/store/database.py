@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 # Any fixed number: every Parley process that migrates the same PostgreSQL takes it.
 PG_MIGRATION_LOCK = 0x7061726C
+PROBE_TIMEOUT_S = 10
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,6 +67,39 @@ def _upgrade(sync_connection: sa.Connection) -> None:
         # Several processes may start at once; only one migrates at a time.
         sync_connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
     command.upgrade(_alembic_config(sync_connection), "head")
+
+
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be used; the message says why, in one line."""
+
+
+async def probe(url: str) -> None:
+    """Connect to ``url`` once, so that a wrong URL is one clear line, not a traceback.
+
+    Raises DatabaseUnavailable naming what failed: an unreachable host, a missing
+    database, a refused login, an SQLite path that cannot be created.
+    """
+    sqlite_path = Path(url.split(":///", 1)[1]) if url.startswith("sqlite") else None
+    try:
+        if sqlite_path is not None:
+            sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        # A host that drops packets would otherwise hold the command for a minute.
+        connect_args = {"timeout": PROBE_TIMEOUT_S} if url.startswith("postgresql") else {}
+        engine = create_async_engine(url, connect_args=connect_args)
+    except (OSError, sa.exc.ArgumentError, ImportError) as exc:
+        raise DatabaseUnavailable(_one_line(exc)) from exc
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # each driver raises its own kinds; all mean "cannot use it"
+        raise DatabaseUnavailable(_one_line(getattr(exc, "orig", None) or exc)) from exc
+    finally:
+        await engine.dispose()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
 
 
 async def migrate(engine: AsyncEngine) -> None:

@@ -27,6 +27,16 @@ DEFAULT_REDIS_PREFIX = "parley"
 SECRET_KEY_FILE = "secret_key"
 
 
+# What --database-url / PARLEY_DATABASE_URL may name: PostgreSQL (asyncpg) or SQLite.
+DATABASE_SCHEMES = (
+    "postgres://",
+    "postgresql://",
+    "postgresql+asyncpg://",
+    "sqlite:///",
+    "sqlite+aiosqlite:///",
+)
+
+
 class SettingsError(ValueError):
     """A setting has a value Parley cannot use."""
 
@@ -145,6 +155,12 @@ def load_settings(
         raise SettingsError(f"port must be 1-65535, not {settings.port}")
     if settings.workers < 1:
         raise SettingsError("workers must be at least 1")
+    if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
+        scheme = settings.database_url.split(":", 1)[0]
+        raise SettingsError(
+            f"database URL: unsupported scheme {scheme!r}; "
+            "use postgresql://user@host/database or sqlite:///path/to/file.db"
+        )
     return settings
 
 

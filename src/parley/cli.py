@@ -1,0 +1,233 @@
+"""The ``parley`` command: ``serve``, ``user create``, ``db upgrade``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, NoReturn
+
+from parley.config import Settings, SettingsError, load_settings
+from parley.logs import configure_logging
+
+# One convention for every command, stated in --help.
+EXIT_OK = 0
+EXIT_FAILED = 1  # something went wrong that the person could not have prevented
+EXIT_USER_ERROR = 2  # a bad flag, setting, value or database URL: fix it and run again
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  done
+  1  failed for a reason outside your input (see the message)
+  2  your input was refused: a bad flag, setting, value or database URL
+"""
+
+SETTING_NAMES = (
+    "host",
+    "port",
+    "data_dir",
+    "database_url",
+    "redis_url",
+    "workers",
+    "max_upload_mb",
+    "send_rate",
+    "log_json",
+)
+
+
+class UserError(Exception):
+    """Input the person can fix; printed as one line, exit code 2."""
+
+
+def package_version() -> str:
+    try:
+        return version("parley")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        from parley import __version__
+
+        return __version__
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", dest="data_dir", help="data folder (default ./parley-data)")
+    parser.add_argument(
+        "--database-url",
+        dest="database_url",
+        help="postgresql://user@host/db or sqlite:///path (default: SQLite in the data folder)",
+    )
+
+
+def _command_parser(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    # The innermost command's parser, so that an unknown flag prints that command's usage.
+    parser.set_defaults(command_parser=parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parley",
+        description="Parley group chat server",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"parley {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = _command_parser(commands, "serve", "run the server")
+    _add_common(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--redis-url", dest="redis_url", help="Redis URL for several processes")
+    serve.add_argument("--workers", type=int, help="processes sharing the port (needs Redis)")
+    serve.add_argument("--max-upload-mb", dest="max_upload_mb", type=int)
+    serve.add_argument(
+        "--send-rate",
+        dest="send_rate",
+        type=float,
+        help="messages per second per user (0: no limit)",
+    )
+    serve.add_argument(
+        "--log-json", dest="log_json", action="store_const", const=True, help="structured JSON logs"
+    )
+
+    user = _command_parser(commands, "user", "manage accounts")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
+    create = _command_parser(user_commands, "create", "create an account")
+    _add_common(create)
+    create.add_argument("username")
+    create.add_argument("--display-name", dest="display_name")
+    create.add_argument(
+        "--password",
+        help="(default: PARLEY_NEW_PASSWORD, or asked for twice on a terminal)",
+    )
+    create.add_argument("--admin", action="store_true", help="make the account a site admin")
+
+    db = _command_parser(commands, "db", "database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = _command_parser(db_commands, "upgrade", "apply migrations")
+    _add_common(upgrade)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"parley: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        settings = load_settings({name: getattr(args, name, None) for name in SETTING_NAMES})
+    except SettingsError as exc:
+        _fail(str(exc), EXIT_USER_ERROR)
+    configure_logging(json_logs=settings.log_json)
+    try:
+        asyncio.run(_check_database(settings))
+        if args.command == "serve":
+            sys.exit(_serve(settings))
+        if args.command == "user":
+            password = _new_password(args)
+            sys.exit(asyncio.run(_create_user(settings, args, password)))
+        if args.command == "db":
+            sys.exit(asyncio.run(_upgrade(settings)))
+    except UserError as exc:
+        _fail(str(exc), EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_FAILED)
+
+
+async def _check_database(settings: Settings) -> None:
+    from parley.store.database import DatabaseUnavailable, probe
+
+    try:
+        await probe(settings.effective_database_url)
+    except DatabaseUnavailable as exc:
+        raise UserError(f"cannot use the database: {exc}") from exc
+
+
+def _serve(settings: Settings) -> int:
+    if settings.workers > 1:
+        from parley.workers import serve_workers
+
+        return serve_workers(settings)
+    from parley.server import serve
+
+    return serve(settings)
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """The password from --password or PARLEY_NEW_PASSWORD, else typed twice."""
+    given: str | None = args.password or os.environ.get("PARLEY_NEW_PASSWORD")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError("no password: pass --password, set PARLEY_NEW_PASSWORD, or use a terminal")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != first:
+        raise UserError("the two passwords differ; nothing was created")
+    return first
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace, password: str) -> int:
+    from parley.domain import accounts
+    from parley.domain.models import utc_now
+    from parley.domain.passwords import password_problem
+    from parley.errors import ParleyError
+    from parley.store import open_store
+
+    problem = password_problem(password, args.username)
+    if problem:
+        raise UserError(problem)
+    try:
+        accounts.validate_username(args.username)
+        name = accounts.validate_display_name(args.display_name, args.username)
+    except ParleyError as exc:
+        raise UserError(exc.message) from exc
+    store = await open_store(settings.effective_database_url)
+    try:
+        user = await store.users.create(
+            args.username,
+            name,
+            await accounts.hash_password(password),
+            utc_now(),
+            is_admin=args.admin,
+        )
+    except ParleyError as exc:
+        raise UserError(exc.message) from exc
+    finally:
+        await store.close()
+    print(f"created user {user.username} (id {user.id}){' as admin' if args.admin else ''}")
+    return EXIT_OK
+
+
+async def _upgrade(settings: Settings) -> int:
+    from parley.store import open_store
+
+    store = await open_store(settings.effective_database_url)
+    await store.close()
+    print("database is at the newest schema")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    logging.basicConfig()
+    main()
