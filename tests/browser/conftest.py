@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import signal
+import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 # A test run leaves the checkout as it found it: screenshots go to a temporary folder
 # unless PARLEY_REFRESH_SCREENSHOTS=1 asks for the README's pictures to be redrawn.
 REFRESH_SCREENSHOTS = os.environ.get("PARLEY_REFRESH_SCREENSHOTS") == "1"
+SCRATCH_SCREENSHOTS = Path(tempfile.gettempdir()) / "parley-test-screenshots"
 
 
 class ParleyProcess:
@@ -186,19 +188,8 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     assert problems == []
 
 
-_screenshot_folder: list[Path] = []
-
-
-@pytest.fixture(scope="session", autouse=True)
-def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """docs/screenshots/ when refreshing them, else a folder of this run's own."""
-    folder = DOCS_SCREENSHOTS if REFRESH_SCREENSHOTS else tmp_path_factory.mktemp("screenshots")
-    _screenshot_folder[:] = [folder]
-    return folder
-
-
 def screenshot(page: Page, name: str) -> None:
     """Take a screenshot of a main screen (the README's, with PARLEY_REFRESH_SCREENSHOTS=1)."""
-    folder = _screenshot_folder[0]
+    folder = DOCS_SCREENSHOTS if REFRESH_SCREENSHOTS else SCRATCH_SCREENSHOTS
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), animations="disabled")
