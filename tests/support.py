@@ -47,8 +47,10 @@ class ServerProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
+        startup_timeout_s: float = STARTUP_TIMEOUT_S,
     ) -> None:
         self.data_dir = data_dir
+        self.startup_timeout_s = startup_timeout_s
         self.port = port or free_port()
         self.env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
         self.args = args or []
@@ -85,8 +87,6 @@ class ServerProcess:
         )
         self.wait_ready()
         return self
-
-    startup_timeout_s = STARTUP_TIMEOUT_S
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
@@ -225,16 +225,27 @@ class Socket:
                 return frame
             self.backlog.append(frame)
 
-    async def quiet(self, seconds: float = 0.3) -> list[dict[str, Any]]:
-        """Every frame that arrives within ``seconds``."""
+    async def settle(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every frame the server sent this socket before it answered a ping.
+
+        The server handles a connection's frames in order, so once the pong is here every
+        frame caused by what this socket sent earlier has arrived: an absence check made
+        on the result cannot pass just because the machine was slow. For frames caused by
+        another socket, settle that socket first. A ``send`` is the exception: sends are
+        pipelined, so wait for its ack or error instead. Earlier pongs must have been read.
+        """
         got = list(self.backlog)
         self.backlog.clear()
-        try:
-            while True:
-                raw = await asyncio.wait_for(self.ws.recv(), seconds)
-                got.append(dict(orjson.loads(raw)))
-        except TimeoutError:
-            return got
+        await self.send({"type": "ping"})
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"no pong within {timeout} s; got {got[-5:]}")
+            frame = dict(orjson.loads(await asyncio.wait_for(self.ws.recv(), remaining)))
+            if frame.get("type") == "pong":
+                return got
+            got.append(frame)
 
     async def send_message(
         self,

@@ -48,7 +48,7 @@ async def test_random_frames_never_break_the_connection(ana: Person) -> None:
         await asyncio.to_thread(throw)
         await sock.send({"type": "ping"})
         await sock.expect("pong", timeout=20)
-        replies = await sock.quiet(1.0)
+        replies = await sock.settle()
         for reply in replies + sock.backlog:
             assert isinstance(reply.get("type"), str)
             if reply["type"] == "error":

@@ -52,7 +52,7 @@ async def test_removing_a_reaction_sends_added_false_and_a_repeat_changes_nothin
         frame = await a.expect("reaction")
         assert frame["added"] is False
         assert (await ben.http.delete(_url(message["id"], "🤔"))).status_code == 204
-        assert not [f for f in await a.quiet(0.3) if f["type"] == "reaction"]
+        assert not [f for f in await a.settle() if f["type"] == "reaction"]
     assert (await ana.history(room["id"]))[0]["reactions"] == {}
 
 

@@ -38,7 +38,7 @@ async def test_a_message_sent_over_ws_is_acked_to_the_sender_and_delivered_to_me
         other_tab = await a2.expect("message")
         assert other_tab["message"]["client_id"] == "cid-1"
         # The sending connection gets the ack and no separate message frame.
-        assert not [f for f in await a.quiet(0.3) if f["type"] == "message"]
+        assert not [f for f in await a.settle() if f["type"] == "message"]
 
 
 async def test_http_posts_reach_websocket_members(ana: Person, ben: Person) -> None:
@@ -94,7 +94,7 @@ async def test_a_client_that_will_resume_gets_backfill_and_live_messages_in_one_
         await asyncio.sleep(0.3)
         await b.send({"type": "resume", "cursors": {str(room["id"]): 2}})
         got = await _messages_until_resumed(b)
-        got += [f["message"] for f in await b.quiet(0.3) if f["type"] == "message"]
+        got += [f["message"] for f in await b.settle() if f["type"] == "message"]
     assert [m["seq"] for m in got if m["room_id"] == room["id"]] == [3, 4, 5, 6, 7, 8]
     # A room left out of the resume goes live from ``ready`` on, as without the flag.
     assert [m["body"] for m in got if m["room_id"] == quiet_room["id"]] == ["elsewhere"]
@@ -134,7 +134,7 @@ async def test_typing_reaches_other_members_only(ana: Person, ben: Person) -> No
         frame = await b.expect("typing")
         assert frame["room_id"] == room["id"]
         assert frame["user"]["username"] == ana.username
-        assert not [f for f in await a.quiet(0.3) if f["type"] == "typing"]
+        assert not [f for f in await a.settle() if f["type"] == "typing"]
 
 
 async def test_read_marker_moves_unread_count(ana: Person, ben: Person) -> None:

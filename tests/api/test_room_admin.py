@@ -89,7 +89,7 @@ async def test_a_removed_member_loses_the_room_and_its_live_messages(
         left = await b.expect("member_left")
         assert left["user"]["id"] == ben.id
         await ana.post(room["id"], "after removal")
-        assert not [f for f in await b.quiet(0.4) if f["type"] == "message"]
+        assert not [f for f in await b.settle() if f["type"] == "message"]
     r = await ben.http.get(f"/api/rooms/{room['id']}/messages")
     assert r.status_code == 404
 

@@ -92,7 +92,7 @@ async def test_joining_and_leaving_are_announced_live(ana: Person, ben: Person) 
         left = await a.expect("member_left", room_id=room["id"])
         assert left["user"]["username"] == ben.username
         await ana.post(room["id"], "bye")
-        frames = await b.quiet(0.5)
+        frames = await b.settle()
         assert not [f for f in frames if f["type"] == "message" and f["message"]["body"] == "bye"]
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import support
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.reliability
@@ -18,17 +17,19 @@ STARTUP_TIMEOUT_S = 120.0
 
 
 @pytest.fixture
-def launch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., ServerProcess]]:
+def launch(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start servers of this test's own (stopped at the end); env adds PARLEY_* settings."""
-    monkeypatch.setattr(support, "STARTUP_TIMEOUT_S", STARTUP_TIMEOUT_S)
     started: list[ServerProcess] = []
 
     def start(
         env: dict[str, str] | None = None, data_dir: Path | None = None, port: int | None = None
     ) -> ServerProcess:
-        proc = ServerProcess(data_dir or tmp_path / "data", port=port, env=env)
+        proc = ServerProcess(
+            data_dir or tmp_path / "data",
+            port=port,
+            env=env,
+            startup_timeout_s=STARTUP_TIMEOUT_S,
+        )
         started.append(proc)
         return proc.start()
 

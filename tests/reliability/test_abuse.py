@@ -149,7 +149,7 @@ async def test_bad_frames_each_get_a_clear_error_and_the_connection_stays_open(
             assert error["code"] == code, (code, error)
         # A resume naming thousands of unknown rooms is one error frame, not thousands.
         await sock.expect("resumed", timeout=30)
-        assert not [f for f in await sock.quiet(0.5) if f["type"] == "error"]
+        assert not [f for f in await sock.settle() if f["type"] == "error"]
         ack = await sock.send_message(room["id"], "still here")
         assert ack["message"]["body"] == "still here"
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,9 @@ def backends() -> Iterator[Backends]:
 class ClusterProcess(ServerProcess):
     """A server process given longer to start: CI machines run many suites at once."""
 
-    startup_timeout_s = CLUSTER_STARTUP_TIMEOUT_S
+    def __init__(self, data_dir: Path, **options: Any) -> None:
+        options.setdefault("startup_timeout_s", CLUSTER_STARTUP_TIMEOUT_S)
+        super().__init__(data_dir, **options)
 
 
 def start_cluster(root: Path, env: dict[str, str], count: int) -> list[ServerProcess]:

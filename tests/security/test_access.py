@@ -20,6 +20,7 @@ import pytest
 
 from parley.app import create_app
 from parley.config import Settings
+from tests.files_support import uploaded
 from tests.security.helpers import cookie_client
 from tests.support import PASSWORD, Person, ServerProcess, sign_up
 
@@ -143,6 +144,9 @@ def test_every_route_is_classified(routes: set[tuple[str, str]]) -> None:
     )
 
 
+FILE_BYTES = b"the floor plan of the hideout\n"
+
+
 @dataclass
 class Scene:
     """A private room of ana's with a secret in it; people around it."""
@@ -156,9 +160,16 @@ class Scene:
     message_id: int
     ana_session_id: str
     signed_out_token: str
+    # Real ids, so that a route taking one is tried on something that exists and is
+    # ana's: with a made-up id every refusal would be a "not found" whatever the code did.
+    file_id: str
+    file_name: str
+    hook_id: int
+    hook_token: str
+    bot_id: int
 
     def secrets(self) -> list[str]:
-        return [self.secret, self.room_name]
+        return [self.secret, self.room_name, self.file_name, FILE_BYTES.decode()]
 
     def fill(self, rule: str) -> str:
         values = {
@@ -169,11 +180,11 @@ class Scene:
             "emoji": "%F0%9F%91%8D",
             "rest": "1",
             "filename": "index.html",
-            "file_id": "1",
+            "file_id": self.file_id,
             "code": "not-a-code",
-            "hook_id": "1",
+            "hook_id": str(self.hook_id),
             "token": "not-a-token",
-            "bot_id": "1",
+            "bot_id": str(self.bot_id),
         }
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 
@@ -185,8 +196,15 @@ async def scene(server: ServerProcess) -> AsyncIterator[Scene]:
     room = await ana.create_room(f"hideout-{tag}", "private", topic=f"plans-{tag}")
     await ana.add(room["id"], ben)
     secret = f"the-secret-is-{tag}"
-    r = await ana.post(room["id"], secret)
-    assert r.status_code == 201
+    file = await uploaded(ana.http, FILE_BYTES, f"plans-{tag}.txt", "text/plain")
+    r = await ana.http.post(
+        f"/api/rooms/{room['id']}/messages", json={"body": secret, "attachments": [file["id"]]}
+    )
+    assert r.status_code == 201, r.text
+    hook = await ana.http.post(f"/api/rooms/{room['id']}/webhooks", json={"name": "ci"})
+    assert hook.status_code == 201, hook.text
+    bot = await ana.http.post("/api/bots", json={"username": f"bot{tag}"})
+    assert bot.status_code == 201, bot.text
     left = await ben.http.delete(f"/api/rooms/{room['id']}/members/me")
     assert left.status_code == 204
     sessions = (await ana.http.get("/api/sessions")).json()["sessions"]
@@ -202,6 +220,11 @@ async def scene(server: ServerProcess) -> AsyncIterator[Scene]:
         message_id=r.json()["message"]["id"],
         ana_session_id=sessions[0]["id"],
         signed_out_token=gone.token,
+        file_id=file["id"],
+        file_name=file["name"],
+        hook_id=hook.json()["webhook"]["id"],
+        hook_token=hook.json()["webhook"]["url"].rsplit("/", 1)[1],
+        bot_id=bot.json()["bot"]["id"],
     )
     for person in (ana, ben, cat, gone):
         await person.http.aclose()
@@ -224,12 +247,21 @@ def _leaks(scene: Scene, response: httpx.Response) -> list[str]:
 
 
 async def test_the_scene_is_visible_to_its_member(scene: Scene) -> None:
-    """The control: the secret and the room are there for ana, so the checks can fail."""
+    """The control: the secret, the room, the file, the webhook and the bot are there for
+    ana, so the checks below can fail."""
     history = await scene.ana.history(scene.room_id)
     assert history[-1]["body"] == scene.secret
     r = await scene.ana.http.get(f"/api/rooms/{scene.room_id}")
     assert r.status_code == 200
     assert scene.room_name in r.text
+    for path in (f"/api/files/{scene.file_id}", f"/api/files/{scene.file_id}/content"):
+        r = await scene.ana.http.get(path)
+        assert r.status_code == 200, path
+        assert _leaks(scene, r), path
+    hooks = await scene.ana.http.get(f"/api/rooms/{scene.room_id}/webhooks")
+    assert [h["id"] for h in hooks.json()["webhooks"]] == [scene.hook_id]
+    bots = await scene.ana.http.get("/api/bots")
+    assert scene.bot_id in [b["id"] for b in bots.json()["bots"]]
 
 
 async def test_anonymous_and_signed_out_clients_are_refused_everywhere(
@@ -303,7 +335,15 @@ async def test_a_non_member_and_a_former_member_get_nothing_from_a_private_room(
     history = await scene.ana.history(scene.room_id)
     assert [m["body"] for m in history] == [scene.secret]
     members = (await scene.ana.http.get(f"/api/rooms/{scene.room_id}/members")).json()
-    assert [m["username"] for m in members["members"]] == [scene.ana.username]
+    names = [m["username"] for m in members["members"]]
+    assert scene.ana.username in names
+    assert scene.ben.username not in names and scene.cat.username not in names
+    # Nor ana's file, webhook or bot.
+    assert (await scene.ana.http.get(f"/api/files/{scene.file_id}/content")).status_code == 200
+    hooks = await scene.ana.http.get(f"/api/rooms/{scene.room_id}/webhooks")
+    assert [h["id"] for h in hooks.json()["webhooks"]] == [scene.hook_id]
+    bots = await scene.ana.http.get("/api/bots")
+    assert scene.bot_id in [b["id"] for b in bots.json()["bots"]]
 
 
 async def test_room_lists_directories_and_search_do_not_show_a_private_room(

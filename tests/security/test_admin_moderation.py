@@ -64,7 +64,7 @@ async def test_a_site_admin_still_cannot_read_or_edit_a_room_they_are_not_in(
     async with boss.socket() as sock:
         assert room["id"] not in [r["id"] for r in sock.ready["rooms"]]
         await sock.send({"type": "resume", "cursors": {str(room["id"]): 0}})
-        frames = await sock.quiet(1.0)
+        frames = await sock.settle()
     assert "zanzibar" not in str(frames)
     assert (await ana.history(room["id"]))[0]["body"] == "dear diary, zanzibar"
 
