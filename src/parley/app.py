@@ -21,6 +21,7 @@ from parley.domain import files
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
+from parley.metrics import Readings
 from parley.realtime.gateway import Gateway
 from parley.realtime.transport import ParleySocket
 from parley.store import open_store
@@ -73,6 +74,20 @@ class ParleyApp:
         if self._gateway is None:
             raise RuntimeError("Parley has not started yet")
         return self._gateway
+
+    def metrics_readings(self) -> Readings:
+        """This process's numbers for ``/metrics``, read from each part."""
+        hub = self.gateway.hub
+        writer = self.ctx.store.messages.writer
+        return Readings(
+            queued_per_connection=[conn.queued for conn in self.gateway.connections],
+            messages_stored=writer.stored,
+            store_batches=writer.batches,
+            deliveries=hub.deliveries,
+            gap_fills=hub.gap_fills,
+            fanout_latency=hub.fanout_latency,
+            bus=self.ctx.bus.readings(),
+        )
 
     async def open_socket(self, socket: ParleySocket) -> None:
         """``/ws``: called by Parley's WebSocket protocol, not through ASGI."""

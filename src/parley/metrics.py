@@ -2,7 +2,9 @@
 
 The hot path only adds to plain ints (``hub.deliveries += n``) or calls
 :meth:`Histogram.observe` once per event; everything else is read from the parts when
-``/metrics`` is scraped. No dependency, no lock: one event loop per process.
+``/metrics`` is scraped, by the app (the one place that knows every part), into a
+:class:`Readings` of plain values. This module imports no other part of Parley, so any
+part may keep a Histogram. No dependency, no lock: one event loop per process.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 from bisect import bisect_left
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from parley.app import ParleyApp
+from dataclasses import dataclass
 
 # Fan-out latency buckets: sub-millisecond inside one process, milliseconds via Redis.
 LATENCY_BUCKETS_S = (
@@ -81,14 +80,33 @@ class Exposition:
         return "\n".join(self._lines) + "\n"
 
 
-def render(parley: ParleyApp) -> str:
-    """The current metrics of this process."""
-    gateway = parley.gateway
-    hub = gateway.hub
-    ctx = parley.ctx
-    writer = ctx.store.messages.writer
-    bus = ctx.bus
-    queues = [conn.queued for conn in gateway.connections]
+@dataclass(frozen=True, slots=True)
+class BusReadings:
+    """What a fan-out bus counts; the in-process bus counts nothing, so all zeros."""
+
+    lag_s: float = 0.0
+    published: int = 0
+    publish_failures: int = 0
+    reconnects: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """The numbers of one scrape, read from the parts of this process."""
+
+    queued_per_connection: list[int]
+    messages_stored: int
+    store_batches: int
+    deliveries: int
+    gap_fills: int
+    fanout_latency: Histogram
+    bus: BusReadings
+
+
+def render(readings: Readings) -> str:
+    """The metrics of this process, in the Prometheus text format."""
+    queues = readings.queued_per_connection
+    bus = readings.bus
     out = Exposition()
     out.add(
         "parley_process_info",
@@ -101,22 +119,33 @@ def render(parley: ParleyApp) -> str:
     # Two tasks per connection plus a few: a number that only grows is a leak.
     out.add("parley_tasks", "gauge", "Live asyncio tasks.", len(asyncio.all_tasks()))
     out.add(
-        "parley_messages_stored_total", "counter", "Messages stored by this process.", writer.stored
+        "parley_messages_stored_total",
+        "counter",
+        "Messages stored by this process.",
+        readings.messages_stored,
     )
-    out.add("parley_store_batches_total", "counter", "Group-commit transactions.", writer.batches)
     out.add(
-        "parley_deliveries_total", "counter", "Room frames queued to connections.", hub.deliveries
+        "parley_store_batches_total",
+        "counter",
+        "Group-commit transactions.",
+        readings.store_batches,
+    )
+    out.add(
+        "parley_deliveries_total",
+        "counter",
+        "Room frames queued to connections.",
+        readings.deliveries,
     )
     out.add(
         "parley_gap_fills_total",
         "counter",
         "Times a room's missing seqs were fetched from the database.",
-        hub.gap_fills,
+        readings.gap_fills,
     )
     out.histogram(
         "parley_fanout_latency_seconds",
         "From publish to queued on every local connection of the room.",
-        hub.fanout_latency,
+        readings.fanout_latency,
     )
     out.add(
         "parley_outbound_queued_frames", "gauge", "Frames waiting in outbound queues.", sum(queues)
@@ -128,27 +157,19 @@ def render(parley: ParleyApp) -> str:
         max(queues, default=0),
     )
     out.add(
-        "parley_bus_lag_seconds",
-        "gauge",
-        "Age of the last event received from the bus.",
-        float(getattr(bus, "lag_s", 0.0)),
+        "parley_bus_lag_seconds", "gauge", "Age of the last event received from the bus.", bus.lag_s
     )
-    out.add(
-        "parley_bus_published_total",
-        "counter",
-        "Events published to Redis.",
-        int(getattr(bus, "published", 0)),
-    )
+    out.add("parley_bus_published_total", "counter", "Events published to Redis.", bus.published)
     out.add(
         "parley_bus_publish_failures_total",
         "counter",
         "Publishes that failed and were delivered locally only.",
-        int(getattr(bus, "publish_failures", 0)),
+        bus.publish_failures,
     )
     out.add(
         "parley_bus_reconnects_total",
         "counter",
         "Times the Redis subscription came back.",
-        int(getattr(bus, "reconnects", 0)),
+        bus.reconnects,
     )
     return out.text()

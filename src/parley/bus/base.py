@@ -8,6 +8,8 @@ from typing import Protocol
 
 import orjson
 
+from parley.metrics import BusReadings
+
 
 @dataclass(slots=True)
 class Event:
@@ -74,3 +76,7 @@ class Bus(Protocol):
     async def publish(self, event: Event) -> None: ...
 
     async def close(self) -> None: ...
+
+    def readings(self) -> BusReadings:
+        """Its counters, for /metrics."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from parley.bus.base import Event, EventHandler
+from parley.metrics import BusReadings
 
 
 class LocalBus:
@@ -24,3 +25,6 @@ class LocalBus:
 
     async def close(self) -> None:
         self._handler = None
+
+    def readings(self) -> BusReadings:
+        return BusReadings()

@@ -29,6 +29,7 @@ from parley.bus.base import Bus, Event, EventHandler
 from parley.bus.redis_presence import DEFAULT_PRESENCE_TTL_S, RedisPresence
 from parley.config import DEFAULT_REDIS_PREFIX
 from parley.domain.presence import Presence
+from parley.metrics import BusReadings
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,14 @@ class RedisBus:
         self.received = 0
         self.reconnects = 0
         self.lag_s = 0.0
+
+    def readings(self) -> BusReadings:
+        return BusReadings(
+            lag_s=self.lag_s,
+            published=self.published,
+            publish_failures=self.publish_failures,
+            reconnects=self.reconnects,
+        )
 
     async def start(self, handler: EventHandler) -> None:
         self._handler = handler

@@ -15,5 +15,5 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 async def scrape() -> Response:
-    text = metrics.render(current_app.extensions["parley"])
+    text = metrics.render(current_app.extensions["parley"].metrics_readings())
     return Response(text, content_type=metrics.CONTENT_TYPE)
