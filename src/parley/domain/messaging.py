@@ -36,9 +36,14 @@ def validate_body(body: object, *, has_attachments: bool = False) -> str:
 def validate_client_id(client_id: object) -> str | None:
     if client_id is None:
         return None
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX:
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= CLIENT_ID_MAX
+        or text.name_problem(client_id) is not None
+    ):
         raise BadInput(
-            f"client_id is a string of 1 to {CLIENT_ID_MAX} characters.", code="invalid_client_id"
+            f"client_id is a string of 1 to {CLIENT_ID_MAX} visible characters.",
+            code="invalid_client_id",
         )
     return client_id
 

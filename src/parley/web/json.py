@@ -39,6 +39,9 @@ class ParleyRequest(Request):
         if not (force or self.is_json):
             return None
         data = await self.get_data(cache=cache, as_text=False)
+        if not data.strip():
+            # No body, as a body-less POST with a JSON content type sends: no JSON.
+            return None
         try:
             result = orjson.loads(data)
         except orjson.JSONDecodeError:
