@@ -130,9 +130,12 @@ async def test_bodies_must_have_text_and_stay_under_the_limit(ana: Person) -> No
 
 async def test_html_and_sql_in_bodies_are_stored_verbatim(ana: Person) -> None:
     room = await ana.create_room("verbatim")
-    nasty = "<img src=x onerror=alert(1)> '; DROP TABLE messages; -- \u202e \U0001f600"
+    nasty = "<img src=x onerror=alert(1)> '; DROP TABLE messages; -- \u200f \U0001f600"
     await ana.post(room["id"], nasty)
     assert (await ana.history(room["id"]))[-1]["body"] == nasty
+    # A bidi override is not text but reordering (issue 18): refused, not stored.
+    refused = await ana.post(room["id"], "see \u202egpj.exe")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_body"
 
 
 async def test_a_flood_over_http_is_rate_limited_with_retry_after(ana: Person) -> None:

@@ -85,3 +85,47 @@ def test_any_text_either_parses_or_raises_a_frame_error(text: str) -> None:
     except codec.FrameError as exc:
         assert exc.code
         assert exc.message
+
+
+_SEND = '{"type":"send","room_id":%s,"body":"b","client_id":"c"%s}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        # Issue 18, item 7: other scripts' digits passed str.isdigit and then int() raised.
+        ('{"type": "typing", "room_id": "²"}', "invalid_room_id"),
+        ('{"type": "typing", "room_id": "٣"}', "invalid_room_id"),
+        ('{"type": "typing", "room_id": "\uff13"}', "invalid_room_id"),  # full-width 3
+        (_SEND % ('"¹"', ""), "invalid_room_id"),
+        ('{"type": "read", "room_id": "²", "seq": 1}', "invalid_room_id"),
+        ('{"type": "resume", "cursors": {"²": 1}}', "invalid_cursors"),
+        ('{"type": "resume", "cursors": {"٣": 1}}', "invalid_cursors"),
+        # Past the store's signed 64 bits: refused here, not by the database.
+        ('{"type": "resume", "cursors": {"1": 9223372036854775808}}', "invalid_cursors"),
+        ('{"type": "resume", "cursors": {"9223372036854775808": 1}}', "invalid_cursors"),
+        ('{"type": "read", "room_id": 1, "seq": 9223372036854775808}', "invalid_seq"),
+        ('{"type": "typing", "room_id": 9223372036854775808}', "invalid_room_id"),
+        ('{"type": "typing", "room_id": "9223372036854775808"}', "invalid_room_id"),
+        (_SEND % ("1", ', "reply_to": 9223372036854775808'), "invalid_reply_to"),
+        (_SEND % ("1", ', "reply_to": 1.0'), "invalid_reply_to"),
+        (_SEND % ("1", ', "reply_to": "7"'), "invalid_reply_to"),
+        (_SEND % ("1.5", ""), "invalid_room_id"),
+        (_SEND % ('" 1"', ""), "invalid_room_id"),
+        (_SEND % ('"-1"', ""), "invalid_room_id"),
+    ],
+)
+def test_integers_are_ascii_digits_within_64_bits(raw: str, code: str) -> None:
+    with pytest.raises(codec.FrameError) as info:
+        codec.parse_frame(raw)
+    assert info.value.code == code
+
+
+def test_the_largest_64_bit_values_still_parse() -> None:
+    top = 2**63 - 1
+    assert codec.parse_frame(f'{{"type":"resume","cursors":{{"{top}":{top}}}}}') == (
+        codec.Resume({top: top})
+    )
+    assert codec.parse_frame(_SEND % (top, f', "reply_to": {top}')) == codec.Send(
+        top, "b", "c", None, top
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,12 +13,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from parley.bus.base import Event
+from parley.domain import text
 from parley.domain.context import Context
 from parley.domain.models import Account, Session, User
 from parley.domain.passwords import password_problem
 from parley.errors import BadInput, NotFound, RateLimited, Unauthorized
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 DISPLAY_NAME_MAX = 64
 USER_AGENT_MAX = 255
 
@@ -46,22 +45,19 @@ def token_hash(token: str) -> str:
 
 
 def validate_username(username: str) -> str:
-    if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise BadInput(
-            "Usernames are 3 to 32 letters, digits, dots, dashes or underscores.",
-            code="invalid_username",
-        )
-    return username
+    return text.username(username)
 
 
 def validate_display_name(display_name: str | None, fallback: str) -> str:
-    name = (display_name or "").strip() or fallback
-    if len(name) > DISPLAY_NAME_MAX or any(ord(c) < 32 for c in name):
-        raise BadInput(
-            f"Display names are 1 to {DISPLAY_NAME_MAX} printable characters.",
-            code="invalid_display_name",
-        )
-    return name
+    """The display name as stored (text.single_line's rules); ``fallback`` when blank."""
+    if display_name is None or (isinstance(display_name, str) and not display_name.strip()):
+        return fallback
+    return text.single_line(
+        display_name,
+        field="A display name",
+        code="invalid_display_name",
+        max_len=DISPLAY_NAME_MAX,
+    )
 
 
 def is_loopback(ip: str) -> bool:

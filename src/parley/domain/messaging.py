@@ -8,7 +8,7 @@ from typing import NamedTuple
 import orjson
 
 from parley.bus.base import Event
-from parley.domain import mentions
+from parley.domain import mentions, text
 from parley.domain.context import Context
 from parley.domain.models import Message, Room, User
 from parley.domain.rooms import access_room
@@ -24,28 +24,26 @@ FILE_ID_MAX = 32
 
 
 def validate_body(body: object, *, has_attachments: bool = False) -> str:
-    """The body as stored (as written), or BadInput if empty after trimming or too long.
+    """The body as stored (as written), or BadInput (the rules of domain/text.py).
 
     A message with attachments may have an empty body: the caption is optional.
     """
     if body is None and has_attachments:
         body = ""
-    if not isinstance(body, str):
-        raise BadInput("body must be text.", code="invalid_body")
-    trimmed = body.strip()
-    if not trimmed and not has_attachments:
-        raise BadInput("A message needs some text.", code="empty_body")
-    if len(trimmed) > BODY_MAX:
-        raise BadInput(f"Messages are at most {BODY_MAX} characters.", code="body_too_long")
-    return body
+    return text.message_body(body, max_len=BODY_MAX, allow_blank=has_attachments)
 
 
 def validate_client_id(client_id: object) -> str | None:
     if client_id is None:
         return None
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX:
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= CLIENT_ID_MAX
+        or text.name_problem(client_id) is not None
+    ):
         raise BadInput(
-            f"client_id is a string of 1 to {CLIENT_ID_MAX} characters.", code="invalid_client_id"
+            f"client_id is a string of 1 to {CLIENT_ID_MAX} visible characters.",
+            code="invalid_client_id",
         )
     return client_id
 

@@ -17,7 +17,7 @@ from parley.errors import BadInput, Conflict
 
 EMOJI_MAX_CHARS = 32
 # Short names for servers without a picker: letters, digits and _ + - only.
-SHORT_NAME_RE = re.compile(r"^[a-z0-9_+-]{1,32}$")
+SHORT_NAME_RE = re.compile(r"[a-z0-9_+-]{1,32}")
 # Distinct emoji on one message: generous for people, a wall for scripts.
 MAX_EMOJI_PER_MESSAGE = 50
 
@@ -29,7 +29,7 @@ def validate_emoji(value: object) -> str:
     key = unicodedata.normalize("NFC", value.strip())
     if not key or len(key) > EMOJI_MAX_CHARS:
         raise BadInput("A reaction is an emoji.", code="invalid_emoji")
-    if emoji_data.is_emoji(key) or SHORT_NAME_RE.match(key):
+    if emoji_data.is_emoji(key) or SHORT_NAME_RE.fullmatch(key):
         return key
     raise BadInput("A reaction is an emoji or a short name.", code="invalid_emoji")
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import orjson
 
 from parley.bus.base import Event
+from parley.domain import text
 from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
+from parley.domain.numbers import parse_int
 from parley.errors import BadInput, Forbidden, NotFound
 
 ROOM_NAME_MAX = 80
@@ -36,17 +38,15 @@ async def access_room(ctx: Context, user: User, room_id: int) -> tuple[Room, str
 
 
 def validate_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > ROOM_NAME_MAX:
-        raise BadInput(f"Room names are 1 to {ROOM_NAME_MAX} characters.", code="invalid_name")
-    return name.strip()
+    return text.single_line(name, field="A room name", code="invalid_name", max_len=ROOM_NAME_MAX)
 
 
 def validate_topic(topic: object) -> str:
     if topic is None:
         return ""
-    if not isinstance(topic, str) or len(topic) > TOPIC_MAX:
-        raise BadInput(f"Topics are at most {TOPIC_MAX} characters.", code="invalid_topic")
-    return topic.strip()
+    return text.single_line(
+        topic, field="A topic", code="invalid_topic", max_len=TOPIC_MAX, min_len=0
+    )
 
 
 async def create_room(
@@ -141,9 +141,10 @@ async def members(ctx: Context, user: User, room_id: int) -> list[Member]:
 
 async def mark_read(ctx: Context, user: User, room_id: int, seq: int) -> int:
     """Move the user's read marker; returns where it now stands."""
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+    checked = parse_int(seq, text=False)
+    if checked is None:
         raise BadInput("seq must be a non-negative integer.", code="invalid_seq")
-    marker = await ctx.store.rooms.mark_read(room_id, user.id, seq)
+    marker = await ctx.store.rooms.mark_read(room_id, user.id, checked)
     if marker is None:
         raise _not_found()
     return marker

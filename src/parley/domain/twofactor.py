@@ -67,7 +67,20 @@ def decrypt_secret(ctx: Context, token: str) -> str | None:
 
 
 def _normalise(code: str) -> str:
-    return "".join(c for c in code.lower() if c.isalnum())
+    return "".join(c for c in code.lower() if c.isascii() and c.isalnum())
+
+
+def check_code_form(code: str) -> None:
+    """BadInput ``invalid_otp`` for a code in other digits than 0-9 (Arabic-Indic, full-width).
+
+    No valid code has them, and they reached hmac.compare_digest, which raises for
+    non-ASCII text: a 500. Asking for 0-9 is clearer than "not valid".
+    """
+    if not code.isascii():
+        raise BadInput(
+            "Type the code with the digits 0 to 9 (and letters a to z for a recovery code).",
+            code="invalid_otp",
+        )
 
 
 def _recovery_hash(code: str) -> str:
@@ -90,7 +103,7 @@ def _qr_svg(uri: str) -> str:
 def _matching_step(secret: str, code: str, now: float) -> int | None:
     """The time step whose code equals ``code`` within the window, or None."""
     digits = _normalise(code)
-    if len(digits) != 6 or not digits.isdigit():
+    if len(digits) != 6 or not (digits.isascii() and digits.isdigit()):
         return None
     totp = pyotp.TOTP(secret, interval=STEP_S)
     current = int(now // STEP_S)
@@ -124,6 +137,7 @@ async def enable(ctx: Context, account: Account, otp: str) -> list[str]:
     Raises Conflict if already on, BadInput if setup was not done, Unauthorized
     (``otp_invalid``) for a wrong code.
     """
+    check_code_form(otp)
     stored, enabled = await ctx.store.twofactor.state(account.user.id)
     if enabled:
         raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
@@ -151,6 +165,7 @@ async def disable(
     and BadInput if it is not on.
     """
     await confirm_recent_sign_in(ctx, account, session_id, password)
+    check_code_form(otp)
     _, enabled = await ctx.store.twofactor.state(account.user.id)
     if not enabled:
         raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")
@@ -162,11 +177,14 @@ async def disable(
 async def check_login_code(ctx: Context, user_id: int, otp: str) -> bool:
     """True if ``otp`` is a current, not yet used TOTP code or an unused recovery code.
 
+    Raises BadInput (``invalid_otp``) for a code in other digits than 0-9.
+
     A TOTP code is spent by using it: the same code (or an older one) is refused
     afterwards, so a code seen over someone's shoulder cannot be replayed.
     """
     if not isinstance(otp, str) or not otp or len(otp) > 64:
         return False
+    check_code_form(otp)
     stored, enabled = await ctx.store.twofactor.state(user_id)
     if not enabled or not stored:
         return False

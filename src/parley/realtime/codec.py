@@ -7,9 +7,11 @@ or raises :class:`FrameError` carrying the error frame's code, message and ``ref
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
+
+from parley.domain.numbers import parse_int
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_RESUME_ROOMS = 5_000
@@ -57,15 +59,10 @@ class Ping:
 ClientFrame = Send | Resume | Typing | Read | Ping
 
 
-def _is_int(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _room_id(frame: dict[str, Any], ref: str | None) -> int:
-    value = frame.get("room_id")
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        value = int(value)
-    if not _is_int(value) or not 1 <= value <= 2**62:
+    # A room id may come as a number or as its digits (clients that keep ids as text).
+    value = parse_int(frame.get("room_id"), minimum=1)
+    if value is None:
         raise FrameError("invalid_room_id", "room_id must be a positive integer.", ref)
     return value
 
@@ -96,8 +93,8 @@ def parse_frame(data: str | bytes) -> ClientFrame:
     if kind == "typing":
         return Typing(_room_id(frame, ref))
     if kind == "read":
-        seq = frame.get("seq")
-        if not _is_int(seq) or seq < 0:
+        seq = parse_int(frame.get("seq"), text=False)
+        if seq is None:
             raise FrameError("invalid_seq", "seq must be a non-negative integer.", ref)
         return Read(_room_id(frame, ref), seq)
     if kind == "ping":
@@ -124,8 +121,10 @@ def _parse_send(frame: dict[str, Any], ref: str | None) -> Send:
     ):
         raise FrameError("invalid_attachments", "attachments is a list of file ids.", ref)
     reply_to = frame.get("reply_to")
-    if reply_to is not None and (not _is_int(reply_to) or reply_to < 1):
-        raise FrameError("invalid_reply_to", "reply_to is a message id.", ref)
+    if reply_to is not None:
+        reply_to = parse_int(reply_to, minimum=1, text=False)
+        if reply_to is None:
+            raise FrameError("invalid_reply_to", "reply_to is a message id.", ref)
     return Send(room_id, body, client_id, attachments, reply_to)
 
 
@@ -136,12 +135,14 @@ def _parse_resume(frame: dict[str, Any]) -> Resume:
     if len(cursors) > MAX_RESUME_ROOMS:
         raise FrameError("too_many_rooms", f"Resume at most {MAX_RESUME_ROOMS} rooms at once.")
     parsed: dict[int, int] = {}
-    for key, seq in cursors.items():
-        if not (isinstance(key, str) and key.isdigit() and len(key) < 19):
+    for key, value in cursors.items():
+        room_id = parse_int(key)
+        if room_id is None:
             raise FrameError("invalid_cursors", "Cursor keys are room ids.")
-        if not _is_int(seq) or seq < 0:
+        seq = parse_int(value, text=False)
+        if seq is None:
             raise FrameError("invalid_cursors", "Cursor values are non-negative integers.")
-        parsed[int(key)] = seq
+        parsed[room_id] = seq
     return Resume(parsed)
 
 

@@ -444,6 +444,11 @@ class Session:
             frame: codec.ClientFrame | codec.FrameError = codec.parse_frame(text)
         except codec.FrameError as exc:
             frame = exc
+        except Exception:
+            # A parsing bug must cost this frame, not the connection: raised from here
+            # it reached the transport, which dropped TCP without a close frame.
+            log.exception("parsing a frame from %s failed", self.conn.id)
+            frame = codec.FrameError("invalid_frame", "The frame could not be read.")
         self._take(frame)
 
     def on_binary(self) -> None:

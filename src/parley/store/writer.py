@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message
-from parley.errors import ParleyError, Unavailable
+from parley.errors import BadInput, ParleyError, Unavailable
 from parley.store.batch import (
     AppendOutcome,
     Checks,
@@ -49,6 +49,10 @@ MAX_BATCH = 500
 
 # The SQLite path raises sqlite3's own errors, the SQLAlchemy path wraps them.
 _DUPLICATE = (IntegrityError, sqlite3.IntegrityError)
+# A row the database will not take (a value out of its range or type): retried apart
+# from the batch, so that only that row's message fails. OverflowError and ValueError
+# are what the drivers raise for an int past 64 bits before SQL runs.
+_REFUSED = (DataError, sqlite3.DataError, OverflowError, ValueError, TypeError)
 _FAILED = (OperationalError, DBAPIError, sqlite3.Error, OSError)
 
 _Pending = tuple[NewMessage, "asyncio.Future[AppendOutcome]"]
@@ -117,15 +121,7 @@ class GroupCommitter:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         items = [item for item, _ in batch]
-        try:
-            outcomes = await self._store(items)
-        except _DUPLICATE:
-            # Another process stored the same client_id a moment ago: retry one by one so
-            # that only the duplicate is affected (it then resolves to the stored message).
-            outcomes = [await self._commit_one(item) for item in items]
-        except _FAILED as exc:
-            log.warning("storing %d messages failed: %s", len(items), exc)
-            outcomes = [Unavailable("Could not store the message; try again.")] * len(items)
+        outcomes = await self._store_apart(items)
         self.batches += 1
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():
@@ -136,13 +132,39 @@ class GroupCommitter:
                 self.stored += outcome.created
                 future.set_result(outcome)
 
-    async def _commit_one(self, item: NewMessage) -> Outcome:
+    async def _store_apart(self, items: list[NewMessage]) -> list[Outcome]:
+        """Store ``items`` in one transaction, or if one of them spoils it, in halves.
+
+        A duplicate key (another process stored the same client_id a moment ago) or a
+        row the database refuses fails the whole transaction, not just its row: the
+        halves are retried, down to single messages, so that every other message is
+        stored and only the one at fault fails (a repeat then resolves to the stored
+        message). About 2 log2(n) transactions find one bad row among n; halves keep
+        each room's messages in queue order. When the database cannot write at all,
+        every message is told to try again.
+        """
         try:
-            return (await self._store([item]))[0]
-        except _DUPLICATE:
-            return (await self._store([item]))[0]
-        except _FAILED:
-            return Unavailable("Could not store the message; try again.")
+            return await self._store(items)
+        except (*_DUPLICATE, *_REFUSED) as exc:
+            if len(items) == 1:
+                return [await self._retry_one(items[0], exc)]
+            half = len(items) // 2
+            return await self._store_apart(items[:half]) + await self._store_apart(items[half:])
+        except _FAILED as exc:
+            log.warning("storing %d messages failed: %s", len(items), exc)
+            return [Unavailable("Could not store the message; try again.")] * len(items)
+
+    async def _retry_one(self, item: NewMessage, error: Exception) -> Outcome:
+        """One message whose transaction failed on its own: a duplicate gets one retry."""
+        if isinstance(error, _DUPLICATE):
+            try:
+                return (await self._store([item]))[0]
+            except (*_DUPLICATE, *_REFUSED) as exc:
+                error = exc
+            except _FAILED:
+                return Unavailable("Could not store the message; try again.")
+        log.warning("the database refused a message from user %s: %s", item.author.id, error)
+        return BadInput("The database cannot store this message.", code="message_refused")
 
     async def _store(self, items: list[NewMessage]) -> list[Outcome]:
         """Store ``items`` in one committed transaction; one outcome per item."""

@@ -42,6 +42,16 @@ _EXIT_WAIT_S = 10.0
 # folder holding it goes at the end of the child's path, so that it shadows nothing.
 _SOURCE = str(Path(__file__).resolve().parents[2])
 _CHILD = "import sys; sys.path.append(sys.argv[1]); from {} import main; main(sys.argv[2])"
+# The child's verdicts, raised in the server as sqlite3 errors: "duplicate" (a unique
+# key another writer took), "refused" (a row the database will not take: DataError),
+# anything else (the database cannot write now).
+_ERRORS: dict[str, type[sqlite3.Error]] = {
+    "duplicate": sqlite3.IntegrityError,
+    "refused": sqlite3.DataError,
+}
+# What a row's values make sqlite3 raise (too big, wrong type): the row's fault, not
+# the database's.
+_REFUSED_ROW = (sqlite3.DataError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
 
 
 class WriterProcess:
@@ -56,8 +66,10 @@ class WriterProcess:
         """Store ``items`` in one committed transaction; one outcome per item, in order.
 
         Raises sqlite3 errors as the child met them (the caller decides between retry
-        and refusal), and OperationalError when the child is gone: the batch may or may
-        not have been committed, which is what client_id repeats are for.
+        and refusal): IntegrityError for a duplicate key, DataError for a row the
+        database refuses, OperationalError when the database cannot write and when the
+        child is gone (the batch may or may not have been committed, which is what
+        client_id repeats are for).
         """
         proc = self._proc
         if proc is None or proc.returncode is not None:
@@ -82,7 +94,7 @@ class WriterProcess:
             raise
         if kind == "ok":
             return outcomes(items, value)
-        raise (sqlite3.IntegrityError if kind == "duplicate" else sqlite3.OperationalError)(value)
+        raise _ERRORS.get(kind, sqlite3.OperationalError)(value)
 
     async def close(self) -> None:
         """Let the child finish what it was given, then end it."""
@@ -172,10 +184,10 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
             reply: tuple[str, Any]
             try:
                 reply = ("ok", store_batch(db, items))
-            except sqlite3.IntegrityError as exc:
-                reply = ("duplicate", str(exc))
-            except (sqlite3.Error, OSError) as exc:
-                reply = ("failed", str(exc))
+            except Exception as exc:
+                # Caught whole: a batch must never end this process (a reply_to past 64
+                # bits raised OverflowError here and failed everyone's batch).
+                reply = (_verdict(exc), str(exc))
             data = pickle.dumps(reply, _PICKLE)
             replies.write(_HEADER.pack(len(data)) + data)
             replies.flush()
@@ -185,6 +197,18 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
                 merge_due = False  # until the next batch
     finally:
         db.close()
+
+
+def _verdict(exc: Exception) -> str:
+    """How the server should take a batch's error (see ``_ERRORS``)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "duplicate"
+    if isinstance(exc, (sqlite3.Error, OSError)) and not isinstance(exc, _REFUSED_ROW):
+        return "failed"
+    # A value sqlite3 cannot bind, or a bug that a row's data set off: the server
+    # retries the batch's rows apart, so that only the one at fault is refused.
+    print(f"parley writer: a batch was refused: {exc!r}", file=sys.stderr)
+    return "refused"
 
 
 def _waiting(requests: BinaryIO) -> bool:

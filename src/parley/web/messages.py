@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify
 from quart_schema import validate_request
 
 from parley.domain import messaging
-from parley.errors import BadInput
 from parley.web.deps import ctx, require_user
+from parley.web.params import int_arg
 from parley.web.schemas import MessageBody
 
 bp = Blueprint("messages", __name__)
-
-MAX_SEQ = 2**62
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) > MAX_SEQ:
-        raise BadInput(f"{name} must be a non-negative integer.", code="invalid_" + name)
-    return int(raw)
 
 
 @bp.get("/api/rooms/<int:room_id>/messages")
 async def history(room_id: int) -> Response:
     user = await require_user()
-    limit = _int_arg("limit")
+    limit = int_arg("limit")
     found = await messaging.history(
         ctx(),
         user,
         room_id,
-        before_seq=_int_arg("before_seq"),
-        after_seq=_int_arg("after_seq"),
+        before_seq=int_arg("before_seq"),
+        after_seq=int_arg("after_seq"),
         limit=messaging.PAGE_DEFAULT if limit is None else limit,
     )
     return jsonify({"messages": found})

@@ -88,10 +88,13 @@ async def leave(room_id: int) -> Response:
 @bp.post("/api/rooms/<int:room_id>/read")
 async def mark_read(room_id: int) -> Response:
     user = await require_user()
-    data = await request.get_json(silent=True) or {}
+    # No body (or an empty one) marks everything read; a body that is not JSON is a 400.
+    data = await request.get_json() or {}
+    if not isinstance(data, dict):
+        raise BadInput('Send {"seq": n}, or no body to mark everything read.', code="invalid_seq")
     room, _ = await rooms.access_room(ctx(), user, room_id)
     # Without a seq: everything up to now is read ("mark room as read").
-    seq = data.get("seq") if isinstance(data, dict) else None
+    seq = data.get("seq")
     marker = await rooms.mark_read(ctx(), user, room_id, room.last_seq if seq is None else seq)
     return jsonify({"room_id": room_id, "read_seq": marker})
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from parley.domain.numbers import INT64_MAX
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
@@ -45,7 +47,7 @@ class MessageBody(_Body):
     body: str = Field(default="", max_length=100_000)
     client_id: str | None = Field(default=None, max_length=256)
     attachments: list[str] | None = Field(default=None, max_length=50)
-    reply_to: int | None = Field(default=None, ge=1, le=2**62)
+    reply_to: int | None = Field(default=None, ge=1, le=INT64_MAX)
 
 
 class OtpBody(_Body):

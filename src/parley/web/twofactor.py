@@ -19,7 +19,7 @@ async def setup() -> Response:
     auth = await require_auth()
     # The contract's setup has no body; a password may come for an older session.
     try:
-        data = PasswordConfirmBody.model_validate(await request.get_json(silent=True) or {})
+        data = PasswordConfirmBody.model_validate(await request.get_json() or {})
     except ValidationError:
         raise BadInput("password must be text.", code="invalid_request") from None
     enrolment = await twofactor.setup(ctx(), auth.account, auth.session_id, data.password)
