@@ -28,6 +28,7 @@ from parley.web import blueprints
 from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.deps import csrf_guard
 from parley.web.errors import register_error_handlers
+from parley.web.http_protocol import EdgeLimits
 from parley.web.json import OrjsonProvider, ParleyRequest
 from parley.web.params import StoreIntConverter
 from parley.web.uploads import handle_upload, is_upload
@@ -58,6 +59,11 @@ class ParleyApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = with_secret_key(settings)
         self.quart = _create_quart(self)
+        # Read by the HTTP protocol (parley.web.http_protocol) for every connection.
+        self.edge_limits = EdgeLimits(
+            header_timeout_s=self.settings.header_timeout_s,
+            per_address=self.settings.max_connections_per_address,
+        )
         self._ctx: Context | None = None
         self._gateway: Gateway | None = None
         self._cleanup: asyncio.Task[None] | None = None

@@ -22,6 +22,10 @@ DEFAULT_SEND_BURST = 100
 # uvicorn pings every WebSocket this often and drops one that has not answered in time.
 DEFAULT_WS_PING_INTERVAL_S = 20.0
 DEFAULT_WS_PING_TIMEOUT_S = 20.0
+# Bounds on what one client can hold open; how each was chosen is in docs/security.md.
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256
+DEFAULT_MAX_WEBSOCKETS_PER_USER = 50
 # Keys and channels in Redis start with it: processes sharing one prefix act as one.
 DEFAULT_REDIS_PREFIX = "parley"
 SECRET_KEY_FILE = "secret_key"
@@ -58,6 +62,12 @@ class Settings:
     workers: int = 1
     ws_ping_interval: float = DEFAULT_WS_PING_INTERVAL_S
     ws_ping_timeout: float = DEFAULT_WS_PING_TIMEOUT_S
+    # Seconds a request's headers may take to arrive (0: no deadline).
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    # Open connections per client address, loopback exempt (0: no cap).
+    max_connections_per_address: int = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+    # Open WebSockets per user in one process (0: no cap).
+    max_websockets_per_user: int = DEFAULT_MAX_WEBSOCKETS_PER_USER
     log_json: bool = False
     # Behind a TLS-terminating proxy the app sees http; this forces Secure cookies.
     secure_cookies: bool = False
@@ -107,6 +117,9 @@ _ENV_NAMES = {
     "workers": "PARLEY_WORKERS",
     "ws_ping_interval": "PARLEY_WS_PING_INTERVAL",
     "ws_ping_timeout": "PARLEY_WS_PING_TIMEOUT",
+    "header_timeout_s": "PARLEY_HEADER_TIMEOUT",
+    "max_connections_per_address": "PARLEY_MAX_CONNECTIONS_PER_ADDRESS",
+    "max_websockets_per_user": "PARLEY_MAX_WEBSOCKETS_PER_USER",
     "log_json": "PARLEY_LOG_JSON",
     "secure_cookies": "PARLEY_SECURE_COOKIES",
     "trust_proxy": "PARLEY_TRUST_PROXY",

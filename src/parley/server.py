@@ -16,6 +16,7 @@ import uvicorn
 from parley.app import ParleyApp
 from parley.config import Settings
 from parley.realtime.transport import ParleyWebSocketProtocol
+from parley.web.http_protocol import ParleyHttpProtocol
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def uvicorn_config(app: ParleyApp, settings: Settings, *, fd: int | None = None)
         port=settings.port,
         fd=fd,
         loop="uvloop",
-        http="httptools",
+        # httptools plus bounds on request heads and connections per address.
+        http=ParleyHttpProtocol,
         # uvicorn's websockets-sansio protocol, plus batched writes and abort of stuck peers.
         ws=ParleyWebSocketProtocol,
         # Frames are written pre-framed (realtime.transport) and uncompressed.

@@ -90,6 +90,8 @@ async def test_frames_before_ready_wait_for_it() -> None:
 async def test_a_queue_past_its_byte_bound_closes_with_4008() -> None:
     sock = FakeSocket()
     conn = _conn(sock)
+    await asyncio.sleep(0)
+    sock.write_paused = True  # the peer stopped reading
     big = "x" * (connection.MAX_QUEUED_BYTES // 4)
     for _ in range(5):
         conn.push(big)
@@ -97,7 +99,20 @@ async def test_a_queue_past_its_byte_bound_closes_with_4008() -> None:
     assert sock.closes == [(CLOSE_TOO_SLOW, "too slow; reconnect and resume")]
     assert conn.queued == 0
     await asyncio.sleep(0)
-    assert sock.writes == [], "what was queued is dropped: a resume recovers it"
+    assert len(sock.writes) == 1, "what was queued is dropped: a resume recovers it"
+
+
+async def test_a_burst_past_the_frame_bound_is_written_while_the_socket_takes_it() -> None:
+    """2,001 answers made in one step (2,001 pings in one read) to a peer that reads:
+    the bound counts frames left waiting on a full socket, not a burst."""
+    sock = FakeSocket()
+    conn = _conn(sock)
+    for _ in range(connection.MAX_QUEUED_FRAMES + 1):
+        conn.push('{"type":"pong"}')
+    await asyncio.sleep(0)
+    assert conn.close_code is None
+    sent = [frame for write in sock.writes for frame in write]
+    assert sent.count(b'{"type":"pong"}') == connection.MAX_QUEUED_FRAMES + 1
 
 
 async def test_a_full_socket_queues_until_it_drains_then_sends_everything_at_once() -> None:

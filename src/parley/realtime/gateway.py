@@ -48,6 +48,8 @@ TYPING_INTERVAL_S = 2.0
 # order; a client that said so and sends no resume gets them after this long.
 RESUME_WAIT_S = 3.0
 SHUTDOWN_CLOSE_WAIT_S = 3.0
+# A refused upgrade over the per-user cap: when to try again (a tab may have closed).
+RETRY_AFTER_S = 10
 CLOSE_INTERNAL_ERROR = 1011
 PONG = '{"type":"pong"}'
 BINARY_REFUSED = codec.FrameError("binary_not_supported", "Frames are JSON text, not binary.")
@@ -60,6 +62,8 @@ class Gateway:
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
         self._connections: set[Connection] = set()
+        # Open sockets per user in this process, against PARLEY_MAX_WEBSOCKETS_PER_USER.
+        self._per_user: dict[int, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.scheduler = FlushScheduler()
         self.accepting = True
@@ -130,6 +134,18 @@ class Gateway:
             socket.refuse(401, _error_body("unauthorized", "Sign in first."))
             return
         session_id, account = found
+        user_id = account.user.id
+        cap = self.ctx.settings.max_websockets_per_user
+        if cap and self._per_user.get(user_id, 0) >= cap:
+            socket.refuse(
+                429,
+                _error_body(
+                    "too_many_connections",
+                    f"At most {cap} open WebSockets per user; close one first.",
+                ),
+                [("Retry-After", str(RETRY_AFTER_S))],
+            )
+            return
         conn = Connection(
             f"{self._prefix}-{next(self._ids)}",
             account.user,
@@ -141,6 +157,7 @@ class Gateway:
         if not socket.accept(session):
             return
         self._connections.add(conn)
+        self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
         try:
             await self._open(conn, hold_for_resume=_wants_resume(request.path))
         except Exception:
@@ -152,7 +169,13 @@ class Gateway:
         """The socket is gone: stop delivering to it and tell the others it left."""
         conn.close(CLOSE_GOING_AWAY)
         self.hub.remove(conn)
-        self._connections.discard(conn)
+        if conn in self._connections:
+            self._connections.discard(conn)
+            left = self._per_user.get(conn.user.id, 0) - 1
+            if left > 0:
+                self._per_user[conn.user.id] = left
+            else:
+                self._per_user.pop(conn.user.id, None)
         if not self._connections and self._none_left is not None:
             self._none_left.set()
         await self._went_offline(conn.user)

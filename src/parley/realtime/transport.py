@@ -25,7 +25,7 @@ Other WebSocket paths keep uvicorn's ASGI behaviour.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 from typing import Any, Protocol
 
@@ -73,7 +73,7 @@ class ParleySocket(Socket, Protocol):
 
     def accept(self, handler: SocketHandler) -> bool: ...
 
-    def refuse(self, status: int, body: bytes) -> None: ...
+    def refuse(self, status: int, body: bytes, headers: Sequence[tuple[str, str]] = ()) -> None: ...
 
     def pause_reading(self) -> None: ...
 
@@ -95,6 +95,12 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         self._partial_need = 0
         # Where websockets' parser is in the frame stream, while it has it.
         self._boundary: FrameBoundary | None = None
+        # Bytes that came after the upgrade request, before it was answered: frames the
+        # client sent without waiting for the 101, parsed once the socket is accepted
+        # (None when no upgrade is waiting for its answer).
+        self._early: bytearray | None = None
+        # Set by the HTTP protocol that upgraded: gives the connection's slot back.
+        self.on_closed: Callable[[], None] | None = None
 
     # -- the direct path -------------------------------------------------------------
 
@@ -105,6 +111,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
             return
         self.request = event
         self.handshake_initiated = True
+        self._early = bytearray()
         task = self.loop.create_task(self._open(open_socket))
         task.add_done_callback(self.on_task_complete)
         self.tasks.add(task)
@@ -123,6 +130,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         response = self.conn.accept(self.request)
         self.handshake_complete = True
         if response.status_code != 101:
+            self._early = None
             self.close_sent = True
             self._respond(response)
             return False
@@ -135,7 +143,18 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         self._fast = not self.conn.reader.buffer
         self._drop_asgi_state()
         self.start_keepalive()
+        # Frames sent before the 101 are read once the caller has set the connection up
+        # (it is still opening it), in the order they came, before anything newer.
+        self.loop.call_soon(self._read_early)
         return True
+
+    def _read_early(self) -> None:
+        early, self._early = self._early, None
+        if self.disconnected:
+            return
+        self.resume_reading()
+        if early:
+            self.data_received(bytes(early))
 
     def _drop_asgi_state(self) -> None:
         """Free what only the ASGI path uses: a third of an idle connection's memory.
@@ -152,20 +171,22 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         # Addresses kept for uvicorn's access log, which the direct path does not write.
         self.server = self.client = None
 
-    def refuse(self, status: int, body: bytes) -> None:
+    def refuse(self, status: int, body: bytes, headers: Sequence[tuple[str, str]] = ()) -> None:
         """Answer the upgrade with an HTTP error (JSON body) and close."""
+        self._early = None
         if self.handshake_complete or self.transport.is_closing():
             return
         self.handshake_complete = True
         self.close_sent = True
-        headers = Headers(
+        fields = Headers(
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),
                 ("Connection", "close"),
+                *headers,
             ]
         )
-        self._respond(Response(status, _reason(status), headers, body))
+        self._respond(Response(status, _reason(status), fields, body))
 
     def _respond(self, response: Response) -> None:
         self.conn.send_response(response)
@@ -208,6 +229,13 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
     # -- receiving -------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self._early is not None:
+            # Before the upgrade is answered: websockets would parse these as frames
+            # (and could answer a ping ahead of the 101). Kept, and no more is read
+            # until then: at most one read's worth is held.
+            self._early += data
+            self.pause_reading()
+            return
         if not self._fast:
             self._to_websockets(data)
             return
@@ -281,7 +309,9 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
             and not self.close_sent
             and conn.state is State.OPEN
             and conn.parser_exc is None
-            and not conn.expect_continuation_frame
+            # The receiving side's state: set while a fragmented message is open.
+            # (``expect_continuation_frame`` is the sending side's.)
+            and conn.current_size is None
             and not conn.reader.buffer
         )
 
@@ -301,6 +331,15 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
             return
         self._hand_text(handler, data)
 
+    def handle_parser_exception(self) -> None:
+        # A protocol error closes the socket; the answers to the frames before the bad
+        # one are still queued for the end of this step, and must go out ahead of
+        # the close frame (nothing may follow it).
+        handler = self.handler
+        if handler is not None and not self.close_sent and not self.write_paused:
+            handler.on_writable()
+        super().handle_parser_exception()
+
     def pause_writing(self) -> None:
         self.write_paused = True
         super().pause_writing()
@@ -313,6 +352,10 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
+        self._early = None
+        on_closed, self.on_closed = self.on_closed, None
+        if on_closed is not None:
+            on_closed()
         handler, self.handler = self.handler, None
         if handler is not None:
             handler.on_lost()
