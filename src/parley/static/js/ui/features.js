@@ -2,7 +2,6 @@
 // and invites, wired through the few hooks chat.js calls. User text only as text.
 
 import { api } from "../api.js";
-import { featuresApi as fa } from "../features-api.js";
 import { h, clear, displayName } from "./dom.js";
 import { MentionCompleter } from "./mention-complete.js";
 import { SearchBox } from "./search.js";
@@ -38,7 +37,7 @@ export function installFeatures(chat) {
   const { state, store, list, composer, socket, roomOf } = chat;
   const replyTo = new Map();
   const memberCache = new Map();
-  const react = (m, emoji, add) => fa.react(m.id, emoji, add).catch(() => {});
+  const react = (m, emoji, add) => api.react(m.id, emoji, add).catch(() => {});
 
   list.handlers.decorate = (li, m) => {
     for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor")) old.remove();
@@ -103,7 +102,7 @@ export function installFeatures(chat) {
       h("div", {}, h("button", { class: "primary" }, "Save"), " ", btn({ class: "link", onclick: done }, "Cancel")));
     const save = async () => {
       if (!input.value.trim()) return;
-      try { store.update((await fa.editMessage(m.id, input.value)).message); done(); } catch (err) { error.textContent = err.message; error.hidden = false; }
+      try { store.update((await api.editMessage(m.id, input.value)).message); done(); } catch (err) { error.textContent = err.message; error.hidden = false; }
     };
     form.onsubmit = (e) => { e.preventDefault(); save(); };
     input.onkeydown = (e) => { if (e.key === "Escape") done(); else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) form.onsubmit(e); };
@@ -113,7 +112,7 @@ export function installFeatures(chat) {
   }
 
   async function remove(m) {
-    await fa.deleteMessage(m.id).catch(() => {});
+    await api.deleteMessage(m.id).catch(() => {});
     tombstone(m);
   }
 
@@ -232,7 +231,7 @@ export function installFeatures(chat) {
 
   const invite = INVITE_PATH.exec(location.pathname);
   if (invite) {
-    fa.acceptInvite(decodeURIComponent(invite[1]))
+    api.acceptInvite(decodeURIComponent(invite[1]))
       .then(async ({ room }) => { await chat.loadRooms(); chat.openRoom(String(room.id)); })
       .catch(() => history.replaceState({}, "", "/"));
   }
