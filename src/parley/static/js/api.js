@@ -1,7 +1,8 @@
-// HTTP client for Parley's JSON API. State only: knows nothing of the DOM.
-// Requests ride on the HttpOnly session cookie; state-changing requests carry the
-// CSRF token the server handed us (login/register/me), or the readable parley_csrf
-// cookie as a fallback after a reload.
+// The one client for Parley's HTTP API: every route the page calls is a method of `api`
+// here, uploads included. State only: knows nothing of the DOM. Requests ride on the
+// HttpOnly session cookie; state-changing ones carry the CSRF token the server handed us
+// (login/register/me), or the readable parley_csrf cookie as a fallback after a reload.
+// Every failure is an ApiError read from the contract's {"error": {code, message}} body.
 
 const CSRF_COOKIE = "parley_csrf";
 export const PAGE_SIZE = 50; // messages per history page
@@ -24,11 +25,6 @@ export function maybeSignedIn() {
   return Boolean(csrfFromCookie());
 }
 
-/** The CSRF token to send with a state-changing request (upload.js uses it too). */
-export function csrfTokenNow() {
-  return csrfToken || csrfFromCookie();
-}
-
 export function setCsrfToken(token) {
   if (token) csrfToken = token;
 }
@@ -41,17 +37,27 @@ function csrfFromCookie() {
   return null;
 }
 
+/** What every request sends: JSON wanted, and the CSRF token when it changes state. */
+function headersFor(method) {
+  const headers = { Accept: "application/json" };
+  const token = SAFE_METHODS.has(method) ? null : csrfToken || csrfFromCookie();
+  if (token) headers["X-CSRF-Token"] = token;
+  return headers;
+}
+
+/** The ApiError for a failed response: the contract's error body, else `fallback`. */
+function failure(status, data, fallback, retryAfter = null) {
+  const error = (data && data.error) || {};
+  return new ApiError(status, error.code || `http_${status}`, error.message || fallback, retryAfter);
+}
+
 /**
  * Send one request and return the parsed JSON (null for 204).
  * Throws ApiError for any HTTP error, and ApiError(0, "network") when offline.
  */
-export async function request(method, path, body) {
-  const headers = { Accept: "application/json" };
+async function request(method, path, body) {
+  const headers = headersFor(method);
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (!SAFE_METHODS.has(method)) {
-    const token = csrfToken || csrfFromCookie();
-    if (token) headers["X-CSRF-Token"] = token;
-  }
   let response;
   try {
     response = await fetch(path, {
@@ -71,19 +77,45 @@ export async function request(method, path, body) {
     data = null;
   }
   if (!response.ok) {
-    const error = (data && data.error) || {};
-    throw new ApiError(
-      response.status,
-      error.code || `http_${response.status}`,
-      error.message || response.statusText || "Request failed",
-      response.headers.get("Retry-After"),
-    );
+    throw failure(response.status, data, response.statusText || "Request failed", response.headers.get("Retry-After"));
   }
   if (data && data.csrf_token) setCsrfToken(data.csrf_token);
   return data;
 }
 
+/**
+ * Start uploading `file`. Returns {promise, abort}: the promise resolves to the
+ * server's File object, or rejects with ApiError (code "aborted" after abort()).
+ * `onProgress(sent, total)` is called as bytes leave the browser. XMLHttpRequest
+ * rather than fetch because only XHR reports upload progress.
+ */
+function upload(file, onProgress = () => {}) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open("POST", "/api/files");
+    xhr.responseType = "json";
+    for (const [name, value] of Object.entries(headersFor("POST"))) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    });
+    xhr.addEventListener("load", () => {
+      const data = xhr.response;
+      if (xhr.status === 201 && data && data.file) return resolve(data.file);
+      reject(failure(xhr.status, data, xhr.status === 413 ? "The file is too large." : "The upload failed."));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload failed.")));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "Upload cancelled.")));
+    const form = new FormData();
+    form.append("file", file, file.name || "pasted-image");
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
 const enc = encodeURIComponent;
+const room = (id, rest = "") => `/api/rooms/${enc(id)}${rest}`;
+const member = (id, userId) => room(id, `/members/${enc(userId)}`);
+const msg = (id, rest = "") => `/api/messages/${enc(id)}${rest}`;
 
 function query(params) {
   const qs = new URLSearchParams();
@@ -95,6 +127,7 @@ function query(params) {
 }
 
 export const api = {
+  // Me: signing in and out, my account, two-factor sign-in, my bots.
   me: () => request("GET", "/api/me"),
   login: (username, password, otp) =>
     request("POST", "/api/auth/login", otp ? { username, password, otp } : { username, password }),
@@ -106,18 +139,44 @@ export const api = {
     request("POST", "/api/me/password", { current_password, new_password }),
   sessions: () => request("GET", "/api/sessions"),
   revokeOtherSessions: () => request("DELETE", "/api/sessions"),
+  twoFactor: () => request("GET", "/api/auth/2fa"),
+  twoFactorSetup: (password) => request("POST", "/api/auth/2fa/setup", { password }),
+  twoFactorEnable: (otp) => request("POST", "/api/auth/2fa/enable", { otp }),
+  twoFactorDisable: (password, otp) => request("POST", "/api/auth/2fa/disable", { password, otp }),
+  bots: () => request("GET", "/api/bots"),
+  createBot: (fields) => request("POST", "/api/bots", fields),
+  disableBot: (id) => request("DELETE", `/api/bots/${enc(id)}`),
+  users: (q) => request("GET", `/api/users${query({ q })}`),
+  // Rooms, their members and their running.
   rooms: () => request("GET", "/api/rooms"),
   publicRooms: () => request("GET", "/api/rooms?scope=public"),
   createRoom: (name, visibility, topic) => request("POST", "/api/rooms", { name, visibility, topic }),
-  joinRoom: (roomId) => request("POST", `/api/rooms/${enc(roomId)}/join`),
-  leaveRoom: (roomId) => request("DELETE", `/api/rooms/${enc(roomId)}/members/me`),
-  members: (roomId) => request("GET", `/api/rooms/${enc(roomId)}/members`),
-  addMember: (roomId, username) => request("POST", `/api/rooms/${enc(roomId)}/members`, { username }),
+  updateRoom: (id, fields) => request("PATCH", room(id), fields),
+  joinRoom: (id) => request("POST", room(id, "/join")),
+  leaveRoom: (id) => request("DELETE", room(id, "/members/me")),
+  mute: (id, muted) => request(muted ? "PUT" : "DELETE", room(id, "/mute")),
+  archive: (id, archived) => request(archived ? "POST" : "DELETE", room(id, "/archive")),
+  exportUrl: (id) => room(id, "/export"), // a plain link: the browser streams it to disk
   openDm: (username) => request("POST", "/api/dms", { username }),
-  users: (q) => request("GET", `/api/users${query({ q })}`),
-  messages: (roomId, { before, after, limit } = {}) =>
-    request("GET", `/api/rooms/${enc(roomId)}/messages${query({ before_seq: before, after_seq: after, limit })}`),
-  postMessage: (roomId, body, client_id) =>
-    request("POST", `/api/rooms/${enc(roomId)}/messages`, { body, client_id }),
+  members: (id) => request("GET", room(id, "/members")),
+  addMember: (id, username) => request("POST", room(id, "/members"), { username }),
+  setRole: (id, userId, role) => request("PATCH", member(id, userId), { role }),
+  removeMember: (id, userId, ban = false) => request("DELETE", member(id, userId) + (ban ? "?ban=true" : "")),
+  bans: (id) => request("GET", room(id, "/bans")),
+  liftBan: (id, userId) => request("DELETE", room(id, `/bans/${enc(userId)}`)),
+  webhooks: (id) => request("GET", room(id, "/webhooks")),
+  createWebhook: (id, name) => request("POST", room(id, "/webhooks"), { name }),
+  deleteWebhook: (id, hookId) => request("DELETE", room(id, `/webhooks/${enc(hookId)}`)),
+  createInvite: (id) => request("POST", room(id, "/invites"), {}),
+  acceptInvite: (code) => request("POST", `/api/invites/${enc(code)}/accept`),
+  // Messages and files.
+  messages: (id, { before, after, limit } = {}) =>
+    request("GET", room(id, `/messages${query({ before_seq: before, after_seq: after, limit })}`)),
+  postMessage: (id, body, client_id) => request("POST", room(id, "/messages"), { body, client_id }),
+  editMessage: (id, body) => request("PATCH", msg(id), { body }),
+  deleteMessage: (id) => request("DELETE", msg(id)),
+  react: (id, emoji, add) => request(add ? "PUT" : "DELETE", msg(id, `/reactions/${enc(emoji)}`)),
+  search: (q) => request("GET", `/api/search?${new URLSearchParams({ q })}`),
+  upload,
   emoji: () => request("GET", "/api/emoji"),
 };

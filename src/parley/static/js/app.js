@@ -1,11 +1,11 @@
 // Entry point: decide between the sign-in screens and the chat screen.
 
 import { api, ApiError, PAGE_SIZE, maybeSignedIn, setCsrfToken } from "./api.js";
+import { roomInPath } from "./router.js";
 import { showAuth } from "./ui/auth.js";
 import { startChat } from "./ui/chat.js";
 
 const root = document.getElementById("app");
-const ROOM_PATH = /^\/rooms\/([^/]+)\/?$/;
 
 /**
  * Start the chat screen's first requests alongside /api/me instead of after it:
@@ -17,8 +17,7 @@ function prefetch() {
     promise.catch(() => {}); // a signed-out visitor gets 401s here; boot() handles that
     return promise;
   };
-  const match = ROOM_PATH.exec(location.pathname);
-  const roomId = match ? decodeURIComponent(match[1]) : null;
+  const roomId = roomInPath();
   return {
     rooms: quiet(api.rooms()),
     history: roomId ? { roomId, page: quiet(api.messages(roomId, { limit: PAGE_SIZE })) } : null,

@@ -3,7 +3,7 @@
 // full-size image viewer. Files are shown only through <img>, <video>, <audio> and
 // links pointing at their URL; names go in as text, never markup.
 
-import { uploadFile } from "../upload.js";
+import { api } from "../api.js";
 import { h, clear } from "./dom.js";
 
 export const MAX_FILES = 10; // the server's limit of attachments per message
@@ -79,7 +79,7 @@ export class AttachmentTray extends EventTarget {
     }, "×");
     item.node = h("li", { class: "attachment-item uploading" },
       h("span", { class: "attachment-name" }, file.name || "pasted image"), status, progress, cancel);
-    item.upload = uploadFile(file, (sent, total) => {
+    item.upload = api.upload(file, (sent, total) => {
       progress.value = total ? sent / total : 0;
     });
     item.upload.promise.then((stored) => {

@@ -2,7 +2,7 @@
 // copy its API token, which is shown only then; disable one, which ends its tokens and
 // its connections. Loaded only when the account dialog opens.
 
-import { request } from "../api.js";
+import { api } from "../api.js";
 import { h, displayName } from "./dom.js";
 import { ManagedList } from "./managed-list.js";
 
@@ -14,7 +14,7 @@ export function botsSection() {
     return bots.row({
       label: name, detail: ` @${bot.username}`, action: "Disable", ariaLabel: `Disable ${name}`,
       warning: "Its token stops working.", yes: "Yes, disable",
-      act: () => request("DELETE", `/api/bots/${encodeURIComponent(bot.id)}`),
+      act: () => api.disableBot(bot.id),
       done: `${name} is disabled: its token no longer works.`,
     });
   };
@@ -28,10 +28,10 @@ export function botsSection() {
   bots.creates(form, async () => {
     const body = { username: username.value.trim() };
     if (display.value.trim()) body.display_name = display.value.trim();
-    const { bot, token: secret } = await request("POST", "/api/bots", body);
+    const { bot, token: secret } = await api.createBot(body);
     return [bot, secret];
   }, row, token, "Copy the token now: it is shown only once. "
     + "Send it as Authorization: Bearer <token>; add the bot to rooms by its username.");
-  bots.fill(request("GET", "/api/bots").then((r) => r.bots), row, "No bots yet.");
+  bots.fill(api.bots().then((r) => r.bots), row, "No bots yet.");
   return bots.section(form);
 }

@@ -1,17 +1,21 @@
-// The chat screen's controller: wires the state modules (socket, timelines, outbox,
-// typing) to the views (sidebar, message list, composer, members, picker). It owns
-// the page while signed in and tears everything down on sign-out.
+// The chat screen's controller: wires the state (rooms model, timelines and their
+// history loader, outbox, typing, socket, router) to the views (sidebar, message list,
+// composer, members, picker), and offers the team features (ui/features.js) explicit
+// hooks. It owns the page while signed in and tears everything down on sign-out.
 
-import { api, PAGE_SIZE } from "../api.js";
+import { api } from "../api.js";
 import { ParleySocket } from "../socket.js";
 import { TimelineStore } from "../timeline.js";
+import { HistoryLoader } from "../history.js";
+import { Rooms, roomLabel } from "../rooms.js";
+import { Router, roomInPath } from "../router.js";
 import { Outbox } from "../outbox.js";
 import { TypingTracker, typingText } from "../typing.js";
 import { h, clear, displayName } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { Composer } from "./composer.js";
 import { AttachmentTray } from "./attachments.js";
-import { Sidebar, MembersPanel, roomLabel } from "./sidebar.js";
+import { Sidebar, MembersPanel } from "./sidebar.js";
 import { Notifier } from "./notify.js";
 import { newRoomDialog, newDmDialog, directoryDialog, addMemberDialog, accountDialog } from "./dialogs.js";
 import { installFeatures } from "./features.js";
@@ -20,7 +24,6 @@ const FLUSH_INTERVAL_MS = 5000; // re-offer unacked sends this often
 const RATE_LIMIT_RETRY_MS = 2000;
 const ANNOUNCE_KEEP = 5; // live-region entries kept for screen readers
 const DM_PRESENCE_PRELOAD = 20; // DMs whose partner's presence we fetch at start
-const ROOM_PATH = /^\/rooms\/([^/]+)\/?$/;
 const READY_MARK = "parley:ready"; // read by the performance test
 const UNREAD_MAX_PAGES = 10; // older pages fetched on opening a room to reach "New messages"
 
@@ -29,27 +32,31 @@ const UNREAD_MAX_PAGES = 10; // older pages fetched on opening a room to reach "
  * the first room's history started before /api/me answered; each is used once.
  */
 export function startChat(root, me, { onSignedOut, prefetched = null }) {
-  const state = {
-    me, rooms: new Map(), current: null, presence: new Map(), members: [], everOnline: false, roomsLoaded: false,
-    placing: null, // the room whose view is still being placed at its "New messages" line
-  };
+  const rooms = new Rooms(me.id);
   const store = new TimelineStore();
+  const loader = new HistoryLoader(store, rooms, (cursors) => socket.send({ type: "resume", cursors }), prefetched?.history);
+  const socket = new ParleySocket(() => loader.cursors());
+  const router = new Router((id) => openRoom(id ?? rooms.first(), { push: false }));
   const outbox = new Outbox(me.id);
   const typing = new TypingTracker();
-  const socket = new ParleySocket(() => store.cursors());
   const notifier = new Notifier();
+  let earlyRooms = prefetched?.rooms;
   let picker = null;
   let flushTimer = null;
   let roomsReload = null;
+  let everOnline = false;
+  let placing = null; // the room whose view is still being placed at its "New messages" line
+  let people = []; // the open room's members, while the panel shows them
   let features = null; // team features (ui/features.js), installed once the views exist
 
   // ---- views ---------------------------------------------------------------
   const sidebar = new Sidebar({
     onOpen: (id) => openRoom(id),
     onNewRoom: () => newRoomDialog((room) => addRoom(room, true)),
-    onBrowse: () => directoryDialog((id) => state.rooms.has(String(id)), (room) => addRoom(room, true, true)),
+    onBrowse: () => directoryDialog((id) => rooms.has(id), (room) => addRoom(room, true, true)),
     onNewDm: () => newDmDialog((room) => addRoom(room, true, true)),
-    onAccount: () => accountDialog(state.me, { onUpdated: setMe, onSignOut: signOut, notifications: notifier }),
+    onAccount: () => accountDialog(me, { onUpdated: setMe, onSignOut: signOut, notifications: notifier }),
+    decorate: (link, room) => features?.decorateRoomLink(link, room),
   });
   const list = new MessageList({
     me,
@@ -60,6 +67,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     },
     onDiscard: (id) => outbox.discard(id),
     onScrolledToBottom: () => markRead(),
+    decorate: (li, message) => features?.decorateMessage(li, message),
   });
   const tray = new AttachmentTray();
   const composer = new Composer({
@@ -67,18 +75,19 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     onAttach: (files) => tray.add(files),
     hasAttachments: () => tray.hasFiles,
     onTyping: () => {
-      if (state.current && typing.shouldAnnounce(state.current)) {
-        socket.send({ type: "typing", room_id: roomOf(state.current).id });
+      if (rooms.current && typing.shouldAnnounce(rooms.current)) {
+        socket.send({ type: "typing", room_id: rooms.get(rooms.current).id });
       }
     },
     onOpenPicker: (anchor) => togglePicker(anchor),
   });
   const members = new MembersPanel({
     onAdd: () => {
-      const room = roomOf(state.current);
+      const room = rooms.get(rooms.current);
       if (room) addMemberDialog(room, () => refreshMembers());
     },
     onClose: () => toggleMembers(false),
+    decorate: (li, member) => features?.decorateMember(li, member),
   });
 
   const banner = h("div", { class: "banner", role: "status", hidden: true },
@@ -119,13 +128,12 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       tray.add([...e.dataTransfer.files]);
     }
   });
-  const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" },
-    h("header", { class: "room-header" },
-      menuButton,
-      h("div", { class: "room-title", id: "room-title" }, title, topic),
-      membersButton),
-    emptyState,
-    h("div", { class: "room-body" }, roomMain, members.el));
+  const header = h("header", { class: "room-header" },
+    menuButton,
+    h("div", { class: "room-title", id: "room-title" }, title, topic),
+    membersButton);
+  const roomBody = h("div", { class: "room-body" }, roomMain, members.el);
+  const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" }, header, emptyState, roomBody);
   title.id = "room-title-text";
   const shell = h("div", { class: "shell" },
     h("a", {
@@ -141,15 +149,14 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   sidebar.setMe(me);
 
   // ---- state → view --------------------------------------------------------
-  const roomOf = (id) => state.rooms.get(String(id));
-
-  function renderSidebar() {
-    sidebar.render(state.rooms, state.current, state.presence);
-    features?.decorateSidebar();
-  }
+  rooms.addEventListener("change", () => sidebar.render(rooms.all, rooms.current, rooms.presence));
+  rooms.addEventListener("room", ({ detail }) => {
+    renderHeader();
+    if (detail.roomId === rooms.current) list.remove(); // redrawn: message actions follow the room
+  });
 
   function renderHeader() {
-    const room = roomOf(state.current);
+    const room = rooms.get(rooms.current);
     emptyState.hidden = Boolean(room);
     roomMain.hidden = !room;
     membersButton.hidden = !room;
@@ -171,7 +178,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   function setMe(user) {
-    state.me = user;
+    me = user;
     sidebar.setMe(user);
   }
 
@@ -182,19 +189,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   // ---- rooms ---------------------------------------------------------------
   async function loadRooms() {
-    const early = prefetched && prefetched.rooms;
-    if (early) prefetched.rooms = null;
-    const { rooms } = await (early || api.rooms());
-    const seen = new Set();
-    for (const room of rooms) {
-      const id = String(room.id);
-      seen.add(id);
-      state.rooms.set(id, { ...roomOf(id), ...room });
-    }
-    for (const id of [...state.rooms.keys()]) if (!seen.has(id)) state.rooms.delete(id);
-    state.roomsLoaded = true;
-    renderSidebar();
-    if (state.current && !roomOf(state.current)) openRoom(null);
+    const early = earlyRooms;
+    earlyRooms = null;
+    rooms.replace((await (early || api.rooms())).rooms);
+    if (rooms.current && !rooms.get(rooms.current)) openRoom(null);
     else renderHeader();
   }
 
@@ -205,12 +203,8 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   async function addRoom(room, open, reload = false) {
-    if (reload || !room.kind) {
-      await loadRooms();
-    } else {
-      state.rooms.set(String(room.id), { unread: 0, kind: "channel", role: "owner", member_count: 1, ...room });
-      renderSidebar();
-    }
+    if (reload || !room.kind) await loadRooms();
+    else rooms.add(room);
     if (open) openRoom(String(room.id));
   }
 
@@ -218,69 +212,46 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
    * Presence frames only report changes, so a DM partner's current state is read
    * from the room's member list: at start, and whenever a DM is opened.
    */
-  async function loadPresence(rooms) {
-    await Promise.all(rooms.map(async (room) => {
+  async function loadPresence(some) {
+    await Promise.all(some.map(async (room) => {
       try {
-        const { members: people } = await api.members(room.id);
-        for (const person of people) if (person.status) state.presence.set(String(person.id), person.status);
+        rooms.noteStatuses((await api.members(room.id)).members);
       } catch {
         // Presence is decoration; a failure leaves the dot grey.
       }
     }));
-    renderSidebar();
-  }
-
-  function preloadDmPresence() {
-    return loadPresence([...state.rooms.values()].filter((r) => r.kind === "dm").slice(0, DM_PRESENCE_PRELOAD));
+    rooms.changed();
   }
 
   // ---- opening a room and its history --------------------------------------
   async function openRoom(id, { push = true, auto = false } = {}) {
-    const left = state.current !== (id ? String(id) : null);
-    state.current = id ? String(id) : null;
-    if (push) {
-      const path = id ? `/rooms/${encodeURIComponent(id)}` : "/";
-      if (location.pathname !== path) history.pushState({}, "", path);
-    }
+    const left = rooms.open(id);
+    if (push) router.show(id);
     // The room opened at start must not shut a menu the person already opened.
     if (!auto) toggleDrawer(false);
     closePicker();
-    renderSidebar();
     renderHeader();
     typingLine.textContent = "";
     if (!id) return markReady();
     const timeline = store.get(id);
-    if (roomOf(id)?.kind === "dm") loadPresence([roomOf(id)]);
+    if (rooms.get(id)?.kind === "dm") loadPresence([rooms.get(id)]);
     // The "New messages" divider: drawn from the marker the room had when entered,
     // kept (not moved by reading) until another room is opened.
-    const room = roomOf(id);
-    const unreadAfter = !left ? list.unreadAfter
-      : room && (room.read_seq || 0) < (room.last_seq || 0) ? room.read_seq || 0 : null;
+    const unreadAfter = left ? rooms.unreadMarker(id) : list.unreadAfter;
     // Until the view is placed, reaching the bottom must not mark the room read: the
     // first page is drawn there on its way to the line.
-    if (left) state.placing = unreadAfter === null ? null : String(id);
+    if (left) placing = unreadAfter === null ? null : String(id);
     list.show(timeline, outbox.forRoom(id), unreadAfter);
     composer.focus();
     if (members.open) refreshMembers();
     if (!timeline.loaded) {
       list.setHistoryState("loading");
       try {
-        const early = prefetched && prefetched.history;
-        if (early) prefetched.history = null;
-        const { messages } = early && early.roomId === String(id)
-          ? await early.page
-          : await api.messages(roomOf(id)?.id ?? id, { limit: PAGE_SIZE });
-        timeline.loaded = true;
-        timeline.reachedStart = messages.length < PAGE_SIZE;
-        if (state.current !== String(id)) {
-          store.add(id, messages);
-          return;
-        }
-        if (messages.length) store.add(id, messages);
-        else list.show(timeline, outbox.forRoom(id));
+        const messages = await loader.latest(id);
+        if (rooms.current !== String(id)) return;
+        if (!messages.length) list.show(timeline, outbox.forRoom(id));
         list.scrollToBottom();
-        // Close the gap between the page we fetched and the live stream.
-        socket.send({ type: "resume", cursors: { [id]: timeline.lastSeq } });
+        loader.catchUp(id); // the gap between the page we fetched and the live stream
       } catch (err) {
         list.setHistoryState("error");
       }
@@ -302,33 +273,20 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     try {
       let marker = list.unreadAfter;
       for (let pages = 0; marker !== null && timeline.loaded; pages++) {
-        if (state.current !== id) return;
-        marker = pastMyOwn(timeline, marker);
+        if (rooms.current !== id) return;
+        marker = rooms.pastMyOwn(marker, timeline.messages);
         if (timeline.reachedStart || timeline.firstSeq <= marker + 1 || pages === UNREAD_MAX_PAGES) break;
         list.setHistoryState("loading");
-        const { messages } = await api.messages(roomOf(id).id, { before: timeline.firstSeq, limit: PAGE_SIZE });
-        if (messages.length < PAGE_SIZE) timeline.reachedStart = true;
-        if (messages.length) store.add(id, messages, { older: true });
-        else list.setHistoryState("start");
+        if (!(await loader.older(id)).length) list.setHistoryState("start");
       }
-      if (state.current !== id) return;
+      if (rooms.current !== id) return;
       list.setUnreadAfter(marker);
       list.scrollToUnread();
     } catch {
-      if (state.current === id) list.scrollToBottom(); // as before this existed
+      if (rooms.current === id) list.scrollToBottom(); // as before this existed
     } finally {
-      if (state.placing === id) state.placing = null;
+      if (placing === id) placing = null;
     }
-  }
-
-  /**
-   * The read marker moved past my own latest message: whoever wrote in a room had read
-   * it up to there, though the server's read_seq does not follow one's own posts.
-   */
-  function pastMyOwn(timeline, marker) {
-    let seq = marker;
-    for (const m of timeline.messages) if (m.seq > seq && m.author.id === state.me.id) seq = m.seq;
-    return seq;
   }
 
   function markReady() {
@@ -337,33 +295,25 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   async function loadOlder() {
-    const id = state.current;
+    const id = rooms.current;
     const timeline = store.get(id);
     if (!timeline.loaded || timeline.reachedStart || list.historyState === "loading") return;
     list.setHistoryState("loading");
     try {
-      const { messages } = await api.messages(roomOf(id).id, { before: timeline.firstSeq, limit: PAGE_SIZE });
-      if (messages.length < PAGE_SIZE) timeline.reachedStart = true;
-      if (messages.length) store.add(id, messages, { older: true });
-      else list.setHistoryState("start");
+      if (!(await loader.older(id)).length) list.setHistoryState("start");
     } catch {
       list.setHistoryState("error");
     }
   }
 
   function markRead() {
-    const room = roomOf(state.current);
-    if (!room || document.hidden || !list.atBottom || state.placing === state.current) return;
-    const seq = store.get(room.id).lastSeq;
-    if (room.unread) {
-      room.unread = 0;
-      renderSidebar();
-    }
-    if (seq > (room.read_seq || 0) && socket.send({ type: "read", room_id: room.id, seq })) room.read_seq = seq;
+    const room = rooms.get(rooms.current);
+    if (!room || document.hidden || !list.atBottom || placing === rooms.current) return;
+    rooms.read(room.id, store.get(room.id).lastSeq, (seq) => socket.send({ type: "read", room_id: room.id, seq }));
   }
 
   store.addEventListener("change", ({ detail }) => {
-    if (detail.roomId !== state.current) return;
+    if (detail.roomId !== rooms.current) return;
     if (detail.kind === "append") list.append(detail.messages);
     else if (detail.kind === "prepend") list.prepend();
     else if (detail.kind === "update") list.update(detail.messages[0]);
@@ -372,7 +322,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   // ---- sending -------------------------------------------------------------
   async function send(text) {
-    const id = state.current;
+    const id = rooms.current;
     if (!id) return;
     const extra = features?.beforeSend(id); // the reply, taken before any await
     let attachments = [];
@@ -391,7 +341,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   function transmit(entry) {
-    const room = roomOf(entry.room_id);
+    const room = rooms.get(entry.room_id);
     const frame = { type: "send", room_id: room ? room.id : entry.room_id, body: entry.body, client_id: entry.client_id };
     if (entry.attachments && entry.attachments.length) frame.attachments = entry.attachments;
     if (entry.reply_to) frame.reply_to = entry.reply_to;
@@ -403,49 +353,35 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   }
 
   outbox.addEventListener("change", () => {
-    if (state.current) list.setPending(outbox.forRoom(state.current));
+    if (rooms.current) list.setPending(outbox.forRoom(rooms.current));
   });
 
   // ---- incoming frames -----------------------------------------------------
   function receive(message) {
     const id = String(message.room_id);
-    const room = roomOf(id);
+    const room = rooms.get(id);
     if (!room) {
       reloadRoomsSoon(); // a room I was just added to
       return;
     }
     typing.stopped(id, message.author.id);
-    const own = message.author.id === state.me.id;
+    const own = message.author.id === me.id;
     if (own && message.client_id) outbox.settle(message.client_id);
-    const timeline = store.get(id);
-    if (timeline.loaded) {
-      if (message.seq > timeline.lastSeq + 1 && timeline.lastSeq > 0) {
-        socket.send({ type: "resume", cursors: { [id]: timeline.lastSeq } }); // we missed some
-      }
-      store.add(id, [message]);
-    }
-    room.last_seq = Math.max(room.last_seq || 0, message.seq);
+    loader.live(message);
+    const seen = !own && id === rooms.current && !document.hidden && list.atBottom;
+    rooms.received(message, seen);
     if (own) return;
-    const viewing = id === state.current && !document.hidden;
-    if (viewing && list.atBottom) markRead();
-    else if (message.seq > (room.read_seq || 0)) {
-      room.unread = (room.unread || 0) + 1;
-      renderSidebar();
-    }
-    if (id === state.current) announce(`${displayName(message.author)}: ${message.body}`);
+    if (seen) markRead();
+    if (id === rooms.current) announce(`${displayName(message.author)}: ${message.body}`);
     if (features && !features.shouldNotify(room, message)) return;
     notifier.message(message, room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`, () => openRoom(id));
   }
 
   socket.addEventListener("ready", ({ detail }) => {
-    if (state.everOnline) reloadRoomsSoon(); // unread counts and memberships may have moved
-    state.everOnline = true;
-    for (const info of detail.rooms || []) {
-      // A room we don't know, or one that moved on between /api/rooms and this
-      // connection: the room list (and its unread counts) is stale.
-      const room = roomOf(info.id);
-      if (!room || (state.roomsLoaded && info.last_seq > (room.last_seq || 0))) reloadRoomsSoon();
-    }
+    if (everOnline) reloadRoomsSoon(); // unread counts and memberships may have moved
+    everOnline = true;
+    // A room we don't know, or one that moved on between /api/rooms and this connection.
+    if (rooms.stale(detail.rooms || [])) reloadRoomsSoon();
     flush(true);
   });
   socket.addEventListener("message", ({ detail }) => receive(detail.message));
@@ -454,33 +390,22 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (detail.message) receive(detail.message);
   });
   socket.addEventListener("typing", ({ detail }) => {
-    if (detail.user && detail.user.id !== state.me.id) typing.typing(detail.room_id, detail.user);
+    if (detail.user && detail.user.id !== me.id) typing.typing(detail.room_id, detail.user);
   });
   socket.addEventListener("presence", ({ detail }) => {
-    state.presence.set(String(detail.user_id), detail.status);
-    renderSidebar();
-    if (members.open) members.render(state.members, state.presence, canAdd());
+    rooms.setPresence(detail.user_id, detail.status);
+    if (members.open) members.render(people, rooms.presence, rooms.canAdd());
   });
   socket.addEventListener("member_joined", ({ detail }) => {
-    if (detail.user && detail.user.id === state.me.id) reloadRoomsSoon();
+    if (detail.user && detail.user.id === me.id) reloadRoomsSoon();
     else bumpMembers(detail.room_id, 1);
   });
   socket.addEventListener("member_left", ({ detail }) => {
-    if (detail.user && detail.user.id === state.me.id) reloadRoomsSoon();
+    if (detail.user && detail.user.id === me.id) reloadRoomsSoon();
     else bumpMembers(detail.room_id, -1);
   });
-  socket.addEventListener("read", ({ detail }) => {
-    // I read this room in another tab or device: clear its badge here too.
-    const room = roomOf(detail.room_id);
-    if (!room || detail.seq < (room.read_seq || 0)) return;
-    room.read_seq = detail.seq;
-    if (detail.seq >= (room.last_seq || 0) && room.unread) {
-      room.unread = 0;
-      renderSidebar();
-    }
-  });
+  socket.addEventListener("read", ({ detail }) => rooms.readElsewhere(detail.room_id, detail.seq));
   socket.addEventListener("message_updated", ({ detail }) => store.update(detail.message));
-  socket.addEventListener("message_deleted", ({ detail }) => features.tombstone(detail));
   socket.addEventListener("error", ({ detail }) => {
     if (!detail.ref || !outbox.get(detail.ref)) return;
     if (detail.code === "rate_limited") {
@@ -492,40 +417,34 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   });
   socket.addEventListener("status", ({ detail }) => {
     // Only warn once we have been online: the first connect is not an outage.
-    banner.hidden = detail === "online" || !state.everOnline;
+    banner.hidden = detail === "online" || !everOnline;
     shell.classList.toggle("offline", detail !== "online");
   });
   socket.addEventListener("unauthorized", () => finish());
   typing.addEventListener("change", ({ detail }) => {
-    if (detail.roomId === state.current) typingLine.textContent = typingText(typing.who(detail.roomId));
+    if (detail.roomId === rooms.current) typingLine.textContent = typingText(typing.who(detail.roomId));
   });
 
   function bumpMembers(roomId, delta) {
-    const room = roomOf(roomId);
-    if (room && room.member_count) room.member_count += delta;
-    if (String(roomId) === state.current) {
+    rooms.memberCount(roomId, delta);
+    if (String(roomId) === rooms.current) {
       renderHeader();
       if (members.open) refreshMembers();
     }
   }
 
   // ---- members, drawer, picker ---------------------------------------------
-  const canAdd = () => {
-    const room = roomOf(state.current);
-    return Boolean(room && room.kind !== "dm" && (room.role === "owner" || room.role === "admin"));
-  };
-
   async function refreshMembers() {
-    const id = state.current;
+    const id = rooms.current;
     if (!id) return;
     try {
-      const { members: people } = await api.members(roomOf(id).id);
-      if (id !== state.current) return;
-      state.members = people;
-      for (const person of people) if (person.status) state.presence.set(String(person.id), person.status);
-      members.render(people, state.presence, canAdd());
+      const { members: found } = await api.members(rooms.get(id).id);
+      if (id !== rooms.current) return;
+      people = found;
+      rooms.noteStatuses(found);
+      members.render(found, rooms.presence, rooms.canAdd());
     } catch {
-      members.render([], state.presence, false);
+      members.render([], rooms.presence, false);
     }
   }
 
@@ -568,7 +487,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
       // Alt+↑/↓ walks the sidebar's order, like most chat apps.
       const links = [...sidebar.el.querySelectorAll(".room-link")];
-      const index = links.findIndex((a) => a.dataset.roomId === state.current);
+      const index = links.findIndex((a) => a.dataset.roomId === rooms.current);
       const next = links[index + (event.key === "ArrowDown" ? 1 : -1)];
       if (next) {
         event.preventDefault();
@@ -576,17 +495,13 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       }
     }
   };
-  const onPop = () => {
-    const match = ROOM_PATH.exec(location.pathname);
-    openRoom(match ? decodeURIComponent(match[1]) : firstRoomId(), { push: false });
-  };
   const onVisible = () => {
     if (!document.hidden) markRead();
   };
   const onOnline = () => socket.reconnectNow();
   document.addEventListener("keydown", onKey);
   document.addEventListener("visibilitychange", onVisible);
-  window.addEventListener("popstate", onPop);
+  router.start();
   window.addEventListener("online", onOnline);
 
   function finish() {
@@ -597,7 +512,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     clearTimeout(roomsReload);
     document.removeEventListener("keydown", onKey);
     document.removeEventListener("visibilitychange", onVisible);
-    window.removeEventListener("popstate", onPop);
+    router.stop();
     window.removeEventListener("online", onOnline);
     onSignedOut();
   }
@@ -611,15 +526,14 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     finish();
   }
 
-  function firstRoomId() {
-    const first = [...state.rooms.values()].sort((a, b) => roomLabel(a).localeCompare(roomLabel(b)))[0];
-    return first ? String(first.id) : null;
-  }
-
+  // What the team features may use: the state modules, a few actions, and places in
+  // the page to put their controls. They get back in through the hooks they return.
   features = installFeatures({
-    state, store, list, composer, socket, roomOf, openRoom, loadRooms, renderSidebar, renderHeader, members, refreshMembers,
-    sidebarEl: sidebar.el, header: roomView.querySelector(".room-header"),
-    roomBody: roomView.querySelector(".room-body"), pageSize: PAGE_SIZE,
+    me: () => me, rooms, store, history: loader, socket, router, composer,
+    openRoom, loadRooms, refreshMembers, membersOpen: () => members.open,
+    messageNode: (seq) => list.nodeFor(seq),
+    addHeaderTools: (...els) => { for (const el of els) header.insertBefore(el, membersButton); },
+    addRoomPanel: (el) => roomBody.prepend(el),
   });
 
   // ---- start ---------------------------------------------------------------
@@ -627,10 +541,9 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   flushTimer = setInterval(() => flush(), FLUSH_INTERVAL_MS);
   loadRooms()
     .then(() => {
-      const match = ROOM_PATH.exec(location.pathname);
-      const wanted = match ? decodeURIComponent(match[1]) : null;
-      openRoom(wanted && roomOf(wanted) ? wanted : firstRoomId(), { push: Boolean(wanted && !roomOf(wanted)), auto: true });
-      preloadDmPresence();
+      const wanted = roomInPath();
+      openRoom(wanted && rooms.has(wanted) ? wanted : rooms.first(), { push: Boolean(wanted && !rooms.has(wanted)), auto: true });
+      loadPresence(rooms.dms(DM_PRESENCE_PRELOAD));
     })
     .catch(() => {
       emptyState.hidden = false;

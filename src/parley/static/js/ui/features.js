@@ -1,17 +1,17 @@
 // Team features: message actions, reactions, replies, mentions, search, room settings
-// and invites, wired through the few hooks chat.js calls. User text only as text.
+// and invites. They use what chat.js offers them (state modules, actions, places for
+// their controls) and return the hooks chat.js calls. User text only as text.
 
 import { api } from "../api.js";
-import { featuresApi as fa } from "../features-api.js";
+import { roomLabel, mentions } from "../rooms.js";
+import { inviteInPath } from "../router.js";
 import { h, clear, displayName } from "./dom.js";
 import { MentionCompleter } from "./mention-complete.js";
 import { SearchBox } from "./search.js";
-import { roomLabel } from "./sidebar.js";
 
 const QUICK = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 const MENTION = /(^|[^\w@])(@[\w.-]+)/g;
 const JUMP_MAX_PAGES = 40;
-const INVITE_PATH = /^\/invite\/([^/]+)\/?$/;
 const btn = (attrs, ...kids) => h("button", { type: "button", ...attrs }, ...kids);
 const mine = (info, me) => Boolean(info && (info.users || []).includes(me.id));
 
@@ -34,15 +34,23 @@ function highlightMentions(body, me) {
   }
 }
 
+/**
+ * Install the team features on the chat screen. `chat` offers: me(), the rooms model,
+ * the timeline store, the history loader, the socket, the router, the composer;
+ * openRoom, loadRooms, refreshMembers, membersOpen(), messageNode(seq); and places
+ * for controls, addHeaderTools(...els) and addRoomPanel(el). Returns the hooks chat.js
+ * calls: decorateMessage, decorateMember, decorateRoomLink, roomShown, beforeSend,
+ * shouldNotify.
+ */
 export function installFeatures(chat) {
-  const { state, store, list, composer, socket, roomOf } = chat;
+  const { rooms, store, composer, socket } = chat;
   const replyTo = new Map();
   const memberCache = new Map();
-  const react = (m, emoji, add) => fa.react(m.id, emoji, add).catch(() => {});
+  const react = (m, emoji, add) => api.react(m.id, emoji, add).catch(() => {});
 
-  list.handlers.decorate = (li, m) => {
+  function decorateMessage(li, m) {
     for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor")) old.remove();
-    const me = state.me;
+    const me = chat.me();
     const main = li.querySelector(".msg-main");
     const body = li.querySelector(".msg-body");
     if (!main || !body) return;
@@ -69,10 +77,10 @@ export function installFeatures(chat) {
       })));
     }
     main.append(actions(li, m, me));
-  };
+  }
 
   function actions(li, m, me) {
-    const room = roomOf(m.room_id) || {};
+    const room = rooms.get(m.room_id) || {};
     const own = m.author.id === me.id;
     const bar = h("div", { class: "msg-actions", role: "toolbar", "aria-label": "Message actions" });
     if (room.archived_at) return bar;
@@ -103,7 +111,7 @@ export function installFeatures(chat) {
       h("div", {}, h("button", { class: "primary" }, "Save"), " ", btn({ class: "link", onclick: done }, "Cancel")));
     const save = async () => {
       if (!input.value.trim()) return;
-      try { store.update((await fa.editMessage(m.id, input.value)).message); done(); } catch (err) { error.textContent = err.message; error.hidden = false; }
+      try { store.update((await api.editMessage(m.id, input.value)).message); done(); } catch (err) { error.textContent = err.message; error.hidden = false; }
     };
     form.onsubmit = (e) => { e.preventDefault(); save(); };
     input.onkeydown = (e) => { if (e.key === "Escape") done(); else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) form.onsubmit(e); };
@@ -113,7 +121,7 @@ export function installFeatures(chat) {
   }
 
   async function remove(m) {
-    await fa.deleteMessage(m.id).catch(() => {});
+    await api.deleteMessage(m.id).catch(() => {});
     tombstone(m);
   }
 
@@ -132,23 +140,21 @@ export function installFeatures(chat) {
   }
 
   function showReplyBar() {
-    const m = replyTo.get(String(state.current));
+    const m = replyTo.get(String(rooms.current));
     replyBar.hidden = !m;
     replyBar.replaceChildren(...(m ? [`Replying to ${displayName(m.author)}: `, h("span", { class: "reply-body" }, m.body),
-      btn({ class: "link", "aria-label": "Cancel reply", onclick: () => { replyTo.delete(String(state.current)); showReplyBar(); } }, "Cancel")] : []));
+      btn({ class: "link", "aria-label": "Cancel reply", onclick: () => { replyTo.delete(String(rooms.current)); showReplyBar(); } }, "Cancel")] : []));
   }
 
   async function jumpTo(roomId, seq) {
     const id = String(roomId);
-    if (state.current !== id) await chat.openRoom(id);
+    if (rooms.current !== id) await chat.openRoom(id);
     const t = store.get(id);
     for (let n = 0; n < JUMP_MAX_PAGES && !t.bySeq.has(seq) && !t.reachedStart; n++) {
       if (!t.loaded) { await new Promise((resolve) => setTimeout(resolve, 100)); continue; }
-      const { messages } = await api.messages(roomOf(id).id, { before: t.firstSeq, limit: chat.pageSize });
-      if (messages.length < chat.pageSize) t.reachedStart = true;
-      if (messages.length) store.add(id, messages, { older: true });
+      await chat.history.older(id);
     }
-    const node = list.list.querySelector(`li[data-seq="${Number(seq)}"]`);
+    const node = chat.messageNode(seq);
     if (!node) return;
     node.scrollIntoView({ block: "center" });
     node.classList.add("flash");
@@ -157,10 +163,10 @@ export function installFeatures(chat) {
     setTimeout(() => node.classList.remove("flash"), 2000);
   }
 
-  const search = new SearchBox((roomId) => { const room = roomOf(roomId); return room ? (room.kind === "dm" ? "" : "#") + roomLabel(room) : "a room"; }, jumpTo);
+  const search = new SearchBox((roomId) => { const room = rooms.get(roomId); return room ? (room.kind === "dm" ? "" : "#") + roomLabel(room) : "a room"; }, jumpTo);
   const settings = btn({ class: "icon-button", hidden: true, "aria-label": "Room settings", title: "Room settings",
     onclick: async () => {
-      const room = roomOf(state.current);
+      const room = rooms.get(rooms.current);
       if (!room) return;
       const { roomSettingsDialog } = await import("./room-settings.js"); // fetched when first opened
       roomSettingsDialog(room, (changes) => applyRoom(room.id, changes));
@@ -168,9 +174,10 @@ export function installFeatures(chat) {
 
   // Members panel: owners and admins get a "Manage" button per member; its code
   // (ui/room-admin.js) is fetched the first time one is opened.
-  chat.members.decorate = (li, member) => {
-    const room = roomOf(state.current);
-    if (!room || room.kind === "dm" || (room.role !== "owner" && room.role !== "admin") || member.id === state.me.id) return;
+  function decorateMember(li, member) {
+    const me = chat.me();
+    const room = rooms.get(rooms.current);
+    if (!room || room.kind === "dm" || (room.role !== "owner" && room.role !== "admin") || member.id === me.id) return;
     // Admins manage plain members only: no button that would open onto nothing.
     if (room.role === "admin" && (member.role || "member") !== "member") return;
     const toggle = btn({ class: "link manage", "aria-expanded": "false", "aria-label": `Manage ${displayName(member)}` }, "Manage");
@@ -178,7 +185,7 @@ export function installFeatures(chat) {
       const open = li.querySelector(".member-actions");
       if (open) { open.remove(); toggle.setAttribute("aria-expanded", "false"); return; }
       const admin = await import("./room-admin.js");
-      if (!admin.canManage(room, member, state.me)) return;
+      if (!admin.canManage(room, member, me)) return;
       li.append(admin.memberActions(room, member, (mine) => {
         if (mine) applyRoom(room.id, mine); // handed the room over: my owner controls go now
         chat.refreshMembers();
@@ -186,26 +193,17 @@ export function installFeatures(chat) {
       toggle.setAttribute("aria-expanded", "true");
     };
     li.append(toggle);
-  };
-  const membersButton = chat.header.querySelector(".header-button");
-  chat.header.insertBefore(search.el, membersButton);
-  chat.header.insertBefore(settings, membersButton);
-  chat.roomBody.prepend(search.panel);
-
-  function applyRoom(roomId, changes) {
-    const room = roomOf(roomId);
-    if (!room) return;
-    Object.assign(room, changes);
-    chat.renderSidebar();
-    chat.renderHeader();
-    if (String(roomId) === state.current) list.remove();
   }
+  chat.addHeaderTools(search.el, settings);
+  chat.addRoomPanel(search.panel);
+
+  const applyRoom = (roomId, changes) => rooms.update(roomId, changes);
 
   new MentionCompleter(composer.form, composer.input, () => {
-    const key = state.current;
-    if (!roomOf(key)) return Promise.resolve([]);
+    const key = rooms.current;
+    if (!rooms.get(key)) return Promise.resolve([]);
     if (!memberCache.has(key)) {
-      memberCache.set(key, api.members(roomOf(key).id).then((r) => r.members, (err) => { memberCache.delete(key); throw err; }));
+      memberCache.set(key, api.members(rooms.get(key).id).then((r) => r.members, (err) => { memberCache.delete(key); throw err; }));
     }
     return memberCache.get(key);
   });
@@ -221,44 +219,37 @@ export function installFeatures(chat) {
     store.update({ ...m, reactions });
   });
   on("room_updated", ({ room: { id, name, topic, archived_at } }) => applyRoom(id, { name, topic, archived_at }));
+  on("message_deleted", tombstone);
   on("room_muted", (d) => applyRoom(d.room_id, { muted: d.muted }));
   on("member_updated", (d) => {
     memberCache.delete(String(d.room_id));
-    if (d.user_id === state.me.id) applyRoom(d.room_id, { role: d.role });
+    if (d.user_id === chat.me().id) applyRoom(d.room_id, { role: d.role });
     // Roles are drawn in the panel, and mine decides its Manage buttons.
-    if (String(d.room_id) === state.current && chat.members.open) chat.refreshMembers();
+    if (String(d.room_id) === rooms.current && chat.membersOpen()) chat.refreshMembers();
   });
   for (const type of ["member_joined", "member_left"]) on(type, (d) => memberCache.delete(String(d.room_id)));
 
-  const invite = INVITE_PATH.exec(location.pathname);
+  const invite = inviteInPath();
   if (invite) {
-    fa.acceptInvite(decodeURIComponent(invite[1]))
+    api.acceptInvite(invite)
       .then(async ({ room }) => { await chat.loadRooms(); chat.openRoom(String(room.id)); })
-      .catch(() => history.replaceState({}, "", "/"));
+      .catch(() => chat.router.show(null, { replace: true }));
   }
 
   return {
-    tombstone,
+    decorateMessage,
+    decorateMember,
     beforeSend(roomId) {
       const m = replyTo.get(String(roomId));
       replyTo.delete(String(roomId));
       showReplyBar();
       return m ? { reply_to: m.id } : {};
     },
-    shouldNotify(room, m) {
-      const forMe = m.mentions_room || (m.mentions || []).includes(state.me.id);
-      if (forMe && String(m.room_id) !== state.current) { room.mentions = (room.mentions || 0) + 1; chat.renderSidebar(); }
-      return !room.muted || forMe;
-    },
-    decorateSidebar() {
-      for (const link of chat.sidebarEl.querySelectorAll(".room-link")) {
-        const room = roomOf(link.dataset.roomId);
-        if (!room) continue;
-        if (room.muted) link.append(h("span", { "aria-hidden": "true" }, "🔕"));
-        if (room.unread && room.mentions) {
-          link.append(h("span", { class: "badge", "aria-hidden": "true" }, "@"));
-        }
-      }
+    // Muted rooms notify only when someone mentions me (rooms.js counts the mention).
+    shouldNotify: (room, m) => !room.muted || mentions(m, chat.me().id),
+    decorateRoomLink(link, room) {
+      if (room.muted) link.append(h("span", { "aria-hidden": "true" }, "🔕"));
+      if (room.unread && room.mentions) link.append(h("span", { class: "badge", "aria-hidden": "true" }, "@"));
     },
     roomShown(room) {
       settings.hidden = !room;

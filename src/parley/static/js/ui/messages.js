@@ -32,7 +32,7 @@ export function dayLabel(date, now = new Date()) {
 export class MessageList {
   /**
    * @param {{onLoadOlder: () => void, onRetry: (id) => void, onDiscard: (id) => void,
-   *          onScrolledToBottom: () => void}} handlers
+   *          onScrolledToBottom: () => void, decorate?: (li, message) => void}} handlers
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -117,8 +117,13 @@ export class MessageList {
     this.#maybeLoadOlder();
   }
 
+  /** The drawn message with this seq, or null. */
+  nodeFor(seq) {
+    return this.list.querySelector(`li[data-seq="${Number(seq)}"]`);
+  }
+
   update(message) {
-    const node = this.list.querySelector(`li[data-seq="${Number(message.seq)}"]`);
+    const node = this.nodeFor(message.seq);
     if (!node) return;
     const body = node.querySelector(".msg-body");
     body.replaceWith(this.#body(message));

@@ -2,12 +2,10 @@
 // (members panel), bans, webhooks, archiving and exporting (room settings). Imported the first time
 // one of them is opened, so the chat page does not load it up front (issue 7's budget).
 
-import { request } from "../api.js";
+import { api } from "../api.js";
 import { h, displayName } from "./dom.js";
 import { ManagedList } from "./managed-list.js";
 
-const enc = encodeURIComponent;
-const roomPath = (room, rest = "") => `/api/rooms/${enc(room.id)}${rest}`;
 const btn = (attrs, ...kids) => h("button", { type: "button", ...attrs }, ...kids);
 
 /** May `me` (with `room.role`) act on `member`? Owners on anyone else; admins on members. */
@@ -35,7 +33,6 @@ export function memberActions(room, member, done) {
       error.hidden = false;
     }
   };
-  const target = roomPath(room, `/members/${enc(member.id)}`);
   // Removing, banning and handing the room over ask once more: a slip of the mouse
   // must not throw someone out or give the room away.
   const confirm = h("span", { class: "confirm", hidden: true });
@@ -47,17 +44,17 @@ export function memberActions(room, member, done) {
   };
   if (room.role === "owner") {
     const role = member.role === "admin" ? "member" : "admin";
-    box.append(btn({ class: "link", onclick: () => act(() => request("PATCH", target, { role })) },
+    box.append(btn({ class: "link", onclick: () => act(() => api.setRole(room.id, member.id, role)) },
       role === "admin" ? "Make admin" : "Make member"));
     // The server keeps one owner: handing over makes me an admin in the same request.
     // Saying so in `done` lets the page drop my owner controls before the
     // member_updated frame arrives.
     box.append(btn({ class: "link", onclick: ask(`Make ${name} the owner? You will become an admin.`, "Yes, make owner",
-      () => request("PATCH", target, { role: "owner" }), { role: "admin" }) }, "Make owner"));
+      () => api.setRole(room.id, member.id, "owner"), { role: "admin" }) }, "Make owner"));
   }
   box.append(
-    btn({ class: "link", onclick: ask(`Remove ${name}?`, "Yes, remove", () => request("DELETE", target)) }, "Remove"),
-    btn({ class: "link danger", onclick: ask(`Ban ${name}?`, "Yes, ban", () => request("DELETE", `${target}?ban=true`)) }, "Ban"),
+    btn({ class: "link", onclick: ask(`Remove ${name}?`, "Yes, remove", () => api.removeMember(room.id, member.id)) }, "Remove"),
+    btn({ class: "link danger", onclick: ask(`Ban ${name}?`, "Yes, ban", () => api.removeMember(room.id, member.id, true)) }, "Ban"),
     confirm, error);
   return box;
 }
@@ -69,11 +66,11 @@ export function memberActions(room, member, done) {
 export function bannedSection(room) {
   if (room.kind === "dm" || (room.role !== "owner" && room.role !== "admin")) return null;
   const bans = new ManagedList("banned-title", "Banned", "banned");
-  bans.fill(request("GET", roomPath(room, "/bans")).then((r) => r.bans), (user) => {
+  bans.fill(api.bans(room.id).then((r) => r.bans), (user) => {
     const name = displayName(user);
     return bans.row({
       label: name, detail: ` @${user.username}`, action: "Lift ban", ariaLabel: `Lift ban on ${name}`,
-      act: () => request("DELETE", roomPath(room, `/bans/${enc(user.id)}`)),
+      act: () => api.liftBan(room.id, user.id),
       done: `${name} can join again.`,
     });
   }, "Nobody is banned.");
@@ -87,12 +84,11 @@ export function bannedSection(room) {
  */
 export function webhooksSection(room) {
   if (room.kind === "dm" || (room.role !== "owner" && room.role !== "admin")) return null;
-  const path = roomPath(room, "/webhooks");
   const hooks = new ManagedList("webhooks-title", "Webhooks", "webhooks");
   const row = (hook) => hooks.row({
     label: hook.name, action: "Delete", ariaLabel: `Delete webhook ${hook.name}`,
     warning: "Its URL stops working.", yes: "Yes, delete",
-    act: () => request("DELETE", `${path}/${enc(hook.id)}`),
+    act: () => api.deleteWebhook(room.id, hook.id),
     done: `Deleted ${hook.name}: its URL no longer works.`,
   });
   const name = h("input", { id: "webhook-name", maxlength: "64", required: true, placeholder: "e.g. Build status" });
@@ -101,10 +97,10 @@ export function webhooksSection(room) {
     h("div", { class: "field" }, h("label", { for: "webhook-name" }, "New webhook: posts appear as"), name),
     h("button", {}, "Create webhook"), url);
   hooks.creates(form, async () => {
-    const { webhook } = await request("POST", path, { name: name.value });
+    const { webhook } = await api.createWebhook(room.id, name.value);
     return [webhook, webhook.url];
   }, row, url, "Copy the URL now: it is shown only once. POST {\"text\": \"…\"} to it.");
-  hooks.fill(request("GET", path).then((r) => r.webhooks), row, "No webhooks yet.");
+  hooks.fill(api.webhooks(room.id).then((r) => r.webhooks), row, "No webhooks yet.");
   return hooks.section(form);
 }
 
@@ -113,12 +109,12 @@ export function adminSettings(room, onChanged, attempt) {
   if (room.kind === "dm" || room.role !== "owner") return null;
   const archive = btn({}, room.archived_at ? "Unarchive room" : "Archive room (read only)");
   archive.onclick = () => attempt(async () => {
-    const { room: updated } = await request(room.archived_at ? "DELETE" : "POST", roomPath(room, "/archive"));
+    const { room: updated } = await api.archive(room.id, !room.archived_at);
     room.archived_at = updated.archived_at;
     archive.textContent = room.archived_at ? "Unarchive room" : "Archive room (read only)";
     onChanged({ archived_at: updated.archived_at });
   });
   // A plain link: the export needs the session cookie only, and the browser streams it to disk.
-  const exportLink = h("a", { href: roomPath(room, "/export"), download: true, class: "button" }, "Export history");
+  const exportLink = h("a", { href: api.exportUrl(room.id), download: true, class: "button" }, "Export history");
   return h("div", { class: "room-admin stack" }, archive, exportLink);
 }

@@ -3,7 +3,7 @@
 // ui/room-admin.js).
 // Removes itself when closed. Imported when first opened, not with the chat page.
 
-import { featuresApi as fa } from "../features-api.js";
+import { api } from "../api.js";
 import { h } from "./dom.js";
 import { adminSettings, bannedSection, webhooksSection } from "./room-admin.js";
 
@@ -21,7 +21,7 @@ export function roomSettingsDialog(room, onChanged) {
 
   const mute = h("input", { type: "checkbox", id: "room-muted", checked: Boolean(room.muted) });
   mute.onchange = () => attempt(async () => {
-    await fa.mute(room.id, mute.checked);
+    await api.mute(room.id, mute.checked);
     onChanged({ muted: mute.checked });
   });
   dialog.append(h("div", { class: "check" }, mute,
@@ -37,7 +37,7 @@ export function roomSettingsDialog(room, onChanged) {
     form.onsubmit = (e) => {
       e.preventDefault();
       attempt(async () => {
-        const { room: updated } = await fa.updateRoom(room.id, { name: name.value, topic: topic.value });
+        const { room: updated } = await api.updateRoom(room.id, { name: name.value, topic: topic.value });
         onChanged({ name: updated.name, topic: updated.topic });
         dialog.close();
       });
@@ -45,7 +45,7 @@ export function roomSettingsDialog(room, onChanged) {
     const link = h("input", { readonly: true, hidden: true, "aria-label": "Invite link" });
     const invite = h("button", { type: "button" }, "Create invite link (valid 7 days)");
     invite.onclick = () => attempt(async () => {
-      link.value = (await fa.createInvite(room.id)).invite.url;
+      link.value = (await api.createInvite(room.id)).invite.url;
       link.hidden = false;
       link.select();
     });

@@ -1,6 +1,6 @@
 // Message search: results with the matched words marked jump to the message.
 
-import { featuresApi } from "../features-api.js";
+import { api } from "../api.js";
 import { h, clear, displayName } from "./dom.js";
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -40,7 +40,7 @@ export class SearchBox {
     this.panel.hidden = false;
     clear(this.results);
     try {
-      const { messages } = await featuresApi.search(q);
+      const { messages } = await api.search(q);
       this.status.textContent = messages.length ? `${messages.length} found` : "No messages found.";
       for (const m of messages) {
         this.results.append(h("li", {}, h("button", { type: "button", class: "search-result", onclick: () => { this.close(); onOpen(m.room_id, m.seq); } },

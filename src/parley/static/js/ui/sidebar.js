@@ -2,14 +2,11 @@
 // plus "new room", "browse rooms" and "new direct message". It re-renders from the
 // state it is given; it keeps none of its own.
 
+import { roomLabel } from "../rooms.js";
 import { h, clear, displayName } from "./dom.js";
 
-export function roomLabel(room) {
-  return room.kind === "dm" && room.dm_user ? displayName(room.dm_user) : room.name;
-}
-
 export class Sidebar {
-  /** @param {{onOpen, onNewRoom, onBrowse, onNewDm, onAccount}} handlers */
+  /** @param {{onOpen, onNewRoom, onBrowse, onNewDm, onAccount, decorate?: (link, room) => void}} handlers */
   constructor(handlers) {
     this.handlers = handlers;
     this.roomList = h("ul", { class: "room-list", "aria-labelledby": "rooms-heading" });
@@ -53,26 +50,28 @@ export class Sidebar {
       const status = isDm && room.dm_user ? presence.get(String(room.dm_user.id)) || "offline" : null;
       const label = roomLabel(room);
       const described = `${label}${status ? ` (${status})` : ""}${unread ? `, ${unread} unread` : ""}`;
-      list.appendChild(h("li", {},
-        h("a", {
-          href: `/rooms/${encodeURIComponent(id)}`, class: `room-link${unread ? " has-unread" : ""}`,
-          "aria-current": id === currentId ? "page" : null, "aria-label": described, "data-room-id": id,
-          onclick: (event) => {
-            if (event.ctrlKey || event.metaKey || event.shiftKey) return;
-            event.preventDefault();
-            this.handlers.onOpen(id);
-          },
+      const link = h("a", {
+        href: `/rooms/${encodeURIComponent(id)}`, class: `room-link${unread ? " has-unread" : ""}`,
+        "aria-current": id === currentId ? "page" : null, "aria-label": described, "data-room-id": id,
+        onclick: (event) => {
+          if (event.ctrlKey || event.metaKey || event.shiftKey) return;
+          event.preventDefault();
+          this.handlers.onOpen(id);
         },
-        isDm ? h("span", { class: `presence ${status}`, "aria-hidden": "true" }) : h("span", { class: "hash", "aria-hidden": "true" }, room.visibility === "private" ? "🔒" : "#"),
-        h("span", { class: "room-name" }, label),
-        unread ? h("span", { class: "badge", "aria-hidden": "true" }, unread > 99 ? "99+" : String(unread)) : null)));
+      },
+      isDm ? h("span", { class: `presence ${status}`, "aria-hidden": "true" }) : h("span", { class: "hash", "aria-hidden": "true" }, room.visibility === "private" ? "🔒" : "#"),
+      h("span", { class: "room-name" }, label),
+      unread ? h("span", { class: "badge", "aria-hidden": "true" }, unread > 99 ? "99+" : String(unread)) : null);
+      list.appendChild(h("li", {}, link));
+      this.handlers.decorate?.(link, room); // muted, mentioned (ui/features.js)
     }
   }
 }
 
 export class MembersPanel {
-  /** @param {{onAdd: () => void, onClose: () => void}} handlers */
+  /** @param {{onAdd: () => void, onClose: () => void, decorate?: (li, member) => void}} handlers */
   constructor(handlers) {
+    this.handlers = handlers;
     this.list = h("ul", { class: "member-list" });
     this.addButton = h("button", { type: "button", class: "primary small", onclick: handlers.onAdd }, "Add people");
     this.el = h("aside", { id: "members", class: "members-panel", "aria-label": "Members", hidden: true },
@@ -100,7 +99,7 @@ export class MembersPanel {
         h("span", { class: "member-name" }, displayName(member)),
         h("span", { class: "muted" }, ` @${member.username}`),
         member.role && member.role !== "member" ? h("span", { class: "role" }, member.role) : null));
-      this.decorate?.(this.list.lastElementChild, member); // room administration (ui/features.js)
+      this.handlers.decorate?.(this.list.lastElementChild, member); // room administration (ui/features.js)
     }
   }
 }

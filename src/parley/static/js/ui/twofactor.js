@@ -6,15 +6,8 @@
 // data: URL, never inserted as markup: an SVG in an <img> cannot run script or reach
 // the page, whatever it contains.
 
-import { request, ApiError } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { h, clear } from "./dom.js";
-
-const tf = {
-  status: () => request("GET", "/api/auth/2fa"),
-  setup: (password) => request("POST", "/api/auth/2fa/setup", { password }),
-  enable: (otp) => request("POST", "/api/auth/2fa/enable", { otp }),
-  disable: (password, otp) => request("POST", "/api/auth/2fa/disable", { password, otp }),
-};
 
 const MESSAGES = {
   invalid_credentials: "Your password is wrong.",
@@ -72,7 +65,7 @@ export function twoFactorSection() {
 
   async function refresh() {
     try {
-      const state = await tf.status();
+      const state = await api.twoFactor();
       if (state.enabled) showOn(state.recovery_codes_left);
       else showOff();
     } catch (err) {
@@ -96,7 +89,7 @@ export function twoFactorSection() {
       event.preventDefault();
       if (!password.input.value) return fail("Enter your password.", password.input);
       try {
-        showEnrolment(await tf.setup(password.input.value));
+        showEnrolment(await api.twoFactorSetup(password.input.value));
       } catch (err) {
         fail(err, password.input);
       }
@@ -119,7 +112,7 @@ export function twoFactorSection() {
       event.preventDefault();
       if (!code.input.value.trim()) return fail("Enter the code from your app.", code.input);
       try {
-        const { recovery_codes: codes } = await tf.enable(code.input.value.trim());
+        const { recovery_codes: codes } = await api.twoFactorEnable(code.input.value.trim());
         showRecoveryCodes(codes);
       } catch (err) {
         fail(err, code.input);
@@ -152,7 +145,7 @@ export function twoFactorSection() {
       if (!password.input.value) return fail("Enter your password.", password.input);
       if (!code.input.value.trim()) return fail("Enter a code from your app or a recovery code.", code.input);
       try {
-        await tf.disable(password.input.value, code.input.value.trim());
+        await api.twoFactorDisable(password.input.value, code.input.value.trim());
         await refresh();
       } catch (err) {
         fail(err, err.code === "invalid_credentials" ? password.input : code.input);
