@@ -316,13 +316,17 @@ class Gateway:
             since = conn.since.get(room_id, sent + 1)
             position = cursor
             try:
-                while not conn.closing:
+                while not conn.closing and room_id in conn.rooms:
                     if position >= since - 1:
                         position = max(position, sent)
                     await conn.drained()  # paced by the client's reading, not the bound
+                    if conn.closing or room_id not in conn.rooms:
+                        break  # the grant ended (a leave event) while the client read
                     page = await self.ctx.store.messages.page(
                         room_id, before_seq=None, after_seq=position, limit=RESUME_PAGE
                     )
+                    if not await self._may_still_read(conn, room_id):
+                        break
                     for message in page:
                         if not since <= message.seq <= sent:
                             conn.push(messaging.encode_message_frame(message))
@@ -330,13 +334,29 @@ class Gateway:
                     if len(page) < RESUME_PAGE:
                         break
             finally:
-                # Not hub.caught_up: one connection's read of the database may include
-                # messages committed but not yet published, and starting the process's
-                # stream past them would drop them for every other connection.
-                conn.release(room_id, position)
-                if not conn.closing:
-                    conn.since[room_id] = min(since, cursor + 1)
+                if room_id in conn.rooms:
+                    # Not hub.caught_up: one connection's read of the database may include
+                    # messages committed but not yet published, and starting the process's
+                    # stream past them would drop them for every other connection.
+                    conn.release(room_id, position)
+                    if not conn.closing:
+                        conn.since[room_id] = min(since, cursor + 1)
         conn.push('{"type":"resumed"}')
+
+    async def _may_still_read(self, conn: Connection, room_id: int) -> bool:
+        """Whether a page just read may go to ``conn``: the member's grant, as stored now.
+
+        Checked after the page was read, so every message in it was committed while the
+        user could still read the room. A grant found gone also stops the room's live
+        frames for this connection at once, without waiting for the bus's leave event
+        (which another process's outage may have lost).
+        """
+        if conn.closing or room_id not in conn.rooms:
+            return False
+        if await self.ctx.store.rooms.active_role_of(room_id, conn.user.id) is not None:
+            return room_id in conn.rooms and not conn.closing
+        self.hub.unfollow(conn, room_id)
+        return False
 
     # -- shutdown ------------------------------------------------------------------
 
