@@ -154,3 +154,18 @@ async def test_enabling_two_factor_offers_to_sign_out_the_other_sessions(
     assert (await thief.http.get("/api/me")).status_code == 401
     assert (await ana.http.get("/api/me")).status_code == 200
     await thief.http.aclose()
+
+
+async def test_an_open_socket_keeps_its_session_in_use_until_the_absolute_lifetime(
+    people: Callable[[], Awaitable[Person]],
+) -> None:
+    person = await people()
+    start = time.monotonic()
+    async with person.socket() as sock:
+        await asyncio.sleep(IDLE_S + 0.6)  # nothing over HTTP: only the open socket
+        assert (await person.http.get("/api/me")).status_code == 200
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await _drain(sock.ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert MAX_S - 0.5 < time.monotonic() - start < MAX_S + 5
+    assert (await person.http.get("/api/me")).status_code == 401

@@ -14,15 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from parley.config import Settings
 from parley.domain.models import Session
+
+if TYPE_CHECKING:
+    from parley.domain.context import Context
 
 DAY_S = 24 * 3600
 # How stale ``last_seen_at`` may be before a request writes it again.
 TOUCH_EVERY_S = 5 * 60
 # A short idle timeout (tests, strict deployments) is honoured to within a tenth of it.
 TOUCH_SHARE_OF_IDLE = 0.1
+# Sessions looked up (and written) per query when the open sockets' sessions are kept.
+KEEP_BATCH = 500
 
 
 def parse_time(value: str) -> datetime:
@@ -65,3 +71,34 @@ class SessionLifetime:
     def touch_due(self, session: Session, now: datetime) -> bool:
         """Whether this use should be written to ``last_seen_at``."""
         return (now - parse_time(session.last_seen_at)).total_seconds() >= self.touch_every_s
+
+
+async def keep_open_sessions(ctx: Context, session_ids: list[str]) -> list[str]:
+    """The sessions of open sockets: their use is recorded; returns those that ended.
+
+    An open socket is use, so its session does not idle out while it is open; it still
+    ends at the absolute lifetime (deleted here, so no other process honours it either),
+    and a session no longer stored (revoked, its event lost) is reported as ended too.
+    Bot tokens never end here. Called every ``touch_every_s`` by the gateway.
+    """
+    lifetime = SessionLifetime.from_settings(ctx.settings)
+    now_text = ctx.clock()
+    now = parse_time(now_text)
+    ended: list[str] = []
+    for start in range(0, len(session_ids), KEEP_BATCH):
+        batch = session_ids[start : start + KEEP_BATCH]
+        found = await ctx.store.sessions.of_ids(batch)
+        expired = [
+            s.id
+            for s, is_bot in found
+            if not is_bot and lifetime.absolute_s > 0 and _age(s, now) >= lifetime.absolute_s
+        ]
+        await ctx.store.sessions.delete_ids(expired)
+        live = {s.id for s, _ in found} - set(expired)
+        await ctx.store.sessions.touch_many(sorted(live), now_text)
+        ended += [sid for sid in batch if sid not in live]
+    return ended
+
+
+def _age(session: Session, now: datetime) -> float:
+    return (now - parse_time(session.created_at)).total_seconds()

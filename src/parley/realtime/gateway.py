@@ -30,6 +30,7 @@ from parley.errors import ParleyError, RateLimited, Unavailable
 from parley.realtime import codec
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
 from parley.realtime.hub import Hub
+from parley.realtime.session_keeper import SessionKeeper
 from parley.realtime.transport import ParleySocket
 from parley.store.writer import NewMessage
 from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
@@ -57,6 +58,7 @@ class Gateway:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.hub = Hub(fetch_after=self._frames_after, resync_memberships=self._memberships)
+        self.sessions = SessionKeeper(ctx, self.hub)
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
         self._connections: set[Connection] = set()
@@ -68,6 +70,7 @@ class Gateway:
 
     async def start(self) -> None:
         await self.ctx.bus.start(self.hub.handle)
+        self.sessions.start()
         # Shared presence reports the users of a crashed process (LocalPresence has none).
         watch_offline = getattr(self.ctx.presence, "watch_offline", None)
         if watch_offline is not None:
@@ -363,6 +366,7 @@ class Gateway:
     async def shutdown(self) -> None:
         """Refuse new connections and close every open one with 1001 (going away)."""
         self.accepting = False
+        await self.sessions.stop()
         await self.hub.close()
         for conn in list(self._connections):
             conn.close(CLOSE_GOING_AWAY, "server shutting down")

@@ -82,6 +82,44 @@ class SessionStore:
                 sessions.update().where(sessions.c.id == session_id).values(last_seen_at=now)
             )
 
+    async def of_ids(self, session_ids: list[str]) -> list[tuple[Session, bool]]:
+        """The sessions among these ids that still exist, each with whether it is a bot's."""
+        query = (
+            sa.select(sessions, users.c.is_bot)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.id.in_(session_ids))
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            (
+                Session(
+                    id=r.id,
+                    user_id=r.user_id,
+                    created_at=r.created_at,
+                    last_seen_at=r.last_seen_at,
+                    user_agent=r.user_agent,
+                    ip=r.ip,
+                ),
+                bool(r.is_bot),
+            )
+            for r in rows
+        ]
+
+    async def touch_many(self, session_ids: list[str], now: str) -> None:
+        if not session_ids:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sessions.update().where(sessions.c.id.in_(session_ids)).values(last_seen_at=now)
+            )
+
+    async def delete_ids(self, session_ids: list[str]) -> None:
+        if not session_ids:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(sessions.delete().where(sessions.c.id.in_(session_ids)))
+
     async def for_user(self, user_id: int) -> list[Session]:
         query = (
             sa.select(sessions)
