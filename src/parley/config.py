@@ -29,6 +29,12 @@ DEFAULT_MAX_WEBSOCKETS_PER_USER = 50
 # Keys and channels in Redis start with it: processes sharing one prefix act as one.
 DEFAULT_REDIS_PREFIX = "parley"
 SECRET_KEY_FILE = "secret_key"
+# A session unused this long ends (a lost laptop's cookie stops working after a month of
+# disuse, yet a month's holiday does not sign anyone out); and every session ends this
+# long after sign-in, however busy, which bounds what a stolen cookie is worth. Bot
+# tokens are exempt: they end with the bot or its owner's account.
+DEFAULT_SESSION_IDLE_DAYS = 30.0
+DEFAULT_SESSION_MAX_DAYS = 90.0
 
 
 # What --database-url / PARLEY_DATABASE_URL may name: PostgreSQL (asyncpg) or SQLite.
@@ -75,6 +81,9 @@ class Settings:
     # address, for rate limits) and X-Forwarded-Proto (https: Secure cookies). Off by
     # default, since anyone can send these headers to a server facing the network.
     trust_proxy: bool = False
+    # 0 turns either limit off.
+    session_idle_days: float = DEFAULT_SESSION_IDLE_DAYS
+    session_max_days: float = DEFAULT_SESSION_MAX_DAYS
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -123,6 +132,8 @@ _ENV_NAMES = {
     "log_json": "PARLEY_LOG_JSON",
     "secure_cookies": "PARLEY_SECURE_COOKIES",
     "trust_proxy": "PARLEY_TRUST_PROXY",
+    "session_idle_days": "PARLEY_SESSION_IDLE_DAYS",
+    "session_max_days": "PARLEY_SESSION_MAX_DAYS",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+import urllib.error
 
 import pyotp
 import pytest
@@ -113,3 +114,38 @@ def test_turning_two_factor_off_needs_the_password_and_a_code(open_page, live_se
         "Two-factor sign-in is off", timeout=WAIT_MS
     )
     assert live_server.api("GET", "/api/auth/2fa", None, ana.token)["enabled"] is False
+
+
+def test_turning_two_factor_on_offers_to_sign_out_the_other_sessions(
+    open_page, live_server
+) -> None:
+    ana = make_person(live_server, "ana", "Ana")  # signed up elsewhere: one other session
+    page = open_page()
+    sign_in(page, live_server, ana)
+    section = open_account(page).get_by_role("region", name="Two-factor sign-in")
+    section.get_by_role("button", name="Set up two-factor sign-in").click(timeout=WAIT_MS)
+    section.get_by_label("Your password").fill(PASSWORD)
+    section.get_by_role("button", name="Continue").click()
+    key = section.locator("#tf-key")
+    expect(key).to_be_visible(timeout=WAIT_MS)
+    totp = pyotp.TOTP(key.inner_text().replace(" ", ""))
+    section.get_by_label("Code from your app").fill(totp.now())
+    section.get_by_role("button", name="Turn on").click()
+
+    expect(section.get_by_text("You are signed in on 1 other session")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    assert live_server.api("GET", "/api/me", None, ana.token)["user"]["id"] == ana.user["id"]
+    section.get_by_role("button", name="Sign out 1 other session").click()
+    expect(section.get_by_role("status")).to_have_text(
+        "Two-factor sign-in is on. 1 other session signed out.", timeout=WAIT_MS
+    )
+    expect(section.get_by_role("button", name="Sign out 1 other session")).to_have_count(0)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        live_server.api("GET", "/api/me", None, ana.token)
+    assert refused.value.code == 401
+    # This page's own session goes on.
+    section.get_by_role("button", name="I saved them").click()
+    expect(section.get_by_role("status")).to_have_text(
+        "Two-factor sign-in is on. 10 recovery codes left.", timeout=WAIT_MS
+    )

@@ -81,3 +81,39 @@ async def test_an_admin_cannot_lock_themself_out(boss: Person) -> None:
 async def test_disabling_an_unknown_user_is_not_found(boss: Person) -> None:
     r = await boss.http.post("/api/admin/users/987654321/disable")
     assert r.status_code == 404
+
+
+async def test_disabling_a_person_ends_their_bots_tokens_and_sockets_at_once(
+    server: ServerProcess, boss: Person, ben: Person
+) -> None:
+    room = await ben.create_room("bot-room", "private")
+    r = await ben.http.post("/api/bots", json={"username": f"bot_{ben.username}"[:32]})
+    assert r.status_code == 201, r.text
+    bot_token = r.json()["token"]
+    r = await ben.http.post(
+        f"/api/rooms/{room['id']}/members", json={"username": r.json()["bot"]["username"]}
+    )
+    assert r.status_code == 201, r.text
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {bot_token}"}
+    ) as bot:
+        posted = await bot.post(f"/api/rooms/{room['id']}/messages", json={"body": "beep"})
+        assert posted.status_code == 201, posted.text
+        async with websockets.connect(
+            server.ws_url, additional_headers={"Authorization": f"Bearer {bot_token}"}
+        ) as ws:
+            r = await boss.http.post(f"/api/admin/users/{ben.id}/disable")
+            assert r.status_code == 200, r.text
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await _drain(ws)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4401
+        assert (await bot.get("/api/me")).status_code == 401
+        r = await bot.post(f"/api/rooms/{room['id']}/messages", json={"body": "still here"})
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "unauthorized"
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(
+                server.ws_url, additional_headers={"Authorization": f"Bearer {bot_token}"}
+            )
+        assert refused.value.response.status_code == 401

@@ -17,6 +17,7 @@ from parley.domain import text
 from parley.domain.context import Context
 from parley.domain.models import Account, Session, User
 from parley.domain.passwords import password_problem
+from parley.domain.session_lifetime import SessionLifetime, parse_time
 from parley.errors import BadInput, NotFound, RateLimited, Unauthorized
 
 DISPLAY_NAME_MAX = 64
@@ -216,13 +217,31 @@ async def _start_session(ctx: Context, user: User, *, ip: str, user_agent: str) 
 
 
 async def authenticate(ctx: Context, token: str) -> tuple[str, Account] | None:
-    """The session id and account of a token; None if unknown, revoked or disabled."""
+    """The session id and account of a token; None if unknown, revoked, expired or
+    disabled (a bot's, too, while its owner is disabled).
+
+    An expired session is deleted (and its sockets closed) here, when it is next
+    presented; a live one has its ``last_seen_at`` brought up to date, at most once per
+    ``SessionLifetime.touch_every_s``.
+    """
     if not token or len(token) > 200:
         return None
     found = await ctx.store.sessions.lookup(token_hash(token))
     if found is None or found[1].disabled:
         return None
-    return found
+    session, account = found
+    if account.is_bot:
+        return session.id, account
+    lifetime = SessionLifetime.from_settings(ctx.settings)
+    now_text = ctx.clock()
+    now = parse_time(now_text)
+    if lifetime.expired(session, now):
+        if await ctx.store.sessions.delete(session.user_id, session.id):
+            await ctx.bus.publish(Event(kind="close_sessions", session_ids=[session.id]))
+        return None
+    if lifetime.touch_due(session, now):
+        await ctx.store.sessions.touch(session.id, now_text)
+    return session.id, account
 
 
 async def logout(ctx: Context, session_id: str, user_id: int) -> None:
@@ -234,6 +253,14 @@ async def revoke_session(ctx: Context, user_id: int, session_id: str) -> None:
     if not await ctx.store.sessions.delete(user_id, session_id):
         raise NotFound("No such session.", code="session_not_found")
     await ctx.bus.publish(Event(kind="close_sessions", session_ids=[session_id]))
+
+
+async def my_sessions(ctx: Context, user_id: int) -> list[Session]:
+    """The user's live sessions, newest first (expired ones are not listed)."""
+    lifetime = SessionLifetime.from_settings(ctx.settings)
+    now = parse_time(ctx.clock())
+    found = await ctx.store.sessions.for_user(user_id)
+    return [s for s in found if not lifetime.expired(s, now)]
 
 
 async def revoke_other_sessions(ctx: Context, user_id: int, keep_session_id: str | None) -> int:

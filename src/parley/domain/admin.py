@@ -21,7 +21,9 @@ async def set_disabled(ctx: Context, admin: Account, user_id: int, disabled: boo
     """Disable (or enable again) an account.
 
     Disabling ends every session of the account at once, live sockets included: its
-    tokens are deleted, so enabling it again means signing in again.
+    tokens are deleted, so enabling it again means signing in again. The same goes for
+    the tokens of every bot the person owns (a disabled person's bots must not keep
+    acting for them); their sockets close with 4401 too.
     Raises Forbidden (not an admin), NotFound, BadInput (an admin disabling themself).
     """
     require_admin(admin)
@@ -32,8 +34,9 @@ async def set_disabled(ctx: Context, admin: Account, user_id: int, disabled: boo
         raise BadInput("You cannot disable your own account.", code="cannot_disable_self")
     await ctx.store.users.set_disabled(user_id, disabled)
     if disabled:
-        session_ids = await ctx.store.sessions.delete_all_but(user_id, None)
-        await ctx.bus.publish(Event(kind="close_users", user_ids=[user_id]))
+        user_ids = [user_id, *await ctx.store.bots.all_bot_ids_of(user_id)]
+        session_ids = await ctx.store.sessions.delete_all_of(user_ids)
+        await ctx.bus.publish(Event(kind="close_users", user_ids=user_ids))
         if session_ids:
             await ctx.bus.publish(Event(kind="close_sessions", session_ids=session_ids))
     return target.user

@@ -62,13 +62,20 @@ async def create_invite(ctx: Context, actor: User, room_id: int, expires_in: int
 
 
 async def accept(ctx: Context, user: User, code: str) -> Room:
-    """Join the invite's room. NotFound if unknown, InviteExpired, Forbidden if banned."""
+    """Join the invite's room. NotFound if unknown, InviteExpired, Forbidden if banned
+    or if its maker may no longer invite (``invite_inactive``)."""
     found = await ctx.store.invites.lookup(code_hash(code or ""))
     if found is None:
         raise NotFound("No such invite.", code="invite_not_found")
-    room_id, expires_at = found
+    room_id, expires_at, created_by = found
     if expires_at <= ctx.clock():
         raise InviteExpired("This invite has expired; ask for a new one.")
+    if await ctx.store.rooms.active_role_of(room_id, created_by) not in MANAGER_ROLES:
+        # The link carries its maker's right to invite, and that right is gone (banned,
+        # removed, demoted, left or disabled): checked now, not when it was made.
+        raise Forbidden(
+            "This invite is no longer valid; ask the room for a new one.", code="invite_inactive"
+        )
     room = await ctx.store.rooms.get(room_id)
     if room is None:
         raise NotFound("No such invite.", code="invite_not_found")

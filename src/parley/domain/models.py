@@ -44,6 +44,7 @@ class Account:
     is_admin: bool = False
     disabled: bool = False
     totp_enabled: bool = False
+    is_bot: bool = False
 
 
 @dataclass(slots=True)

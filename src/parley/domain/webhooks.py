@@ -67,14 +67,31 @@ async def delete_webhook(ctx: Context, actor: User, room_id: int, hook_id: int) 
     await ctx.store.users.set_disabled(hook.bot.id, True)
 
 
+async def is_active(ctx: Context, hook: Webhook) -> bool:
+    """Whether the webhook's creator may still manage its room (owner or admin, enabled).
+
+    A webhook acts with its creator's right, checked at each use rather than copied
+    when it was made: banning, removing, demoting or disabling the creator silences
+    it at once, and restoring the role restores it.
+    """
+    return await ctx.store.rooms.active_role_of(hook.room_id, hook.created_by) in MANAGER_ROLES
+
+
 async def post(
     ctx: Context, hook_id: int, token: str, body: object, client_id: object = None
 ) -> tuple[Message, bool]:
-    """Post ``body`` as the webhook. NotFound alike for an unknown id and a wrong token."""
+    """Post ``body`` as the webhook. NotFound alike for an unknown id and a wrong token;
+    Forbidden (``webhook_inactive``) while its creator may not manage the room."""
     found = await ctx.store.webhooks.get(hook_id)
     if found is None:
         raise _not_found()
     hook, stored_hash = found
     if not hmac.compare_digest(stored_hash, token_hash(token or "")):
         raise _not_found()
+    if not await is_active(ctx, hook):
+        raise Forbidden(
+            "This webhook's creator can no longer manage the room; an owner or admin "
+            "must make a new one.",
+            code="webhook_inactive",
+        )
     return await messaging.post(ctx, hook.bot, hook.room_id, body, client_id)

@@ -30,6 +30,7 @@ from parley.errors import ParleyError, RateLimited, Unavailable
 from parley.realtime import codec
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
 from parley.realtime.hub import Hub
+from parley.realtime.session_keeper import SessionKeeper
 from parley.realtime.transport import ParleySocket
 from parley.store.writer import NewMessage
 from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
@@ -59,6 +60,7 @@ class Gateway:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.hub = Hub(fetch_after=self._frames_after, resync_memberships=self._memberships)
+        self.sessions = SessionKeeper(ctx, self.hub)
         self._ids = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
         self._connections: set[Connection] = set()
@@ -72,6 +74,7 @@ class Gateway:
 
     async def start(self) -> None:
         await self.ctx.bus.start(self.hub.handle)
+        self.sessions.start()
         # Shared presence reports the users of a crashed process (LocalPresence has none).
         watch_offline = getattr(self.ctx.presence, "watch_offline", None)
         if watch_offline is not None:
@@ -339,13 +342,17 @@ class Gateway:
             since = conn.since.get(room_id, sent + 1)
             position = cursor
             try:
-                while not conn.closing:
+                while not conn.closing and room_id in conn.rooms:
                     if position >= since - 1:
                         position = max(position, sent)
                     await conn.drained()  # paced by the client's reading, not the bound
+                    if conn.closing or room_id not in conn.rooms:
+                        break  # the grant ended (a leave event) while the client read
                     page = await self.ctx.store.messages.page(
                         room_id, before_seq=None, after_seq=position, limit=RESUME_PAGE
                     )
+                    if not await self._may_still_read(conn, room_id):
+                        break
                     for message in page:
                         if not since <= message.seq <= sent:
                             conn.push(messaging.encode_message_frame(message))
@@ -353,19 +360,36 @@ class Gateway:
                     if len(page) < RESUME_PAGE:
                         break
             finally:
-                # Not hub.caught_up: one connection's read of the database may include
-                # messages committed but not yet published, and starting the process's
-                # stream past them would drop them for every other connection.
-                conn.release(room_id, position)
-                if not conn.closing:
-                    conn.since[room_id] = min(since, cursor + 1)
+                if room_id in conn.rooms:
+                    # Not hub.caught_up: one connection's read of the database may include
+                    # messages committed but not yet published, and starting the process's
+                    # stream past them would drop them for every other connection.
+                    conn.release(room_id, position)
+                    if not conn.closing:
+                        conn.since[room_id] = min(since, cursor + 1)
         conn.push('{"type":"resumed"}')
+
+    async def _may_still_read(self, conn: Connection, room_id: int) -> bool:
+        """Whether a page just read may go to ``conn``: the member's grant, as stored now.
+
+        Checked after the page was read, so every message in it was committed while the
+        user could still read the room. A grant found gone also stops the room's live
+        frames for this connection at once, without waiting for the bus's leave event
+        (which another process's outage may have lost).
+        """
+        if conn.closing or room_id not in conn.rooms:
+            return False
+        if await self.ctx.store.rooms.active_role_of(room_id, conn.user.id) is not None:
+            return room_id in conn.rooms and not conn.closing
+        self.hub.unfollow(conn, room_id)
+        return False
 
     # -- shutdown ------------------------------------------------------------------
 
     async def shutdown(self) -> None:
         """Refuse new connections and close every open one with 1001 (going away)."""
         self.accepting = False
+        await self.sessions.stop()
         await self.hub.close()
         for conn in list(self._connections):
             conn.close(CLOSE_GOING_AWAY, "server shutting down")

@@ -62,6 +62,14 @@ class BotStore:
         async with self._engine.connect() as conn:
             return [user_from_row(r) for r in (await conn.execute(query)).all()]
 
+    async def all_bot_ids_of(self, owner_id: int) -> list[int]:
+        """Every bot the person owns, disabled ones and webhooks' included."""
+        query = sa.select(users.c.id).where(
+            users.c.bot_owner_id == owner_id, users.c.is_bot == sa.true()
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
     async def owned_bot(self, owner_id: int, bot_id: int) -> User | None:
         query = sa.select(*USER_COLUMNS).where(
             users.c.id == bot_id,

@@ -26,11 +26,11 @@ class InviteStore:
                 )
             )
 
-    async def lookup(self, code_hash: str) -> tuple[int, str] | None:
-        """(room id, expires_at) of an invite, or None if unknown."""
-        query = sa.select(room_invites.c.room_id, room_invites.c.expires_at).where(
-            room_invites.c.code_hash == code_hash
-        )
+    async def lookup(self, code_hash: str) -> tuple[int, str, int] | None:
+        """(room id, expires_at, created_by) of an invite, or None if unknown."""
+        query = sa.select(
+            room_invites.c.room_id, room_invites.c.expires_at, room_invites.c.created_by
+        ).where(room_invites.c.code_hash == code_hash)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else (row.room_id, row.expires_at)
+        return None if row is None else (row.room_id, row.expires_at, row.created_by)

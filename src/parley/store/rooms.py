@@ -130,6 +130,24 @@ class RoomStore:
         async with self._engine.connect() as conn:
             return await _role_of(conn, room_id, user_id)
 
+    async def active_role_of(self, room_id: int, user_id: int) -> str | None:
+        """The user's role in the room, or None if not a member or the account is disabled.
+
+        The grant behind anything done in someone's name: a resume page sent to them, a
+        webhook or invite they made.
+        """
+        query = (
+            sa.select(memberships.c.role)
+            .join(users, users.c.id == memberships.c.user_id)
+            .where(
+                memberships.c.room_id == room_id,
+                memberships.c.user_id == user_id,
+                users.c.disabled == sa.false(),
+            )
+        )
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
     async def add_member(self, room_id: int, user_id: int, role: str, joined_at: str) -> bool:
         """Add a member; False if they already were one."""
         try:

@@ -28,11 +28,25 @@ class SessionStore:
                 )
             )
 
-    async def lookup(self, token_hash: str) -> tuple[str, Account] | None:
-        """The session id and account for a token, or None if unknown or revoked."""
+    async def lookup(self, token_hash: str) -> tuple[Session, Account] | None:
+        """The session and account for a token, or None if unknown or revoked.
+
+        A bot's account counts as disabled while its owner's is: the owner's grant is
+        what the bot acts under.
+        """
+        owners = users.alias("owners")
         query = (
-            sa.select(sessions.c.id.label("session_id"), users)
+            sa.select(
+                sessions.c.id.label("session_id"),
+                sessions.c.created_at.label("session_created_at"),
+                sessions.c.last_seen_at,
+                sessions.c.user_agent,
+                sessions.c.ip,
+                owners.c.disabled.label("owner_disabled"),
+                users,
+            )
             .join(users, users.c.id == sessions.c.user_id)
+            .outerjoin(owners, owners.c.id == users.c.bot_owner_id)
             .where(sessions.c.token_hash == token_hash)
         )
         async with self._engine.connect() as conn:
@@ -43,10 +57,19 @@ class SessionStore:
             user=user_from_row(row),
             password_hash=row.password_hash,
             is_admin=bool(row.is_admin),
-            disabled=bool(row.disabled),
+            disabled=bool(row.disabled) or bool(row.owner_disabled),
             totp_enabled=bool(row.totp_enabled),
+            is_bot=bool(row.is_bot),
         )
-        return row.session_id, account
+        session = Session(
+            id=row.session_id,
+            user_id=account.user.id,
+            created_at=row.session_created_at,
+            last_seen_at=row.last_seen_at,
+            user_agent=row.user_agent,
+            ip=row.ip,
+        )
+        return session, account
 
     async def created_at(self, session_id: str) -> str | None:
         query = sa.select(sessions.c.created_at).where(sessions.c.id == session_id)
@@ -58,6 +81,44 @@ class SessionStore:
             await conn.execute(
                 sessions.update().where(sessions.c.id == session_id).values(last_seen_at=now)
             )
+
+    async def of_ids(self, session_ids: list[str]) -> list[tuple[Session, bool]]:
+        """The sessions among these ids that still exist, each with whether it is a bot's."""
+        query = (
+            sa.select(sessions, users.c.is_bot)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.id.in_(session_ids))
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            (
+                Session(
+                    id=r.id,
+                    user_id=r.user_id,
+                    created_at=r.created_at,
+                    last_seen_at=r.last_seen_at,
+                    user_agent=r.user_agent,
+                    ip=r.ip,
+                ),
+                bool(r.is_bot),
+            )
+            for r in rows
+        ]
+
+    async def touch_many(self, session_ids: list[str], now: str) -> None:
+        if not session_ids:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sessions.update().where(sessions.c.id.in_(session_ids)).values(last_seen_at=now)
+            )
+
+    async def delete_ids(self, session_ids: list[str]) -> None:
+        if not session_ids:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(sessions.delete().where(sessions.c.id.in_(session_ids)))
 
     async def for_user(self, user_id: int) -> list[Session]:
         query = (
@@ -86,6 +147,17 @@ class SessionStore:
                 sessions.delete().where(sessions.c.id == session_id, sessions.c.user_id == user_id)
             )
         return bool(result.rowcount)
+
+    async def delete_all_of(self, user_ids: list[int]) -> list[str]:
+        """Revoke every session of these users; returns the revoked ids."""
+        if not user_ids:
+            return []
+        async with self._engine.begin() as conn:
+            query = sa.select(sessions.c.id).where(sessions.c.user_id.in_(user_ids))
+            ids = list((await conn.execute(query)).scalars())
+            if ids:
+                await conn.execute(sessions.delete().where(sessions.c.id.in_(ids)))
+        return ids
 
     async def delete_all_but(self, user_id: int, keep_session_id: str | None) -> list[str]:
         """Revoke every session of the user except one; returns the revoked ids."""

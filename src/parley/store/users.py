@@ -28,6 +28,7 @@ def _account_from_row(row: Any) -> Account:
         is_admin=bool(row.is_admin),
         disabled=bool(row.disabled),
         totp_enabled=bool(row.totp_enabled),
+        is_bot=bool(row.is_bot),
     )
 
 

@@ -19,6 +19,8 @@ class Webhook:
     name: str
     created_at: str
     bot: User
+    # Whose right to manage the room the webhook posts under.
+    created_by: int
 
 
 _HOOK_WITH_BOT = sa.select(
@@ -27,6 +29,7 @@ _HOOK_WITH_BOT = sa.select(
     webhooks.c.name,
     webhooks.c.created_at.label("hook_created_at"),
     webhooks.c.token_hash,
+    webhooks.c.created_by,
     users.c.id,
     users.c.username,
     users.c.display_name,
@@ -35,7 +38,9 @@ _HOOK_WITH_BOT = sa.select(
 
 
 def _hook(row: sa.Row) -> Webhook:  # type: ignore[type-arg]
-    return Webhook(row.hook_id, row.room_id, row.name, row.hook_created_at, user_from_row(row))
+    return Webhook(
+        row.hook_id, row.room_id, row.name, row.hook_created_at, user_from_row(row), row.created_by
+    )
 
 
 class WebhookStore:
@@ -60,7 +65,7 @@ class WebhookStore:
                     .returning(webhooks.c.id)
                 )
             ).scalar_one()
-        return Webhook(hook_id, room_id, name, now, bot)
+        return Webhook(hook_id, room_id, name, now, bot, created_by)
 
     async def get(self, hook_id: int) -> tuple[Webhook, str] | None:
         """The webhook and its token hash, or None."""

@@ -7,6 +7,7 @@ from quart_schema import validate_request
 
 from parley.domain import accounts
 from parley.domain.accounts import SignedIn
+from parley.domain.session_lifetime import SessionLifetime
 from parley.web.cookies import CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_S
 from parley.web.deps import client_ip, csrf_token_for, ctx, is_https, require_auth
 from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
@@ -20,12 +21,14 @@ def _secure() -> bool:
 
 def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
     csrf = csrf_token_for(signed_in.session_id)
+    # The browser may drop the cookie when the session ends anyway; the server decides.
+    max_age = SessionLifetime.from_settings(ctx().settings).cookie_max_age_s or SESSION_MAX_AGE_S
     response = jsonify({"user": signed_in.user, "token": signed_in.token, "csrf_token": csrf})
     response.status_code = status
     response.set_cookie(
         SESSION_COOKIE,
         signed_in.token,
-        max_age=SESSION_MAX_AGE_S,
+        max_age=max_age,
         httponly=True,
         samesite="Lax",
         secure=_secure(),
@@ -35,7 +38,7 @@ def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
     response.set_cookie(
         CSRF_COOKIE,
         csrf,
-        max_age=SESSION_MAX_AGE_S,
+        max_age=max_age,
         httponly=False,
         samesite="Strict",
         secure=_secure(),
@@ -116,7 +119,7 @@ async def change_password(data: PasswordBody) -> Response:
 @bp.get("/api/sessions")
 async def sessions() -> Response:
     auth = await require_auth()
-    found = await ctx().store.sessions.for_user(auth.user.id)
+    found = await accounts.my_sessions(ctx(), auth.user.id)
     return jsonify(
         {
             "sessions": [

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
-from parley.domain import twofactor
+from parley.domain import accounts, twofactor
 from parley.errors import BadInput
 from parley.web.deps import ctx, require_auth
 from parley.web.schemas import OtpBody, OtpPasswordBody, PasswordConfirmBody
@@ -37,7 +37,11 @@ async def setup() -> Response:
 async def enable(data: OtpBody) -> Response:
     auth = await require_auth()
     codes = await twofactor.enable(ctx(), auth.account, data.otp)
-    return jsonify({"recovery_codes": codes})
+    # Sessions signed in before the second factor was asked for (maybe by whoever made
+    # it necessary) live on: the client offers to sign them out (DELETE /api/sessions).
+    sessions = await accounts.my_sessions(ctx(), auth.user.id)
+    others = sum(1 for s in sessions if s.id != auth.session_id)
+    return jsonify({"recovery_codes": codes, "other_sessions": others})
 
 
 @bp.post("/api/auth/2fa/disable")

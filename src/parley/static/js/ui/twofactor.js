@@ -9,6 +9,8 @@
 import { api, ApiError } from "../api.js";
 import { h, clear } from "./dom.js";
 
+const sessions = (n) => `${n} other ${n === 1 ? "session" : "sessions"}`;
+
 const MESSAGES = {
   invalid_credentials: "Your password is wrong.",
   otp_invalid: "That code didn't work. Check your app's clock and try the current code.",
@@ -112,8 +114,10 @@ export function twoFactorSection() {
       event.preventDefault();
       if (!code.input.value.trim()) return fail("Enter the code from your app.", code.input);
       try {
-        const { recovery_codes: codes } = await api.twoFactorEnable(code.input.value.trim());
-        showRecoveryCodes(codes);
+        const { recovery_codes: codes, other_sessions: others } = await api.twoFactorEnable(
+          code.input.value.trim(),
+        );
+        showRecoveryCodes(codes, others || 0);
       } catch (err) {
         fail(err, code.input);
       }
@@ -122,7 +126,7 @@ export function twoFactorSection() {
     code.input.focus();
   }
 
-  function showRecoveryCodes(codes) {
+  function showRecoveryCodes(codes, others) {
     status.textContent = "Two-factor sign-in is on.";
     const list = h("ol", { class: "recovery-codes", "aria-label": "Recovery codes" },
       codes.map((c) => h("li", {}, h("code", {}, c))));
@@ -130,8 +134,30 @@ export function twoFactorSection() {
     saved.addEventListener("click", refresh);
     show(
       h("p", {}, "Save these recovery codes somewhere safe. Each one signs you in once if you lose your phone. They are shown only now."),
-      list, saved);
+      list, ...signOutOffer(others), saved);
     saved.focus();
+  }
+
+  // Sessions signed in before the code was asked for go on without one (maybe a
+  // stranger's, the reason for turning it on): offer to end them all at once.
+  function signOutOffer(others) {
+    if (!others) return [];
+    const offer = h("button", { type: "button" }, `Sign out ${sessions(others)}`);
+    const note = h("p", {},
+      `You are signed in on ${sessions(others)}, which did not need a code. Sign them out to make every device sign in with one.`);
+    offer.addEventListener("click", async () => {
+      offer.disabled = true;
+      try {
+        const { revoked } = await api.revokeOtherSessions();
+        note.remove();
+        offer.remove();
+        status.textContent = `Two-factor sign-in is on. ${revoked === 0 ? "No other sessions were left" : `${sessions(revoked)} signed out`}.`;
+      } catch (err) {
+        offer.disabled = false;
+        fail(err);
+      }
+    });
+    return [note, offer];
   }
 
   function showOn(left) {
