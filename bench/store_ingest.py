@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from parley.domain.models import utc_now
+from parley.domain.models import NewMessage, utc_now
 from parley.store import open_store
-from parley.store.writer import NewMessage
 
 AUTHORS = 10
 

@@ -7,10 +7,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from parley.domain.models import User, utc_now
+from parley.domain.models import NewMessage, User, utc_now
 from parley.store import Store, open_store, sqlite_batch
 from parley.store.checkpoints import Checkpointer
-from parley.store.writer import NewMessage
 
 
 def _wal(db: Path) -> Path:

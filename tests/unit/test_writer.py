@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from parley.domain.models import User, utc_now
+from parley.domain.models import NewMessage, User, utc_now
 from parley.errors import NotFound
 from parley.store import Store, open_store
-from parley.store.writer import NewMessage
 
 
 async def _user(store: Store, name: str) -> User:

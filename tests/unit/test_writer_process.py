@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from parley.domain.models import User, utc_now
+from parley.domain.models import AppendOutcome, NewMessage, User, utc_now
 from parley.store import Store
-from parley.store.writer import AppendOutcome, NewMessage
 from parley.store.writer_process import WriterProcess
 
 
@@ -90,7 +89,7 @@ def test_the_writer_process_ends_when_the_server_is_killed(tmp_path: Path) -> No
         import asyncio, os, signal
         from parley.domain.models import utc_now
         from parley.store import open_store
-        from parley.store.writer import NewMessage
+        from parley.domain.models import NewMessage
 
         async def main():
             store = await open_store("sqlite+aiosqlite:///{tmp_path / "parley.db"}")

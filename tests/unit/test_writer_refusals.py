@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from parley.domain.models import User, utc_now
+from parley.domain.models import AppendOutcome, NewMessage, User, utc_now
 from parley.errors import BadInput
 from parley.store import Store
-from parley.store.writer import AppendOutcome, NewMessage
 from parley.store.writer_process import WriterProcess
 
 # One past SQLite's INTEGER: sqlite3 cannot even bind it (OverflowError).

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from parley.domain.models import File, FileRecord, User, utc_now
+from parley.domain.models import AppendOutcome, File, FileRecord, NewMessage, User, utc_now
 from parley.errors import BadInput, Forbidden, NotFound
 from parley.store import Store
-from parley.store.writer import AppendOutcome, NewMessage
 
 
 async def _user(store: Store, name: str) -> User:

@@ -7,12 +7,11 @@ memory, not the room.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import orjson
 
 from parley.domain.context import Context
-from parley.domain.models import Room, User
+from parley.domain.models import File, Room, User
 from parley.domain.rooms import access_room
 from parley.errors import Forbidden
 
@@ -31,7 +30,7 @@ async def export_chunks(ctx: Context, room: Room) -> AsyncIterator[bytes]:
     """{"room", "exported_at", "messages": [...], "files": [...]} in pieces."""
     head = orjson.dumps({"room": room, "exported_at": ctx.clock()})
     yield head[:-1] + b',"messages":['
-    files: dict[str, Any] = {}
+    files: dict[str, File] = {}
     position = 0
     first = True
     while True:
@@ -43,8 +42,7 @@ async def export_chunks(ctx: Context, room: Room) -> AsyncIterator[bytes]:
         parts = []
         for message in page:
             for attachment in message.attachments:
-                key = str(getattr(attachment, "id", None) or attachment.get("id"))
-                files.setdefault(key, attachment)
+                files.setdefault(attachment.id, attachment)
             parts.append(orjson.dumps(message))
         yield (b"" if first else b",") + b",".join(parts)
         first = False

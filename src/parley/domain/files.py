@@ -142,12 +142,12 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
             thumb_saved = await blobs.save(_single(thumb.data))
     file_id = secrets.token_urlsafe(FILE_ID_BYTES)
     record = FileRecord(
-        file=File(
-            id=file_id,
-            name=clean_name(name),
-            size=saved.size,
-            content_type=content_type,
-            url="",
+        file=File.stored(
+            file_id,
+            clean_name(name),
+            saved.size,
+            content_type,
+            has_thumbnail=thumb_saved is not None,
             width=thumb.width if thumb else None,
             height=thumb.height if thumb else None,
         ),

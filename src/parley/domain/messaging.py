@@ -10,10 +10,9 @@ import orjson
 from parley.bus.base import Event
 from parley.domain import mentions, text
 from parley.domain.context import Context
-from parley.domain.models import Message, Room, User
+from parley.domain.models import AppendOutcome, Message, NewMessage, Room, User
 from parley.domain.rooms import access_room
 from parley.errors import BadInput, NotFound, RateLimited
-from parley.store.writer import AppendOutcome, NewMessage
 
 BODY_MAX = 10_000
 CLIENT_ID_MAX = 64

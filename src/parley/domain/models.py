@@ -100,7 +100,7 @@ class Message:
     created_at: str
     edited_at: str | None
     client_id: str | None
-    attachments: list[Any] = field(default_factory=list)
+    attachments: list[File] = field(default_factory=list)
     reactions: dict[str, Any] = field(default_factory=dict)
     reply_to: int | None = None
     # A short quote of the message replied to: {"id", "seq", "author", "body", "deleted"}.
@@ -122,6 +122,11 @@ class Session:
     ip: str
 
 
+# Where a file's bytes and thumbnail are served (parley.web.files): part of File's shape.
+FILE_URL = "/api/files/{id}/content"
+THUMBNAIL_URL = "/api/files/{id}/thumbnail"
+
+
 @dataclass(slots=True, frozen=True)
 class File:
     """An uploaded file as clients see it; ``url`` serves its bytes (with Range)."""
@@ -135,6 +140,30 @@ class File:
     width: int | None = None
     height: int | None = None
 
+    @classmethod
+    def stored(
+        cls,
+        file_id: str,
+        name: str,
+        size: int,
+        content_type: str,
+        *,
+        has_thumbnail: bool,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> File:
+        """A stored file as clients see it, with the URLs that serve it."""
+        return cls(
+            id=file_id,
+            name=name,
+            size=size,
+            content_type=content_type,
+            url=FILE_URL.format(id=file_id),
+            thumbnail_url=THUMBNAIL_URL.format(id=file_id) if has_thumbnail else None,
+            width=width,
+            height=height,
+        )
+
 
 @dataclass(slots=True, frozen=True)
 class FileRecord:
@@ -145,3 +174,27 @@ class FileRecord:
     blob_key: str
     thumb_key: str | None
     created_at: str
+
+
+@dataclass(slots=True)
+class NewMessage:
+    """A message as it will be stored: checked by the domain, placed by the store."""
+
+    room_id: int
+    author: User
+    body: str
+    client_id: str | None
+    created_at: str
+    reply_to: int | None = None
+    attachments: list[str] = field(default_factory=list)
+    # Lower-cased usernames after "@" (resolved among the room's members on insert).
+    mention_names: tuple[str, ...] = ()
+    mentions_room: bool = False
+
+
+@dataclass(slots=True)
+class AppendOutcome:
+    """A stored message, and whether this append made it (False: a repeated client_id)."""
+
+    message: Message
+    created: bool

@@ -25,14 +25,13 @@ from websockets.datastructures import Headers
 from parley.bus.base import Event
 from parley.domain import accounts, messaging, rooms
 from parley.domain.context import Context
-from parley.domain.models import User
+from parley.domain.models import NewMessage, User
 from parley.errors import ParleyError, RateLimited, Unavailable
 from parley.realtime import codec
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
 from parley.realtime.hub import Hub
 from parley.realtime.session_keeper import SessionKeeper
 from parley.realtime.transport import ParleySocket
-from parley.store.writer import NewMessage
 from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
 
 log = logging.getLogger(__name__)

@@ -9,35 +9,11 @@ whom they mention. Plain Python: the SQLite writer process imports it without SQ
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from parley.domain.models import File, Message, User
+from parley.domain.models import AppendOutcome, File, Message, NewMessage, User
 from parley.errors import BadInput, Forbidden, NotFound, ParleyError
-
-FILE_URL = "/api/files/{id}/content"
-THUMBNAIL_URL = "/api/files/{id}/thumbnail"
-
-
-@dataclass(slots=True)
-class NewMessage:
-    room_id: int
-    author: User
-    body: str
-    client_id: str | None
-    created_at: str
-    reply_to: int | None = None
-    attachments: list[str] = field(default_factory=list)
-    # Lower-cased usernames after "@" (resolved among the room's members on insert).
-    mention_names: tuple[str, ...] = ()
-    mentions_room: bool = False
-
-
-@dataclass(slots=True)
-class AppendOutcome:
-    message: Message
-    created: bool
-
 
 Outcome = AppendOutcome | ParleyError
 
@@ -172,13 +148,12 @@ def stored_message(row: Any, author: User, attachments: list[File]) -> Message:
 
 
 def file_from_row(row: Any) -> File:
-    return File(
-        id=row.id,
-        name=row.name,
-        size=row.size,
-        content_type=row.content_type,
-        url=FILE_URL.format(id=row.id),
-        thumbnail_url=THUMBNAIL_URL.format(id=row.id) if row.thumb_key else None,
+    return File.stored(
+        row.id,
+        row.name,
+        row.size,
+        row.content_type,
+        has_thumbnail=bool(row.thumb_key),
         width=row.width,
         height=row.height,
     )

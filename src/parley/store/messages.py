@@ -9,13 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.domain.models import Message, User
+from parley.domain.models import AppendOutcome, Message, NewMessage, User
 from parley.store.files import attachments_of
 from parley.store.mentions import mentions_for
 from parley.store.reactions import reactions_for
 from parley.store.replies import quotes_for
 from parley.store.schema import messages, users
-from parley.store.writer import AppendOutcome, GroupCommitter, NewMessage
+from parley.store.writer import GroupCommitter
 
 _MESSAGE_WITH_AUTHOR = sa.select(
     messages,

@@ -22,11 +22,10 @@ from itertools import chain
 from types import SimpleNamespace
 from typing import Any
 
-from parley.domain.models import File, Message
+from parley.domain.models import File, Message, NewMessage
 from parley.store.batch import (
     Checks,
     Mentioned,
-    NewMessage,
     Outcome,
     Plan,
     file_from_row,

@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from parley.domain.models import User
-from parley.store.batch import NewMessage, Outcome
+from parley.domain.models import NewMessage, User
+from parley.store.batch import Outcome
 from parley.store.sqlite_batch import connect, merge_search_index, outcomes, store_batch
 
 _HEADER = struct.Struct("!I")

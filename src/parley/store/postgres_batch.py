@@ -1,0 +1,175 @@
+"""The PostgreSQL path of a group-commit batch: the same rules as the SQLite writer process
+(:mod:`parley.store.sqlite_batch`), read and written through SQLAlchemy.
+
+The decisions (who may post, which client_id repeats, which seqs) are made once, in
+:mod:`parley.store.batch`; this module only reads the facts they need and writes their
+result in the open transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.domain.models import Message, NewMessage
+from parley.store.batch import (
+    Checks,
+    Mentioned,
+    Outcome,
+    Plan,
+    finish,
+    placements,
+    plan_batch,
+    record_new,
+    stored_message,
+)
+from parley.store.files import attachments_of, link, owned_files
+from parley.store.mentions import store_mentions
+from parley.store.schema import memberships, messages, rooms
+
+
+async def append_batch(conn: AsyncConnection, items: list[NewMessage]) -> list[Outcome]:
+    """Store ``items`` in the open transaction; one outcome per item, in order.
+
+    The SQLAlchemy path (PostgreSQL; SQLite stores in :mod:`parley.store.writer_process`).
+    Checks membership, resolves repeated client_ids to the stored message, and gives each
+    room's new messages the next contiguous seq values under the room row's lock.
+    """
+    checks = await _read_checks(conn, items)
+    plan = plan_batch(items, checks)
+    if plan.fresh:
+        await _store_fresh(conn, items, plan, checks)
+    return finish(plan)
+
+
+async def _read_checks(conn: AsyncConnection, items: list[NewMessage]) -> Checks:
+    author_ids = {i.author.id for i in items}
+    room_ids = {i.room_id for i in items}
+    member_rows = await conn.execute(
+        sa.select(memberships.c.room_id, memberships.c.user_id).where(
+            memberships.c.user_id.in_(author_ids), memberships.c.room_id.in_(room_ids)
+        )
+    )
+    archived = await conn.execute(
+        sa.select(rooms.c.id).where(rooms.c.id.in_(room_ids), rooms.c.archived_at.is_not(None))
+    )
+    return Checks(
+        members={(r.room_id, r.user_id) for r in member_rows},
+        archived=set(archived.scalars()),
+        replies=await _valid_replies(conn, items),
+        # Only files their author uploaded may be attached (checked in this transaction).
+        owned=await owned_files(conn, ((i.author.id, f) for i in items for f in i.attachments)),
+        stored=await _stored_by_client_id(conn, items),
+    )
+
+
+async def _store_fresh(
+    conn: AsyncConnection, items: list[NewMessage], plan: Plan, checks: Checks
+) -> None:
+    counts = {room_id: len(indexes) for room_id, indexes in plan.fresh.items()}
+    placed = placements(plan.fresh, await _reserve_seqs(conn, counts))
+    ids = await _insert_messages(conn, items, placed)
+    mentioned = await store_mentions(
+        conn,
+        [
+            Mentioned(message_id, items[index].room_id, seq, items[index].mention_names)
+            for (index, seq), message_id in zip(placed, ids, strict=True)
+        ],
+    )
+    await link(
+        conn,
+        [
+            (message_id, f, pos)
+            for (index, _), message_id in zip(placed, ids, strict=True)
+            for pos, f in enumerate(items[index].attachments)
+        ],
+    )
+    record_new(items, plan, placed, ids, checks.owned, mentioned)
+
+
+async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[int, int]:
+    """Advance each room's last_seq by its count; returns each room's new last_seq.
+
+    The UPDATE takes the room row's lock until commit, so the seqs it hands out are
+    contiguous and never reused, whichever process asks. One statement per room in id
+    order, so two processes never lock the same rooms in opposite orders.
+    """
+    reserved: dict[int, int] = {}
+    for room_id in sorted(counts):
+        reserved[room_id] = (
+            await conn.execute(
+                rooms.update()
+                .where(rooms.c.id == room_id)
+                .values(last_seq=rooms.c.last_seq + counts[room_id])
+                .returning(rooms.c.last_seq)
+            )
+        ).scalar_one()
+    return reserved
+
+
+async def _insert_messages(
+    conn: AsyncConnection, items: list[NewMessage], placed: list[tuple[int, int]]
+) -> list[int]:
+    """Insert the placed messages in one executemany; returns their ids in ``placed`` order.
+
+    Other processes insert at the same time, so ids are read back by the (room_id, seq)
+    pairs just written: one indexed range query per room.
+    """
+    rows: list[dict[str, Any]] = [
+        {
+            "room_id": items[index].room_id,
+            "seq": seq,
+            "author_id": items[index].author.id,
+            "body": items[index].body,
+            "created_at": items[index].created_at,
+            "client_id": items[index].client_id,
+            "reply_to": items[index].reply_to,
+            "mentions_room": items[index].mentions_room,
+        }
+        for index, seq in placed
+    ]
+    await conn.execute(messages.insert(), rows)
+    by_room: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        by_room[row["room_id"]].append(row["seq"])
+    id_of: dict[tuple[int, int], int] = {}
+    for room_id, seqs in by_room.items():
+        found = await conn.execute(
+            sa.select(messages.c.id, messages.c.seq).where(
+                messages.c.room_id == room_id, messages.c.seq.between(min(seqs), max(seqs))
+            )
+        )
+        id_of.update({(room_id, r.seq): r.id for r in found})
+    return [id_of[(row["room_id"], row["seq"])] for row in rows]
+
+
+async def _stored_by_client_id(
+    conn: AsyncConnection, items: list[NewMessage]
+) -> dict[tuple[int, str], Message]:
+    authors = {(i.author.id, i.client_id): i.author for i in items if i.client_id is not None}
+    if not authors:
+        return {}
+    query = sa.select(messages).where(
+        messages.c.author_id.in_({author_id for author_id, _ in authors}),
+        messages.c.client_id.in_({client_id for _, client_id in authors}),
+    )
+    # The IN lists cross authors with client_ids: keep only the batch's own keys.
+    rows = [r for r in await conn.execute(query) if (r.author_id, r.client_id) in authors]
+    files = await attachments_of(conn, (r.id for r in rows))
+    return {
+        (r.author_id, r.client_id): stored_message(
+            r, authors[(r.author_id, r.client_id)], files.get(r.id, [])
+        )
+        for r in rows
+    }
+
+
+async def _valid_replies(conn: AsyncConnection, items: list[NewMessage]) -> set[tuple[int, int]]:
+    targets = {i.reply_to for i in items if i.reply_to is not None}
+    if not targets:
+        return set()
+    query = sa.select(messages.c.id, messages.c.room_id).where(messages.c.id.in_(targets))
+    return {(r.id, r.room_id) for r in await conn.execute(query)}
