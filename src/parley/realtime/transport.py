@@ -35,6 +35,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from parley.realtime.connection import CLOSE_GRACE_S, Socket
+from parley.web.headers import SECURITY_HEADERS
 
 try:
     from websockets.speedups import apply_mask
@@ -163,6 +164,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),
                 ("Connection", "close"),
+                *SECURITY_HEADERS.items(),
             ]
         )
         self._respond(Response(status, _reason(status), headers, body))

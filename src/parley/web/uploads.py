@@ -38,6 +38,7 @@ from parley.errors import (
 from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.cookies import CSRF_HEADER, SESSION_COOKIE, parse_cookie_header
 from parley.web.deps import csrf_token
+from parley.web.headers import SECURITY_HEADER_PAIRS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ MAX_PART_HEADERS = 16 * 1024
 RESPONSE_HEADERS = [
     (b"content-type", b"application/json"),
     (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
+    *SECURITY_HEADER_PAIRS,
 ]
 
 
