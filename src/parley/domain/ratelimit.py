@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.errors import RateLimited
+
 # Contract: a person may register at least 60 accounts an hour from one address.
 REGISTRATIONS_PER_HOUR = 60
 REGISTRATION_WINDOW_S = 3600.0
@@ -212,6 +214,13 @@ class EventLimiter(Protocol):
     async def record(self, key: str) -> None: ...
 
     async def reset(self, key: str) -> None: ...
+
+
+async def spend(limiter: SendLimiter, user_id: int, message: str) -> None:
+    """Take one of the user's tokens from ``limiter``, or raise RateLimited (429)."""
+    wait = await limiter.take(str(user_id))
+    if wait:
+        raise RateLimited(wait, message)
 
 
 class LocalSends:

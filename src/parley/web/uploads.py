@@ -31,6 +31,7 @@ from parley.errors import (
     BadInput,
     Forbidden,
     ParleyError,
+    RateLimited,
     TooLarge,
     Unauthorized,
     UnsupportedMediaType,
@@ -78,7 +79,13 @@ async def handle_upload(ctx: Context, scope: Scope, receive: Receive, send: Send
         log.info("upload abandoned by the client")
         return
     except ParleyError as exc:
-        await _respond(send, exc.status, {"error": {"code": exc.code, "message": exc.message}})
+        extra = (
+            [(b"retry-after", str(exc.retry_after).encode())]
+            if isinstance(exc, RateLimited)
+            else []
+        )
+        error = {"error": {"code": exc.code, "message": exc.message}}
+        await _respond(send, exc.status, error, extra)
         return
     except Exception:
         log.exception("upload failed")
@@ -243,13 +250,10 @@ def _too_large(ctx: Context) -> TooLarge:
     return TooLarge(f"Files are at most {ctx.settings.max_upload_mb} MB.", code="too_large")
 
 
-async def _respond(send: SendFn, status: int, payload: Any) -> None:
+async def _respond(
+    send: SendFn, status: int, payload: Any, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = orjson.dumps(payload)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*RESPONSE_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [*RESPONSE_HEADERS, *(extra or []), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
