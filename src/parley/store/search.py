@@ -4,13 +4,14 @@ The expressions here must match the ones the migration (0004_features) indexes:
 the ``messages_fts`` FTS5 table on SQLite, ``to_tsvector('simple', body)`` on PostgreSQL.
 
 Membership comes first: the searcher's rooms are read before anything else, a person
-in no room costs one indexed lookup, and the statement only ever considers messages of
-those rooms. When they hold few messages compared with the whole store, the plan walks
-those messages (by the room index) and asks the text index about each one, so the cost
-follows what the person can read, not the size of the database; when they hold most of
-it, the text index leads (its matches are then mostly readable anyway). Every search
-runs under a deadline, enforced inside the database (a progress handler on SQLite,
-``statement_timeout`` on PostgreSQL), so that no query holds a connection for long.
+in no room costs one indexed lookup and no text search, and the statement only
+considers messages of those rooms (``room_id IN``: PostgreSQL may then start from the
+room index). On SQLite the FTS5 MATCH still leads: probing the text index once per
+readable message instead was measured slower (2 to 8 ms a probe, prefix terms
+rebuilding their match list each time; docs/performance.md), so a search there costs
+what the word's matches in the whole store cost. Every search runs under a deadline
+enforced inside the database (a progress handler on SQLite, ``statement_timeout`` on
+PostgreSQL), so that no query holds a connection for long.
 """
 
 from __future__ import annotations
@@ -25,13 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from parley.domain.models import Message
 from parley.errors import SearchTimeout
 from parley.store.messages import decorated
-from parley.store.schema import memberships, messages, rooms, users
+from parley.store.schema import memberships, messages, users
 
 _fts = sa.table("messages_fts", sa.column("rowid"))
 _PG_CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
-# Walk the readable messages (membership first) while they are fewer than this share of
-# the whole store; past it the text index leads. See docs/performance.md for the figures.
-MEMBERSHIP_FIRST_SHARE = 0.1
 # SQLite calls the deadline check every this many virtual-machine steps (~1 ms).
 _PROGRESS_STEPS = 20_000
 
@@ -70,19 +68,12 @@ class SearchStore:
         """Messages matching every term (as a word prefix), best first, from the rooms
         ``user_id`` is a member of. Raises SearchTimeout past ``timeout_s``."""
         async with self._engine.connect() as conn:
-            mine = sa.select(memberships.c.room_id, rooms.c.last_seq).join(
-                rooms, rooms.c.id == memberships.c.room_id
-            )
-            mine = mine.where(memberships.c.user_id == user_id)
+            mine = sa.select(memberships.c.room_id).where(memberships.c.user_id == user_id)
             if room_id is not None:
                 mine = mine.where(memberships.c.room_id == room_id)
-            found = (await conn.execute(mine)).all()
-            if not found:
+            room_ids = list((await conn.execute(mine)).scalars())
+            if not room_ids:
                 return []
-            room_ids = [r.room_id for r in found]
-            readable = sum(r.last_seq for r in found)
-            total = (await conn.execute(sa.select(sa.func.max(messages.c.id)))).scalar() or 0
-            membership_first = readable < total * MEMBERSHIP_FIRST_SHARE
             query = _base(room_ids, author_id)
             if self._engine.dialect.name == "postgresql":
                 query = _postgres(query, terms)
@@ -91,7 +82,7 @@ class SearchStore:
                 )
                 rows = await _run(conn, query.limit(limit))
             else:
-                query = _sqlite(query, terms, membership_first)
+                query = _sqlite(query, terms)
                 rows = await _run_sqlite(conn, query.limit(limit), timeout_s)
             return await decorated(conn, rows)
 
@@ -105,18 +96,11 @@ def _postgres(query: sa.Select, terms: list[str]) -> sa.Select:  # type: ignore[
     )
 
 
-def _sqlite(query: sa.Select, terms: list[str], membership_first: bool) -> sa.Select:  # type: ignore[type-arg]
+def _sqlite(query: sa.Select, terms: list[str]) -> sa.Select:  # type: ignore[type-arg]
     # Each term quoted (no FTS syntax from users) and matched as a prefix.
     fts_query = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
-    # "x + 0" hides a column from the planner, which fixes the join order: membership
-    # first walks the readable messages by the room index and probes the FTS table by
-    # rowid for each; otherwise the FTS MATCH leads and messages are looked up by id.
-    if membership_first:
-        fts = _fts.c.rowid == messages.c.id + 0
-    else:
-        fts = _fts.c.rowid + 0 == messages.c.id
     return (
-        query.join(_fts, fts)
+        query.join(_fts, _fts.c.rowid == messages.c.id)
         .where(sa.text("messages_fts MATCH :fts_query").bindparams(fts_query=fts_query))
         .order_by(sa.text("bm25(messages_fts)"), messages.c.id.desc())
     )
