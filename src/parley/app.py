@@ -28,6 +28,7 @@ from parley.web import blueprints
 from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.deps import csrf_guard
 from parley.web.errors import register_error_handlers
+from parley.web.headers import SECURITY_HEADERS
 from parley.web.http_protocol import EdgeLimits
 from parley.web.json import OrjsonProvider, ParleyRequest
 from parley.web.params import StoreIntConverter
@@ -38,19 +39,6 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # JSON bodies are small; files go through the streaming upload route instead.
 MAX_JSON_BODY = 1024 * 1024
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-        "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
 
 
 class ParleyApp:
@@ -63,6 +51,7 @@ class ParleyApp:
         self.edge_limits = EdgeLimits(
             header_timeout_s=self.settings.header_timeout_s,
             per_address=self.settings.max_connections_per_address,
+            ipv6_prefix=self.settings.ipv6_prefix,
         )
         self._ctx: Context | None = None
         self._gateway: Gateway | None = None
@@ -135,6 +124,7 @@ class ParleyApp:
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         log.info("Parley ready (%s)", "SQLite" if settings.is_sqlite else "PostgreSQL")
+        log.info("%s", proxy_trust_line(settings))
 
     async def drain(self) -> None:
         """Stop taking new work: close every WebSocket with 1001, store what is queued."""
@@ -154,6 +144,14 @@ class ParleyApp:
             await self._ctx.presence.close()
             await self._ctx.limits.close()
             self._ctx = None
+
+
+def proxy_trust_line(settings: Settings) -> str:
+    """Whose X-Forwarded-For is believed, said once at start so the operator can check."""
+    if not settings.trust_proxy:
+        return "X-Forwarded-For ignored (PARLEY_TRUST_PROXY is off): clients are their peers"
+    networks = ", ".join(str(n) for n in settings.trusted_proxy_networks) or "none"
+    return f"X-Forwarded-For trusted only from proxies at {networks} (PARLEY_TRUSTED_PROXIES)"
 
 
 async def _fan_out(settings: Settings) -> tuple[Bus, Presence]:

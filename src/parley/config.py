@@ -10,13 +10,20 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from parley.domain.addresses import DEFAULT_IPV6_PREFIX, Network, parse_networks
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = "./parley-data"
 DEFAULT_MAX_UPLOAD_MB = 25
+# What one person may upload in 24 hours, attached or not.
+DEFAULT_UPLOAD_QUOTA_MB = 1024
+# With PARLEY_TRUST_PROXY, X-Forwarded-For is believed only from these peers.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1"
 DEFAULT_SEND_RATE = 20.0
 DEFAULT_SEND_BURST = 100
 # uvicorn pings every WebSocket this often and drops one that has not answered in time.
@@ -84,6 +91,9 @@ class Settings:
     # 0 turns either limit off.
     session_idle_days: float = DEFAULT_SESSION_IDLE_DAYS
     session_max_days: float = DEFAULT_SESSION_MAX_DAYS
+    trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
+    ipv6_prefix: int = DEFAULT_IPV6_PREFIX
+    upload_quota_mb: int = DEFAULT_UPLOAD_QUOTA_MB
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -110,6 +120,14 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
+    @property
+    def upload_quota_bytes(self) -> int:
+        return self.upload_quota_mb * 1024 * 1024
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
 
 _ENV_NAMES = {
     "host": "PARLEY_HOST",
@@ -134,6 +152,9 @@ _ENV_NAMES = {
     "trust_proxy": "PARLEY_TRUST_PROXY",
     "session_idle_days": "PARLEY_SESSION_IDLE_DAYS",
     "session_max_days": "PARLEY_SESSION_MAX_DAYS",
+    "trusted_proxies": "PARLEY_TRUSTED_PROXIES",
+    "ipv6_prefix": "PARLEY_IPV6_PREFIX",
+    "upload_quota_mb": "PARLEY_UPLOAD_QUOTA_MB",
 }
 
 
@@ -179,6 +200,12 @@ def load_settings(
         raise SettingsError(f"port must be 1-65535, not {settings.port}")
     if settings.workers < 1:
         raise SettingsError("workers must be at least 1")
+    if not 1 <= settings.ipv6_prefix <= 128:
+        raise SettingsError(f"PARLEY_IPV6_PREFIX must be 1-128, not {settings.ipv6_prefix}")
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(f"PARLEY_TRUSTED_PROXIES: {exc}") from None
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

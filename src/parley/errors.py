@@ -81,3 +81,8 @@ class Unavailable(ParleyError):
 
     status = 503
     code = "unavailable"
+
+
+class SearchTimeout(Exception):
+    """A search ran past its deadline and was stopped inside the database (the store
+    raises it; the domain answers with Unavailable ``search_timeout``)."""

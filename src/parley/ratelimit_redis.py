@@ -178,6 +178,13 @@ class RedisRateLimits(RateLimits):
                 ratelimit.FAILED_LOGIN_WINDOW_S,
             ),
             login_addresses=RedisBackoff(client, rl + "login-ip", ratelimit.ADDRESS_WINDOW_S),
+            rooms=RedisSends(client, rl + "rooms", ratelimit.ROOMS_PER_S, ratelimit.ROOMS_BURST),
+            uploads=RedisSends(
+                client, rl + "uploads", ratelimit.UPLOADS_PER_S, ratelimit.UPLOADS_BURST
+            ),
+            searches=RedisSends(
+                client, rl + "search", ratelimit.SEARCHES_PER_S, ratelimit.SEARCHES_BURST
+            ),
         )
         self._client = client
 

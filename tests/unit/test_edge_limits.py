@@ -34,3 +34,14 @@ def test_loopback_is_exempt_like_the_rate_limits() -> None:
 def test_zero_turns_the_cap_off() -> None:
     limits = EdgeLimits(header_timeout_s=10, per_address=0)
     assert all(limits.acquire(FAR) for _ in range(1000))
+
+
+def test_one_ipv6_network_shares_one_count_however_its_addresses_are_spelt() -> None:
+    limits = EdgeLimits(header_timeout_s=10, per_address=2, ipv6_prefix=64)
+    # RFC 3849 documentation prefix: two hosts of one /64, and one spelt out in full.
+    assert limits.acquire("2001:db8:1:2::a")
+    assert limits.acquire("2001:0db8:0001:0002:0000:0000:0000:000b")
+    assert not limits.acquire("2001:db8:1:2::c"), "the /64 has used its two"
+    assert limits.acquire("2001:db8:1:3::a"), "the next /64 is another client"
+    limits.release("2001:db8:1:2::a")
+    assert limits.acquire("2001:db8:1:2:ffff::1")

@@ -144,7 +144,11 @@ async def test_the_writer_merges_the_search_index_between_batches(
         config = dict(db.execute("SELECT k, v FROM messages_fts_config"))
         db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 0)")
     assert config["automerge"] == 0
-    found = await store.search.search(author.id, ["zebras"], room_id=None, author_id=None, limit=50)
+    found = await store.search.search(
+        author.id, ["zebras"], room_id=None, author_id=None, limit=50, timeout_s=5.0
+    )
     assert sorted(m.body for m in found) == sorted(f"note{n} about zebras" for n in range(40))
-    found = await store.search.search(author.id, ["note17"], room_id=None, author_id=None, limit=5)
+    found = await store.search.search(
+        author.id, ["note17"], room_id=None, author_id=None, limit=5, timeout_s=5.0
+    )
     assert [m.body for m in found] == ["note17 about zebras"]

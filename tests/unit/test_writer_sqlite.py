@@ -111,5 +111,7 @@ async def test_a_large_batch_gets_the_ids_and_seqs_it_was_stored_under(store: St
         mine = [o.message for o in outcomes if o.message.room_id == room.id]
         assert [(m.id, m.seq, m.body) for m in page] == [(m.id, m.seq, m.body) for m in mine]
         assert [m.seq for m in page] == list(range(1, 101))
-    found = await store.search.search(ana.id, ["word299"], room_id=None, author_id=None, limit=5)
+    found = await store.search.search(
+        ana.id, ["word299"], room_id=None, author_id=None, limit=5, timeout_s=5.0
+    )
     assert [m.id for m in found] == [outcomes[299].message.id]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from parley.bus.base import Event
-from parley.domain import text
+from parley.domain import addresses, text
 from parley.domain.context import Context
 from parley.domain.models import Account, Session, User
 from parley.domain.passwords import password_problem
@@ -61,11 +60,33 @@ def validate_display_name(display_name: str | None, fallback: str) -> str:
     )
 
 
-def is_loopback(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_loopback
-    except ValueError:
-        return False
+def _address_key(ctx: Context, ip: str) -> str | None:
+    """What per-address limits count ``ip`` under, or None for loopback (exempt).
+
+    Loopback is exempt: load tests run on one machine, and behind a reverse proxy
+    without PARLEY_TRUST_PROXY every client would share it (and lock each other out).
+    """
+    if addresses.is_loopback(ip):
+        return None
+    return addresses.limit_key(ip, ctx.settings.ipv6_prefix)
+
+
+async def check_sign_in_allowed(ctx: Context, username: str, ip: str | None) -> None:
+    """RateLimited while the account (or, given ``ip``, the address) is past its limit."""
+    wait = await ctx.limits.failed_logins.retry_after(_login_key(username))
+    by_address = _address_key(ctx, ip) if ip is not None else None
+    if not wait and by_address is not None:
+        wait = await ctx.limits.login_addresses.retry_after(by_address)
+    if wait:
+        raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
+
+
+async def count_failed_sign_in(ctx: Context, username: str, ip: str | None) -> None:
+    """A wrong password or code: counted for the account and (given ``ip``) the address."""
+    await ctx.limits.failed_logins.record(_login_key(username))
+    by_address = _address_key(ctx, ip) if ip is not None else None
+    if by_address is not None:
+        await ctx.limits.login_addresses.record(by_address)
 
 
 async def hash_password(password: str) -> str:
@@ -98,11 +119,12 @@ async def register(
     problem = password_problem(password, username)
     if problem:
         raise BadInput(problem, code="weak_password")
-    if not is_loopback(ip):
-        wait = await ctx.limits.registrations.retry_after(ip)
+    by_address = _address_key(ctx, ip)
+    if by_address is not None:
+        wait = await ctx.limits.registrations.retry_after(by_address)
         if wait:
             raise RateLimited(wait, "Too many accounts created from this address.")
-        await ctx.limits.registrations.record(ip)
+        await ctx.limits.registrations.record(by_address)
     user = await ctx.store.users.create(username, name, await hash_password(password), ctx.clock())
     return await _start_session(ctx, user, ip=ip, user_agent=user_agent)
 
@@ -121,28 +143,15 @@ async def login(
     Raises Unauthorized (same message for unknown user and wrong password, or
     ``otp_required``/``otp_invalid``) and RateLimited after too many failures.
     """
-    key = _login_key(username)
-    # Loopback is exempt from the per-address limit: behind a reverse proxy without
-    # PARLEY_TRUST_PROXY every client would share it (and lock each other out).
-    by_address = not is_loopback(ip)
-    wait = await ctx.limits.failed_logins.retry_after(key)
-    if not wait and by_address:
-        wait = await ctx.limits.login_addresses.retry_after(ip)
-    if wait:
-        raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
-
-    async def failed() -> None:
-        await ctx.limits.failed_logins.record(key)
-        if by_address:
-            await ctx.limits.login_addresses.record(ip)
+    await check_sign_in_allowed(ctx, username, ip)
 
     account = await ctx.store.users.account_by_username(username or "")
     if account is None:
         await _verify(_DUMMY_HASH, password)
-        await failed()
+        await count_failed_sign_in(ctx, username, ip)
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if not await _verify(account.password_hash, password) or account.disabled:
-        await failed()
+        await count_failed_sign_in(ctx, username, ip)
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if account.totp_enabled:
         from parley.domain import twofactor
@@ -150,13 +159,13 @@ async def login(
         if not otp:
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
         if not await twofactor.check_login_code(ctx, account.user.id, otp):
-            await failed()
+            await count_failed_sign_in(ctx, username, ip)
             raise Unauthorized("That code is not valid.", code="otp_invalid")
     if HASHER.check_needs_rehash(account.password_hash):
         await ctx.store.users.set_password_hash(account.user.id, await hash_password(password))
     # Only the account's count is forgiven: a guesser who also owns an account must
     # not clear their address's record by signing in to it between guesses.
-    await ctx.limits.failed_logins.reset(key)
+    await ctx.limits.failed_logins.reset(_login_key(username))
     return await _start_session(ctx, account.user, ip=ip, user_agent=user_agent)
 
 

@@ -15,6 +15,9 @@ from parley.domain.ratelimit import RateLimits
 from parley.store import Store
 
 THUMBNAIL_CONCURRENCY = 2
+# Searches running at once in one process: the rest wait, so that searching never takes
+# every database connection the rest of the API needs.
+SEARCH_CONCURRENCY = 2
 
 
 @dataclass
@@ -32,4 +35,7 @@ class Context:
     # Decoding images is CPU and memory heavy: a few at a time, whatever the uploads.
     thumbnail_slots: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(THUMBNAIL_CONCURRENCY)
+    )
+    search_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(SEARCH_CONCURRENCY)
     )

@@ -13,6 +13,7 @@ from parley.domain import mentions
 from parley.domain.context import Context
 from parley.domain.messaging import access_message, validate_body
 from parley.domain.models import Message, Room, User
+from parley.domain.ratelimit import spend
 from parley.errors import Conflict, Forbidden, NotFound
 
 MODERATOR_ROLES = ("owner", "admin")
@@ -28,10 +29,12 @@ async def edit(ctx: Context, user: User, message_id: int, body: object) -> Messa
     """Replace the body of one of the user's messages; members get ``message_updated``.
 
     Raises NotFound (missing or not a member), Forbidden (not the author, or archived),
-    Conflict (deleted), BadInput.
+    Conflict (deleted), BadInput, RateLimited (past the sender's message budget).
     """
     if not isinstance(body, str):
         validate_body(body)  # raises invalid_body before anything is looked up
+    # Every member receives the new body: edits share the budget of new messages.
+    await spend(ctx.limits.sends, user.id, "You are editing messages too fast.")
     message, room, _ = await access_message(ctx, user, message_id)
     # A message with files may have its caption edited away, as it could be sent without.
     text = validate_body(body, has_attachments=bool(message.attachments))

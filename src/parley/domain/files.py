@@ -25,12 +25,15 @@ from parley.blobs.base import BlobStore, SavedBlob
 from parley.domain import images
 from parley.domain.context import Context
 from parley.domain.models import File, FileRecord, User
-from parley.errors import NotFound, TooLarge, Unavailable
+from parley.domain.ratelimit import spend
+from parley.errors import NotFound, RateLimited, TooLarge, Unavailable
 
 log = logging.getLogger(__name__)
 
 # An upload nobody attached to a message within this time is removed.
 UNATTACHED_MAX_AGE = timedelta(days=1)
+# PARLEY_UPLOAD_QUOTA_MB counts what a person uploaded within this window.
+QUOTA_WINDOW = timedelta(days=1)
 CLEANUP_INTERVAL_S = 3600.0
 CLEANUP_BATCH = 500
 # filetype needs at most the first 8 KiB to recognise a format.
@@ -113,10 +116,15 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
     """Store an upload streamed in ``chunks`` and return it as a File.
 
     Raises TooLarge as soon as the stream passes the upload limit (nothing is kept),
-    Unavailable if storage fails. Images get a thumbnail when Pillow can decode them;
-    one it refuses (broken, a decompression bomb) is stored without.
+    RateLimited past the uploader's budget (UPLOADS_BURST uploads, then UPLOADS_PER_S)
+    or byte quota (PARLEY_UPLOAD_QUOTA_MB in 24 hours, attached or not: checked before
+    the first byte and as they stream), Unavailable if storage fails. Images get a
+    thumbnail when Pillow can decode them; one it refuses (broken, a decompression
+    bomb) is stored without.
     """
     blobs = _blobs(ctx)
+    await spend(ctx.limits.uploads, user.id, "You are uploading files too fast.")
+    quota_left, quota_wait = await _quota_left(ctx, user)
     limit = ctx.settings.max_upload_bytes
     head = bytearray()
 
@@ -128,6 +136,8 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
                 raise TooLarge(
                     f"Files are at most {ctx.settings.max_upload_mb} MB.", code="too_large"
                 )
+            if total > quota_left:
+                raise _over_quota(ctx, quota_wait)
             if len(head) < SNIFF_BYTES:
                 head.extend(chunk[: SNIFF_BYTES - len(head)])
             yield chunk
@@ -225,6 +235,28 @@ async def download(
         log.warning("file %s: blob %s is missing", file_id, key[:12])
         raise _not_found()
     return Download(key, size, record.file.name, kind, inline)
+
+
+async def _quota_left(ctx: Context, user: User) -> tuple[int, float]:
+    """Bytes the user may still upload, and the seconds until the oldest counted upload
+    leaves the window. RateLimited when nothing is left."""
+    now = _parse_time(ctx.clock())
+    used, oldest = await ctx.store.files.uploaded_since(user.id, _format_time(now - QUOTA_WINDOW))
+    wait = (
+        (_parse_time(oldest) + QUOTA_WINDOW - now).total_seconds()
+        if oldest
+        else QUOTA_WINDOW.total_seconds()
+    )
+    left = ctx.settings.upload_quota_bytes - used
+    if left <= 0:
+        raise _over_quota(ctx, wait)
+    return left, wait
+
+
+def _over_quota(ctx: Context, wait: float) -> RateLimited:
+    return RateLimited(
+        wait, f"You may upload {ctx.settings.upload_quota_mb} MB a day; try again later."
+    )
 
 
 def _parse_time(text: str) -> datetime:

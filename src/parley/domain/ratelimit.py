@@ -9,10 +9,12 @@ processes through Redis (parley.ratelimit_redis). The numbers are the contract's
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from parley.errors import RateLimited
 
 # Contract: a person may register at least 60 accounts an hour from one address.
 REGISTRATIONS_PER_HOUR = 60
@@ -26,8 +28,23 @@ ADDRESS_FREE_FAILURES = 20
 ADDRESS_WINDOW_S = 15 * 60.0
 ADDRESS_BASE_DELAY_S = 1.0
 ADDRESS_MAX_DELAY_S = 5 * 60.0
-# Forget idle buckets so that memory follows active users, not all users ever seen.
+# Rooms a person may create: 10 at once, then one every 6 minutes (10 an hour), so that
+# nobody can fill the public directory (600 rooms in 3 s did before).
+ROOMS_BURST = 10
+ROOMS_PER_S = 10 / 3600
+# Uploads a person may start: 20 at once, then one every 3 seconds. The bytes they may
+# store are bounded separately (PARLEY_UPLOAD_QUOTA_MB a day, parley.domain.files).
+UPLOADS_BURST = 20
+UPLOADS_PER_S = 1 / 3
+# Searches a person may run: 10 at once, then one a second (each is also time-bounded).
+SEARCHES_BURST = 10
+SEARCHES_PER_S = 1.0
+# Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
+# When full, the tracker looks at this many of its least recently used keys and forgets
+# the one that says least (fewest recent events; the fullest bucket), never everything:
+# a flood of one-off junk keys then pushes out other junk, not a lock that holds.
+EVICTION_SAMPLE = 16
 
 
 @dataclass(slots=True)
@@ -40,12 +57,19 @@ class TokenBucket:
     """``rate`` tokens a second up to ``burst``; ``rate == 0`` means no limit."""
 
     def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        max_keys: int = MAX_TRACKED_KEYS,
     ) -> None:
         self.rate = rate
         self.burst = float(burst)
         self._clock = clock
-        self._buckets: dict[object, _Bucket] = {}
+        self._max_keys = max_keys
+        # Least recently used first.
+        self._buckets: OrderedDict[object, _Bucket] = OrderedDict()
 
     def take(self, key: object) -> float:
         """Take one token: 0.0 if allowed, else the seconds until one is available."""
@@ -54,16 +78,29 @@ class TokenBucket:
         now = self._clock()
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= MAX_TRACKED_KEYS:
-                self._buckets.clear()
+            if len(self._buckets) >= self._max_keys:
+                self._evict(now)
             bucket = self._buckets[key] = _Bucket(self.burst, now)
         else:
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            self._buckets.move_to_end(key)
+            bucket.tokens = self._level(bucket, now)
             bucket.updated = now
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
+
+    def _level(self, bucket: _Bucket, now: float) -> float:
+        return min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+
+    def _evict(self, now: float) -> None:
+        """Forget one bucket: of the least recently used few, the fullest (it knows least)."""
+        sample = [k for k, _ in zip(self._buckets, range(EVICTION_SAMPLE), strict=False)]
+        fullest = max(sample, key=lambda k: self._level(self._buckets[k], now))
+        del self._buckets[fullest]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def refund(self, key: object) -> None:
         """Give back a token taken for something that turned out not to count."""
@@ -76,23 +113,53 @@ class SlidingWindow:
     """At most ``allowed`` events per key within ``window`` seconds."""
 
     def __init__(
-        self, allowed: int, window: float, clock: Callable[[], float] = time.monotonic
+        self,
+        allowed: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        max_keys: int = MAX_TRACKED_KEYS,
     ) -> None:
         self.allowed = allowed
         self.window = window
         self._clock = clock
-        self._events: dict[object, deque[float]] = {}
+        self._max_keys = max_keys
+        # Least recently used first.
+        self._events: OrderedDict[object, deque[float]] = OrderedDict()
 
     def _recent(self, key: object) -> deque[float]:
         now = self._clock()
         events = self._events.get(key)
         if events is None:
-            if len(self._events) >= MAX_TRACKED_KEYS:
-                self._events.clear()
+            if len(self._events) >= self._max_keys:
+                self._evict(now)
             events = self._events[key] = deque()
+        else:
+            self._events.move_to_end(key)
+        self._expire(events, now)
+        return events
+
+    def _expire(self, events: deque[float], now: float) -> None:
         while events and events[0] <= now - self.window:
             events.popleft()
-        return events
+
+    def _evict(self, now: float) -> None:
+        """Forget one key: of the least recently used few, the one with fewest recent events.
+
+        A key at its limit (a locked account) holds ``allowed`` events, a junk key from a
+        flood holds one, so the flood evicts its own keys; ties go to the staler key.
+        """
+        sample = [k for k, _ in zip(self._events, range(EVICTION_SAMPLE), strict=False)]
+        for key in sample:
+            self._expire(self._events[key], now)
+        weakest = min(sample, key=lambda k: len(self._events[k]))
+        del self._events[weakest]
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._events
 
     def retry_after(self, key: object) -> float:
         """0.0 if another event is allowed now, else the seconds to wait."""
@@ -149,6 +216,13 @@ class EventLimiter(Protocol):
     async def reset(self, key: str) -> None: ...
 
 
+async def spend(limiter: SendLimiter, user_id: int, message: str) -> None:
+    """Take one of the user's tokens from ``limiter``, or raise RateLimited (429)."""
+    wait = await limiter.take(str(user_id))
+    if wait:
+        raise RateLimited(wait, message)
+
+
 class LocalSends:
     """A :class:`TokenBucket` of this process behind the async interface."""
 
@@ -203,7 +277,8 @@ class RateLimits:
     """Every limit the domain enforces: in this process's memory unless others are given.
 
     ``failed_logins`` is keyed by account (the contract's 10 in 15 minutes);
-    ``login_addresses`` by client address, with growing delays. parley.ratelimit_redis
+    ``login_addresses`` by client address (IPv6 by network), with growing delays;
+    ``sends``, ``rooms``, ``uploads`` and ``searches`` by user id. parley.ratelimit_redis
     builds the same set shared by every process through Redis.
     """
 
@@ -216,8 +291,17 @@ class RateLimits:
         registrations: EventLimiter | None = None,
         failed_logins: EventLimiter | None = None,
         login_addresses: EventLimiter | None = None,
+        rooms: SendLimiter | None = None,
+        uploads: SendLimiter | None = None,
+        searches: SendLimiter | None = None,
     ) -> None:
+        # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
+        self.rooms: SendLimiter = rooms or LocalSends(TokenBucket(ROOMS_PER_S, ROOMS_BURST))
+        self.uploads: SendLimiter = uploads or LocalSends(TokenBucket(UPLOADS_PER_S, UPLOADS_BURST))
+        self.searches: SendLimiter = searches or LocalSends(
+            TokenBucket(SEARCHES_PER_S, SEARCHES_BURST)
+        )
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
         )

@@ -13,6 +13,7 @@ from parley.domain.context import Context
 from parley.domain.edits import check_writable
 from parley.domain.messaging import access_message
 from parley.domain.models import User
+from parley.domain.ratelimit import spend
 from parley.errors import BadInput, Conflict
 
 EMOJI_MAX_CHARS = 32
@@ -38,9 +39,12 @@ async def react(ctx: Context, user: User, message_id: int, emoji: object, *, add
     """Add (``added``) or remove the user's reaction; repeats change nothing and send nothing.
 
     Raises NotFound (missing message or not a member), BadInput, Conflict (deleted
-    message, too many emoji), Forbidden (archived room).
+    message, too many emoji), Forbidden (archived room), RateLimited (past the
+    sender's message budget).
     """
     key = validate_emoji(emoji)
+    # Every member receives a reaction frame: reactions share the budget of new messages.
+    await spend(ctx.limits.sends, user.id, "You are reacting too fast.")
     message, room, _ = await access_message(ctx, user, message_id)
     check_writable(room)
     if message.deleted:

@@ -13,6 +13,7 @@ from parley.domain import text
 from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
 from parley.domain.numbers import parse_int
+from parley.domain.ratelimit import spend
 from parley.errors import BadInput, Forbidden, NotFound
 
 ROOM_NAME_MAX = 80
@@ -52,10 +53,15 @@ def validate_topic(topic: object) -> str:
 async def create_room(
     ctx: Context, creator: User, name: str, visibility: str, topic: str | None
 ) -> Room:
+    """A new room, owned by its creator. Raises BadInput, and RateLimited past the
+    creator's room budget (ROOMS_BURST, then ROOMS_PER_S: no one fills the directory).
+    """
     if visibility not in VISIBILITIES:
         raise BadInput("Visibility is public or private.", code="invalid_visibility")
+    clean_name, clean_topic = validate_name(name), validate_topic(topic)
+    await spend(ctx.limits.rooms, creator.id, "You are creating rooms too fast.")
     room = await ctx.store.rooms.create(
-        validate_name(name), visibility, validate_topic(topic), creator.id, ctx.clock()
+        clean_name, visibility, clean_topic, creator.id, ctx.clock()
     )
     await _announce_join(ctx, room.id, creator)
     return room
@@ -66,7 +72,13 @@ async def my_rooms(ctx: Context, user: User) -> list[RoomView]:
 
 
 async def public_directory(ctx: Context, name_contains: str = "") -> list[tuple[Room, int]]:
-    """The public rooms anyone may join, newest first (at most PUBLIC_DIRECTORY_LIMIT)."""
+    """The public rooms anyone may join (at most PUBLIC_DIRECTORY_LIMIT), most members
+    first, then most messages, then newest.
+
+    Not newest first: then a flood of new rooms pushed every other room out of the
+    list. A room climbs only by people joining it and talking in it, which a flood of
+    empty one-member rooms cannot fake without many accounts (themselves limited).
+    """
     return await ctx.store.rooms.public_rooms(PUBLIC_DIRECTORY_LIMIT, name_contains.strip()[:80])
 
 

@@ -22,7 +22,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from parley.domain.accounts import confirm_recent_sign_in
+from parley.domain.accounts import (
+    check_sign_in_allowed,
+    confirm_recent_sign_in,
+    count_failed_sign_in,
+)
 from parley.domain.context import Context
 from parley.domain.models import Account
 from parley.errors import BadInput, Conflict, Unauthorized
@@ -131,13 +135,15 @@ async def setup(ctx: Context, account: Account, session_id: str, password: str |
     return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
 
 
-async def enable(ctx: Context, account: Account, otp: str) -> list[str]:
+async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) -> list[str]:
     """Confirm enrolment with a current code; returns the recovery codes (shown once).
 
     Raises Conflict if already on, BadInput if setup was not done, Unauthorized
-    (``otp_invalid``) for a wrong code.
+    (``otp_invalid``) for a wrong code, which counts as a failed sign-in (RateLimited
+    past the limit), as everywhere a code is checked.
     """
     check_code_form(otp)
+    await check_sign_in_allowed(ctx, account.user.username, ip)
     stored, enabled = await ctx.store.twofactor.state(account.user.id)
     if enabled:
         raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
@@ -146,6 +152,7 @@ async def enable(ctx: Context, account: Account, otp: str) -> list[str]:
         raise BadInput("Start with two-factor setup.", code="otp_not_set_up")
     step = _matching_step(secret, otp, time.time())
     if step is None or not await ctx.store.twofactor.use_step(account.user.id, step):
+        await count_failed_sign_in(ctx, account.user.username, ip)
         raise Unauthorized("That code is not valid.", code="otp_invalid")
     codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     await ctx.store.twofactor.enable(
@@ -155,21 +162,31 @@ async def enable(ctx: Context, account: Account, otp: str) -> list[str]:
 
 
 async def disable(
-    ctx: Context, account: Account, session_id: str, password: str | None, otp: str
+    ctx: Context,
+    account: Account,
+    session_id: str,
+    password: str | None,
+    otp: str,
+    *,
+    ip: str | None,
 ) -> None:
     """Turn two-factor off, proven by a current or recovery code and a recent sign-in
     (or the password, for an older session).
 
-    Raises Unauthorized (``invalid_credentials`` for a wrong password, checked first so
-    a wrong password spends no code; ``otp_invalid`` for a wrong code), RateLimited,
-    and BadInput if it is not on.
+    A wrong code counts as a failed sign-in for the account and the address (else a
+    stolen session could try every code: 3,000 guesses at 313/s did); past the limit
+    every attempt, right or wrong, is RateLimited. Raises Unauthorized
+    (``invalid_credentials`` for a wrong password, checked first so a wrong password
+    spends no code; ``otp_invalid`` for a wrong code), and BadInput if it is not on.
     """
+    await check_sign_in_allowed(ctx, account.user.username, ip)
     await confirm_recent_sign_in(ctx, account, session_id, password)
     check_code_form(otp)
     _, enabled = await ctx.store.twofactor.state(account.user.id)
     if not enabled:
         raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")
     if not await check_login_code(ctx, account.user.id, otp):
+        await count_failed_sign_in(ctx, account.user.username, ip)
         raise Unauthorized("That code is not valid.", code="otp_invalid")
     await ctx.store.twofactor.disable(account.user.id)
 

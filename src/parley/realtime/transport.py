@@ -35,6 +35,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from parley.realtime.connection import CLOSE_GRACE_S, Socket
+from parley.web.headers import SECURITY_HEADERS
 
 try:
     from websockets.speedups import apply_mask
@@ -184,6 +185,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
                 ("Content-Length", str(len(body))),
                 ("Connection", "close"),
                 *headers,
+                *SECURITY_HEADERS.items(),
             ]
         )
         self._respond(Response(status, _reason(status), fields, body))

@@ -112,6 +112,15 @@ class FileStore:
         async with self._engine.connect() as conn:
             return (await conn.execute(query)).first() is not None
 
+    async def uploaded_since(self, uploader_id: int, cutoff: str) -> tuple[int, str | None]:
+        """The bytes ``uploader_id`` uploaded since ``cutoff``, and when the oldest came."""
+        query = sa.select(sa.func.sum(files.c.size), sa.func.min(files.c.created_at)).where(
+            files.c.uploader_id == uploader_id, files.c.created_at >= cutoff
+        )
+        async with self._engine.connect() as conn:
+            total, oldest = (await conn.execute(query)).one()
+        return int(total or 0), oldest
+
     async def unattached_before(self, cutoff: str, limit: int) -> list[FileRecord]:
         """Files created before ``cutoff`` that no message refers to, oldest first."""
         query = (

@@ -276,14 +276,15 @@ class RoomStore:
             return [(r.id, r.last_seq) for r in (await conn.execute(query)).all()]
 
     async def public_rooms(self, limit: int, name_contains: str = "") -> list[tuple[Room, int]]:
-        """Public rooms, newest first, optionally only those whose name contains a text."""
+        """Public rooms, most members first, then most messages, then newest; optionally
+        only those whose name contains a text."""
         member_count = (
             sa.select(sa.func.count()).where(memberships.c.room_id == rooms.c.id).scalar_subquery()
         )
         query = (
             sa.select(*ROOM_COLUMNS, member_count.label("member_count"))
             .where(rooms.c.visibility == "public", rooms.c.kind == "channel")
-            .order_by(rooms.c.id.desc())
+            .order_by(member_count.desc(), rooms.c.last_seq.desc(), rooms.c.id.desc())
             .limit(limit)
         )
         if name_contains:

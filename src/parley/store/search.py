@@ -2,24 +2,39 @@
 
 The expressions here must match the ones the migration (0004_features) indexes:
 the ``messages_fts`` FTS5 table on SQLite, ``to_tsvector('simple', body)`` on PostgreSQL.
+
+Membership comes first: the searcher's rooms are read before anything else, a person
+in no room costs one indexed lookup and no text search, and the statement only
+considers messages of those rooms (``room_id IN``: PostgreSQL may then start from the
+room index). On SQLite the FTS5 MATCH still leads: probing the text index once per
+readable message instead was measured slower (2 to 8 ms a probe, prefix terms
+rebuilding their match list each time; docs/performance.md), so a search there costs
+what the word's matches in the whole store cost. Every search runs under a deadline
+enforced inside the database (a progress handler on SQLite, ``statement_timeout`` on
+PostgreSQL), so that no query holds a connection for long.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Message
+from parley.errors import SearchTimeout
 from parley.store.messages import decorated
 from parley.store.schema import memberships, messages, users
 
 _fts = sa.table("messages_fts", sa.column("rowid"))
 _PG_CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
+# SQLite calls the deadline check every this many virtual-machine steps (~1 ms).
+_PROGRESS_STEPS = 20_000
 
 
-def _base(user_id: int, room_id: int | None, author_id: int | None) -> sa.Select:  # type: ignore[type-arg]
+def _base(room_ids: list[int], author_id: int | None) -> sa.Select:  # type: ignore[type-arg]
     query = (
         sa.select(
             messages,
@@ -28,15 +43,9 @@ def _base(user_id: int, room_id: int | None, author_id: int | None) -> sa.Select
             users.c.created_at.label("author_created_at"),
         )
         .join(users, users.c.id == messages.c.author_id)
-        # Only rooms the searcher is a member of, checked in the same statement.
-        .join(
-            memberships,
-            sa.and_(memberships.c.room_id == messages.c.room_id, memberships.c.user_id == user_id),
-        )
-        .where(messages.c.deleted_at.is_(None))
+        # Only the searcher's rooms (read from memberships in the same transaction).
+        .where(messages.c.room_id.in_(room_ids), messages.c.deleted_at.is_(None))
     )
-    if room_id is not None:
-        query = query.where(messages.c.room_id == room_id)
     if author_id is not None:
         query = query.where(messages.c.author_id == author_id)
     return query
@@ -54,24 +63,74 @@ class SearchStore:
         room_id: int | None,
         author_id: int | None,
         limit: int,
+        timeout_s: float,
     ) -> list[Message]:
-        """Messages matching every term (as a word prefix), best first."""
-        query = _base(user_id, room_id, author_id)
-        if self._engine.dialect.name == "postgresql":
-            tsquery = " & ".join(f"{t}:*" for t in terms)
-            vector = sa.func.to_tsvector(_PG_CONFIG, messages.c.body)
-            match = sa.func.to_tsquery(_PG_CONFIG, tsquery)
-            query = query.where(vector.op("@@")(match)).order_by(
-                sa.func.ts_rank(vector, match).desc(), messages.c.id.desc()
-            )
-        else:
-            # Each term quoted (no FTS syntax from users) and matched as a prefix.
-            fts_query = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
-            query = (
-                query.join(_fts, _fts.c.rowid == messages.c.id)
-                .where(sa.text("messages_fts MATCH :fts_query").bindparams(fts_query=fts_query))
-                .order_by(sa.text("bm25(messages_fts)"), messages.c.id.desc())
-            )
+        """Messages matching every term (as a word prefix), best first, from the rooms
+        ``user_id`` is a member of. Raises SearchTimeout past ``timeout_s``."""
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query.limit(limit))).all()
+            mine = sa.select(memberships.c.room_id).where(memberships.c.user_id == user_id)
+            if room_id is not None:
+                mine = mine.where(memberships.c.room_id == room_id)
+            room_ids = list((await conn.execute(mine)).scalars())
+            if not room_ids:
+                return []
+            query = _base(room_ids, author_id)
+            if self._engine.dialect.name == "postgresql":
+                query = _postgres(query, terms)
+                await conn.execute(
+                    sa.text(f"SET LOCAL statement_timeout = {max(1, int(timeout_s * 1000))}")
+                )
+                rows = await _run(conn, query.limit(limit))
+            else:
+                query = _sqlite(query, terms)
+                rows = await _run_sqlite(conn, query.limit(limit), timeout_s)
             return await decorated(conn, rows)
+
+
+def _postgres(query: sa.Select, terms: list[str]) -> sa.Select:  # type: ignore[type-arg]
+    tsquery = " & ".join(f"{t}:*" for t in terms)
+    vector = sa.func.to_tsvector(_PG_CONFIG, messages.c.body)
+    match = sa.func.to_tsquery(_PG_CONFIG, tsquery)
+    return query.where(vector.op("@@")(match)).order_by(
+        sa.func.ts_rank(vector, match).desc(), messages.c.id.desc()
+    )
+
+
+def _sqlite(query: sa.Select, terms: list[str]) -> sa.Select:  # type: ignore[type-arg]
+    # Each term quoted (no FTS syntax from users) and matched as a prefix.
+    fts_query = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+    return (
+        query.join(_fts, _fts.c.rowid == messages.c.id)
+        .where(sa.text("messages_fts MATCH :fts_query").bindparams(fts_query=fts_query))
+        .order_by(sa.text("bm25(messages_fts)"), messages.c.id.desc())
+    )
+
+
+async def _run(conn: AsyncConnection, query: sa.Select) -> list[Any]:  # type: ignore[type-arg]
+    try:
+        return list((await conn.execute(query)).all())
+    except DBAPIError as exc:
+        if "statement timeout" in str(exc.orig) or "canceling statement" in str(exc.orig):
+            raise SearchTimeout from exc
+        raise
+
+
+async def _run_sqlite(conn: AsyncConnection, query: sa.Select, timeout_s: float) -> list[Any]:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout_s
+    expired = False
+
+    def past_deadline() -> int:
+        nonlocal expired
+        expired = time.monotonic() > deadline
+        return int(expired)  # non-zero interrupts the statement
+
+    driver: Any = (await conn.get_raw_connection()).driver_connection  # aiosqlite's
+    await driver.set_progress_handler(past_deadline, _PROGRESS_STEPS)
+    try:
+        return list((await conn.execute(query)).all())
+    except DBAPIError as exc:
+        if expired:
+            raise SearchTimeout from exc
+        raise
+    finally:
+        await driver.set_progress_handler(None, 0)

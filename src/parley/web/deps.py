@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from quart import current_app, g, request
 
-from parley.domain import accounts
+from parley.domain import accounts, addresses
 from parley.domain.context import Context
 from parley.domain.models import Account, User
 from parley.errors import Forbidden, Unauthorized
@@ -34,17 +34,16 @@ def ctx() -> Context:
 
 
 def client_ip() -> str:
-    """The client's address: the peer's, or with PARLEY_TRUST_PROXY the proxy's report.
-
-    The last X-Forwarded-For entry is the one our proxy appended; earlier ones came
-    from the client and may be forged.
+    """The client's address, canonical: the peer's, or with PARLEY_TRUST_PROXY and a peer
+    among PARLEY_TRUSTED_PROXIES, the first untrusted X-Forwarded-For entry from the right.
     """
-    if ctx().settings.trust_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:64]
-    return request.remote_addr or ""
+    settings = ctx().settings
+    peer = request.remote_addr or ""
+    if settings.trust_proxy:
+        return addresses.forwarded_client(
+            peer, request.headers.get("X-Forwarded-For", ""), settings.trusted_proxy_networks
+        )
+    return addresses.canonical(peer)
 
 
 def is_https() -> bool:
@@ -53,7 +52,12 @@ def is_https() -> bool:
     if request.scheme == "https" or settings.secure_cookies:
         return True
     proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return settings.trust_proxy and proto == "https"
+    return settings.trust_proxy and proto == "https" and _from_trusted_proxy()
+
+
+def _from_trusted_proxy() -> bool:
+    peer = addresses.parse(request.remote_addr or "")
+    return peer is not None and addresses.within(peer, ctx().settings.trusted_proxy_networks)
 
 
 def csrf_token(secret_key: str, session_id: str) -> str:

@@ -33,7 +33,8 @@ import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from parley.domain.accounts import is_loopback
+from parley.domain.addresses import DEFAULT_IPV6_PREFIX, is_loopback, limit_key
+from parley.web.headers import SECURITY_HEADER_PAIRS
 
 # Parley's own clients send heads under 2 KiB (a session cookie or a bearer token, an
 # Origin, a User-Agent). 16 KiB is eight times that, what uvicorn's h11 protocol and
@@ -51,24 +52,30 @@ class EdgeLimits:
     header_timeout_s: float
     # Concurrent connections per client address; 0: no cap.
     per_address: int
+    # An IPv6 client is counted by its network of this size, as the rate limits do.
+    ipv6_prefix: int = DEFAULT_IPV6_PREFIX
     open_by_address: dict[str, int] = field(default_factory=dict)
 
     def acquire(self, address: str) -> bool:
         """Count a new connection from ``address``; False if it is over the cap."""
         if not self.per_address or is_loopback(address):
             return True
-        count = self.open_by_address.get(address, 0)
+        key = limit_key(address, self.ipv6_prefix)
+        count = self.open_by_address.get(key, 0)
         if count >= self.per_address:
             return False
-        self.open_by_address[address] = count + 1
+        self.open_by_address[key] = count + 1
         return True
 
     def release(self, address: str) -> None:
-        count = self.open_by_address.get(address, 0) - 1
+        if not self.per_address or is_loopback(address):
+            return
+        key = limit_key(address, self.ipv6_prefix)
+        count = self.open_by_address.get(key, 0) - 1
         if count > 0:
-            self.open_by_address[address] = count
+            self.open_by_address[key] = count
         else:
-            self.open_by_address.pop(address, None)
+            self.open_by_address.pop(key, None)
 
 
 class ParleyHttpProtocol(HttpToolsProtocol):
@@ -256,9 +263,9 @@ class ParleyHttpProtocol(HttpToolsProtocol):
         lines += [
             b"content-type: application/json",
             b"content-length: " + str(len(body)).encode(),
-            b"x-content-type-options: nosniff",
             b"connection: close",
         ]
+        lines += [name + b": " + value for name, value in SECURITY_HEADER_PAIRS]
         lines += [name + b": " + value for name, value in headers or ()]
         self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         self.transport.close()

@@ -8,7 +8,7 @@ from quart_schema import validate_request
 
 from parley.domain import accounts, twofactor
 from parley.errors import BadInput
-from parley.web.deps import ctx, require_auth
+from parley.web.deps import client_ip, ctx, require_auth
 from parley.web.schemas import OtpBody, OtpPasswordBody, PasswordConfirmBody
 
 bp = Blueprint("twofactor", __name__)
@@ -36,7 +36,7 @@ async def setup() -> Response:
 @validate_request(OtpBody)
 async def enable(data: OtpBody) -> Response:
     auth = await require_auth()
-    codes = await twofactor.enable(ctx(), auth.account, data.otp)
+    codes = await twofactor.enable(ctx(), auth.account, data.otp, ip=client_ip())
     # Sessions signed in before the second factor was asked for (maybe by whoever made
     # it necessary) live on: the client offers to sign them out (DELETE /api/sessions).
     sessions = await accounts.my_sessions(ctx(), auth.user.id)
@@ -48,7 +48,9 @@ async def enable(data: OtpBody) -> Response:
 @validate_request(OtpPasswordBody)
 async def disable(data: OtpPasswordBody) -> Response:
     auth = await require_auth()
-    await twofactor.disable(ctx(), auth.account, auth.session_id, data.password, data.otp)
+    await twofactor.disable(
+        ctx(), auth.account, auth.session_id, data.password, data.otp, ip=client_ip()
+    )
     return Response(status=204)
 
 

@@ -31,6 +31,7 @@ from parley.errors import (
     BadInput,
     Forbidden,
     ParleyError,
+    RateLimited,
     TooLarge,
     Unauthorized,
     UnsupportedMediaType,
@@ -38,6 +39,7 @@ from parley.errors import (
 from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.cookies import CSRF_HEADER, SESSION_COOKIE, parse_cookie_header
 from parley.web.deps import csrf_token
+from parley.web.headers import SECURITY_HEADER_PAIRS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ MAX_PART_HEADERS = 16 * 1024
 RESPONSE_HEADERS = [
     (b"content-type", b"application/json"),
     (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
+    *SECURITY_HEADER_PAIRS,
 ]
 
 
@@ -77,7 +79,13 @@ async def handle_upload(ctx: Context, scope: Scope, receive: Receive, send: Send
         log.info("upload abandoned by the client")
         return
     except ParleyError as exc:
-        await _respond(send, exc.status, {"error": {"code": exc.code, "message": exc.message}})
+        extra = (
+            [(b"retry-after", str(exc.retry_after).encode())]
+            if isinstance(exc, RateLimited)
+            else []
+        )
+        error = {"error": {"code": exc.code, "message": exc.message}}
+        await _respond(send, exc.status, error, extra)
         return
     except Exception:
         log.exception("upload failed")
@@ -242,13 +250,10 @@ def _too_large(ctx: Context) -> TooLarge:
     return TooLarge(f"Files are at most {ctx.settings.max_upload_mb} MB.", code="too_large")
 
 
-async def _respond(send: SendFn, status: int, payload: Any) -> None:
+async def _respond(
+    send: SendFn, status: int, payload: Any, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = orjson.dumps(payload)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*RESPONSE_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [*RESPONSE_HEADERS, *(extra or []), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
