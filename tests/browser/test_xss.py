@@ -10,6 +10,8 @@ handler, so a violation report means markup got through even though nothing ran)
 
 from __future__ import annotations
 
+import json
+import urllib.error
 from typing import Any
 
 import httpx
@@ -42,8 +44,6 @@ CORPUS = [
     "${alert(14)}",
     "{{constructor.constructor('alert(15)')()}}",
     "{{7*7}} #{7*7} <%= 7*7 %>",
-    "\u202etxt.exe <b>RTL</b>",
-    "\u200b<img src=x onerror=alert(18)>\u2066\u2069",
     "<IMG SRC=JaVaScRiPt:alert(19)>",
     "<body onload=alert(20)>",
     "<meta http-equiv=refresh content=0;url=javascript:alert(21)>",
@@ -52,6 +52,13 @@ CORPUS = [
     "mailto:a@example.com?body=<script>alert(24)</script>",
     "<base href=//evil.example/><form action=javascript:alert(25)>",
     "<object data=javascript:alert(26)><embed src=x>",
+]
+
+# Bidi overrides and isolates never reach a page: the text rules refuse them at the door
+# (docs/api.md, "Input rules"), in bodies as in names.
+REFUSED = [
+    "\u202etxt.exe <b>RTL</b>",
+    "\u200b<img src=x onerror=alert(18)>\u2066\u2069",
 ]
 
 # Markdown wrapped around markup: the markers go, the markup stays text.
@@ -137,6 +144,11 @@ def test_message_bodies_from_the_corpus_show_as_literal_text(open_page, live_ser
     for body, shown in MARKDOWN_SMUGGLED:
         live_server.post(mallory.token, room_id, body)
         expected.append(shown)
+    for body in REFUSED:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            live_server.post(mallory.token, room_id, body)
+        assert refused.value.code == 400
+        assert json.loads(refused.value.read())["error"]["code"] == "invalid_body"
 
     page = reader_page(open_page, live_server, ben, f"/rooms/{room_id}")
     bodies = page.locator("ol.messages:not(.pending) .msg-body")
@@ -195,6 +207,10 @@ def test_display_names_from_the_corpus_show_as_literal_text(open_page, live_serv
 def test_room_names_and_topics_from_the_corpus_show_as_literal_text(open_page, live_server) -> None:
     mallory, ben = make_person(live_server, "mal"), make_person(live_server, "ben")
     rooms = {}
+    for payload in REFUSED:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            live_server.create_room(mallory.token, payload)
+        assert refused.value.code == 400
     for i, payload in enumerate(CORPUS):
         room_id = live_server.create_room(mallory.token, payload, topic=f"{i}: {payload}")
         live_server.api("POST", f"/api/rooms/{room_id}/join", None, ben.token)
