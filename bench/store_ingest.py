@@ -36,7 +36,7 @@ async def run(messages: int, rounds: int, room_count: int) -> None:
             ]
             for room in rooms:
                 for user in users[1:]:
-                    await store.rooms.add_member(room.id, user.id, "member", utc_now())
+                    await store.memberships.add_member(room.id, user.id, "member", utc_now())
             for round_no in range(rounds):
                 wall, cpu = time.perf_counter(), time.process_time()
                 futures = [

@@ -36,4 +36,4 @@ async def test_an_invite_works_until_it_expires_and_not_after(store: Store) -> N
     assert joined.id == room.id
     with pytest.raises(invites.InviteExpired):
         await invites.accept(_ctx(store, "2026-01-01T11:00:00.000000Z"), cat, invite.code)
-    assert await store.rooms.role_of(room.id, cat.id) is None
+    assert await store.memberships.role_of(room.id, cat.id) is None

@@ -35,7 +35,7 @@ async def test_one_refused_row_in_a_batch_fails_only_that_message(store: Store) 
     ana = await _user(store, "ana")
     ben = await _user(store, "ben")
     room = await store.rooms.create("r", "public", "", ana.id, utc_now())
-    await store.rooms.add_member(room.id, ben.id, "member", utc_now())
+    await store.memberships.add_member(room.id, ben.id, "member", utc_now())
     await store.messages.append(_msg(room.id, ana, "warm-up"))
     pid = _writer_pid(store)
     batches = store.messages.writer.batches

@@ -32,7 +32,7 @@ def _msg(
 async def test_a_mixed_batch_applies_each_rule_to_its_own_item(store: Store) -> None:
     ana, ben, eve = [await _user(store, n) for n in ("ana", "ben", "eve")]
     room = await store.rooms.create("r", "private", "", ana.id, utc_now())
-    await store.rooms.add_member(room.id, ben.id, "member", utc_now())
+    await store.memberships.add_member(room.id, ben.id, "member", utc_now())
     archived = await store.rooms.create("old", "public", "", ana.id, utc_now())
     await store.room_admin.set_archived(archived.id, utc_now())
     other = await store.rooms.create("other", "public", "", ana.id, utc_now())

@@ -70,7 +70,7 @@ async def accept(ctx: Context, user: User, code: str) -> Room:
     room_id, expires_at, created_by = found
     if expires_at <= ctx.clock():
         raise InviteExpired("This invite has expired; ask for a new one.")
-    if await ctx.store.rooms.active_role_of(room_id, created_by) not in MANAGER_ROLES:
+    if await ctx.store.memberships.active_role_of(room_id, created_by) not in MANAGER_ROLES:
         # The link carries its maker's right to invite, and that right is gone (banned,
         # removed, demoted, left or disabled): checked now, not when it was made.
         raise Forbidden(
@@ -81,6 +81,6 @@ async def accept(ctx: Context, user: User, code: str) -> Room:
         raise NotFound("No such invite.", code="invite_not_found")
     if await ctx.store.room_admin.is_banned(room_id, user.id):
         raise Forbidden("You were banned from this room.", code="banned")
-    if await ctx.store.rooms.add_member(room_id, user.id, "member", ctx.clock()):
+    if await ctx.store.memberships.add_member(room_id, user.id, "member", ctx.clock()):
         await announce_join(ctx, room_id, user)
     return room

@@ -41,10 +41,10 @@ def parse(body: str) -> tuple[tuple[str, ...], bool]:
 
 async def check_room_mention(ctx: Context, author: User, room_id: int) -> None:
     """Forbidden unless the author may call @room here (NotFound stays the writer's job)."""
-    role = await ctx.store.rooms.role_of(room_id, author.id)
+    role = await ctx.store.memberships.role_of(room_id, author.id)
     if role is None or role in MANAGER_ROLES:
         return
-    if len(await ctx.store.rooms.member_ids(room_id)) > ROOM_MENTION_OPEN_MAX:
+    if len(await ctx.store.memberships.member_ids(room_id)) > ROOM_MENTION_OPEN_MAX:
         raise Forbidden(
             f"Only owners and admins can mention @room in rooms of more than "
             f"{ROOM_MENTION_OPEN_MAX} members.",

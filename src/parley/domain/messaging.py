@@ -323,7 +323,7 @@ async def access_message(
     room = await ctx.store.rooms.get(message.room_id)
     if room is None:
         raise _message_not_found()
-    role = await ctx.store.rooms.role_of(room.id, user.id)
+    role = await ctx.store.memberships.role_of(room.id, user.id)
     if role is None and not site_admin:
         raise _message_not_found()
     return message, room, role

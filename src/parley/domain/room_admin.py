@@ -68,12 +68,12 @@ async def set_role(ctx: Context, actor: User, room_id: int, target_id: int, role
         raise Forbidden("Only the room's owner can change roles.", code="forbidden")
     if target_id == actor.id:
         raise BadInput("Hand ownership to someone else instead.", code="own_role")
-    if await ctx.store.rooms.role_of(room_id, target_id) is None:
+    if await ctx.store.memberships.role_of(room_id, target_id) is None:
         raise NotFound("No such member.", code="member_not_found")
-    await ctx.store.rooms.set_role(room_id, target_id, role)
+    await ctx.store.memberships.set_role(room_id, target_id, role)
     changes = [(target_id, role)]
     if role == "owner":
-        await ctx.store.rooms.set_role(room_id, actor.id, "admin")
+        await ctx.store.memberships.set_role(room_id, actor.id, "admin")
         changes.append((actor.id, "admin"))
     for user_id, new_role in changes:
         frame = orjson.dumps(
@@ -98,7 +98,7 @@ async def remove_member(
     target = await ctx.store.users.by_id(target_id)
     if target is None:
         raise NotFound("No such member.", code="member_not_found")
-    their_role = await ctx.store.rooms.role_of(room_id, target_id)
+    their_role = await ctx.store.memberships.role_of(room_id, target_id)
     if their_role is None and not ban:
         raise NotFound("No such member.", code="member_not_found")
     if their_role in MANAGER_ROLES and my_role != "owner":
@@ -106,7 +106,7 @@ async def remove_member(
     if ban:
         await ctx.store.room_admin.ban(room_id, target_id, actor.id, ctx.clock())
     else:
-        await ctx.store.rooms.remove_member(room_id, target_id)
+        await ctx.store.memberships.remove_member(room_id, target_id)
     if their_role is not None:
         frame = orjson.dumps({"type": "member_left", "room_id": room_id, "user": target})
         await ctx.bus.publish(

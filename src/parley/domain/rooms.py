@@ -32,7 +32,7 @@ async def access_room(ctx: Context, user: User, room_id: int) -> tuple[Room, str
     room = await ctx.store.rooms.get(room_id)
     if room is None:
         raise _not_found()
-    role = await ctx.store.rooms.role_of(room_id, user.id)
+    role = await ctx.store.memberships.role_of(room_id, user.id)
     if role is None:
         raise _not_found()
     return room, role
@@ -68,7 +68,7 @@ async def create_room(
 
 
 async def my_rooms(ctx: Context, user: User) -> list[RoomView]:
-    return await ctx.store.rooms.rooms_of(user.id)
+    return await ctx.store.memberships.rooms_of(user.id)
 
 
 async def public_directory(ctx: Context, name_contains: str = "") -> list[tuple[Room, int]]:
@@ -87,13 +87,13 @@ async def join(ctx: Context, user: User, room_id: int) -> Room:
     room = await ctx.store.rooms.get(room_id)
     if room is None:
         raise _not_found()
-    if await ctx.store.rooms.role_of(room_id, user.id) is not None:
+    if await ctx.store.memberships.role_of(room_id, user.id) is not None:
         return room
     if room.visibility != "public" or room.kind != "channel":
         raise _not_found()
     if await ctx.store.room_admin.is_banned(room_id, user.id):
         raise Forbidden("You were banned from this room.", code="banned")
-    if await ctx.store.rooms.add_member(room_id, user.id, "member", ctx.clock()):
+    if await ctx.store.memberships.add_member(room_id, user.id, "member", ctx.clock()):
         await _announce_join(ctx, room_id, user)
     return room
 
@@ -105,12 +105,12 @@ async def add_member(ctx: Context, actor: User, room_id: int, username: str) -> 
         raise Forbidden("Direct-message rooms have exactly two members.", code="forbidden")
     if role not in MANAGER_ROLES:
         raise Forbidden("Only the room's owner or admins can add members.", code="forbidden")
-    invitee = await ctx.store.rooms.user_by_username(username or "")
+    invitee = await ctx.store.users.active_by_username(username or "")
     if invitee is None:
         raise NotFound("No such user.", code="user_not_found")
     # Adding someone on purpose lifts a ban they may have had.
     await ctx.store.room_admin.unban(room_id, invitee.id)
-    if await ctx.store.rooms.add_member(room_id, invitee.id, "member", ctx.clock()):
+    if await ctx.store.memberships.add_member(room_id, invitee.id, "member", ctx.clock()):
         await _announce_join(ctx, room_id, invitee)
     return Member(invitee.id, invitee.username, invitee.display_name, invitee.created_at, "member")
 
@@ -119,7 +119,7 @@ async def leave(ctx: Context, user: User, room_id: int) -> None:
     room, _ = await access_room(ctx, user, room_id)
     if room.kind == "dm":
         raise Forbidden("You cannot leave a direct-message room.", code="forbidden")
-    await ctx.store.rooms.remove_member(room_id, user.id)
+    await ctx.store.memberships.remove_member(room_id, user.id)
     await ctx.bus.publish(
         Event(
             kind="leave",
@@ -132,7 +132,7 @@ async def leave(ctx: Context, user: User, room_id: int) -> None:
 
 async def open_dm(ctx: Context, user: User, username: str) -> tuple[Room, bool]:
     """The direct-message room between the user and ``username``; True if new."""
-    other = await ctx.store.rooms.user_by_username(username or "")
+    other = await ctx.store.users.active_by_username(username or "")
     if other is None:
         raise NotFound("No such user.", code="user_not_found")
     room, created = await ctx.store.rooms.get_or_create_dm(user.id, other.id, ctx.clock())
@@ -144,7 +144,7 @@ async def open_dm(ctx: Context, user: User, username: str) -> tuple[Room, bool]:
 
 async def members(ctx: Context, user: User, room_id: int) -> list[Member]:
     await access_room(ctx, user, room_id)
-    found = await ctx.store.rooms.members(room_id)
+    found = await ctx.store.memberships.members(room_id)
     online = await ctx.presence.online([m.id for m in found])
     for member in found:
         member.status = "online" if member.id in online else "offline"
@@ -156,7 +156,7 @@ async def mark_read(ctx: Context, user: User, room_id: int, seq: int) -> int:
     checked = parse_int(seq, text=False)
     if checked is None:
         raise BadInput("seq must be a non-negative integer.", code="invalid_seq")
-    marker = await ctx.store.rooms.mark_read(room_id, user.id, checked)
+    marker = await ctx.store.memberships.mark_read(room_id, user.id, checked)
     if marker is None:
         raise _not_found()
     return marker

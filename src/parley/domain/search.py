@@ -67,7 +67,7 @@ async def search(
         await access_room(ctx, user, room_id)
     author_id = None
     if author:
-        found = await ctx.store.rooms.user_by_username(author.lstrip("@"))
+        found = await ctx.store.users.active_by_username(author.lstrip("@"))
         if found is None:
             return []
         author_id = found.id

@@ -42,7 +42,7 @@ async def create_webhook(ctx: Context, actor: User, room_id: int, name: str) -> 
     if len(await ctx.store.webhooks.of_room(room_id)) >= MAX_WEBHOOKS_PER_ROOM:
         raise Conflict(f"At most {MAX_WEBHOOKS_PER_ROOM} webhooks a room.", code="too_many")
     bot = await ctx.store.bots.create(f"hook-{secrets.token_hex(8)}", label, actor.id, ctx.clock())
-    await ctx.store.rooms.add_member(room_id, bot.id, "member", ctx.clock())
+    await ctx.store.memberships.add_member(room_id, bot.id, "member", ctx.clock())
     await announce_join(ctx, room_id, bot)
     token = secrets.token_urlsafe(32)
     hook = await ctx.store.webhooks.create(
@@ -74,7 +74,9 @@ async def is_active(ctx: Context, hook: Webhook) -> bool:
     when it was made: banning, removing, demoting or disabling the creator silences
     it at once, and restoring the role restores it.
     """
-    return await ctx.store.rooms.active_role_of(hook.room_id, hook.created_by) in MANAGER_ROLES
+    return (
+        await ctx.store.memberships.active_role_of(hook.room_id, hook.created_by) in MANAGER_ROLES
+    )
 
 
 async def post(

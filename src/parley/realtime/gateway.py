@@ -95,7 +95,7 @@ class Gateway:
         it (and a ``member_joined`` frame for themselves); someone removed stops at once.
         """
         for user_id in list(self.hub.by_user):
-            stored = dict(await self.ctx.store.rooms.room_cursors_of(user_id))
+            stored = dict(await self.ctx.store.memberships.room_cursors_of(user_id))
             for conn in list(self.hub.by_user.get(user_id, ())):
                 for room_id in sorted(stored.keys() - conn.rooms):
                     # Live from here on, as after any join; history is the client's to read.
@@ -191,12 +191,12 @@ class Gateway:
         RESUME_WAIT_S): a live message sent ahead of the backfill would break seq order.
         """
         room_ids = [
-            room_id for room_id, _ in await self.ctx.store.rooms.room_cursors_of(conn.user.id)
+            room_id for room_id, _ in await self.ctx.store.memberships.room_cursors_of(conn.user.id)
         ]
         for room_id in room_ids:
             conn.hold(room_id)
         self.hub.add(conn, room_ids)
-        cursors = await self.ctx.store.rooms.room_cursors_of(conn.user.id)
+        cursors = await self.ctx.store.memberships.room_cursors_of(conn.user.id)
         conn.ready(
             orjson.dumps(
                 {
@@ -236,7 +236,7 @@ class Gateway:
         await self._announce_presence_of(user.id, status)
 
     async def _announce_presence_of(self, user_id: int, status: str) -> None:
-        watchers = await self.ctx.store.rooms.co_member_ids(user_id)
+        watchers = await self.ctx.store.memberships.co_member_ids(user_id)
         watchers.discard(user_id)
         if watchers:
             frame = orjson.dumps({"type": "presence", "user_id": user_id, "status": status})
@@ -378,7 +378,7 @@ class Gateway:
         """
         if conn.closing or room_id not in conn.rooms:
             return False
-        if await self.ctx.store.rooms.active_role_of(room_id, conn.user.id) is not None:
+        if await self.ctx.store.memberships.active_role_of(room_id, conn.user.id) is not None:
             return room_id in conn.rooms and not conn.closing
         self.hub.unfollow(conn, room_id)
         return False

@@ -19,6 +19,7 @@ from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
 from parley.store.edits import EditStore
 from parley.store.files import FileStore
 from parley.store.invites import InviteStore
+from parley.store.memberships import MembershipStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
 from parley.store.reactions import ReactionStore
@@ -116,6 +117,7 @@ class Store:
     users: UserStore
     sessions: SessionStore
     rooms: RoomStore
+    memberships: MembershipStore
     messages: MessageStore
     twofactor: TwoFactorStore
     files: FileStore
@@ -167,6 +169,7 @@ async def open_store(
         users=UserStore(engine),
         sessions=SessionStore(engine),
         rooms=RoomStore(engine),
+        memberships=MembershipStore(engine),
         messages=MessageStore(engine, writer),
         twofactor=TwoFactorStore(engine),
         files=FileStore(engine),

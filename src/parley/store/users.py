@@ -84,6 +84,14 @@ class UserStore:
             ).first()
         return user_from_row(row) if row else None
 
+    async def active_by_username(self, username: str) -> User | None:
+        query = sa.select(*USER_COLUMNS).where(
+            users.c.username_key == username.lower(), users.c.disabled == sa.false()
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return user_from_row(row) if row else None
+
     async def search(self, prefix: str, limit: int) -> list[User]:
         """Users whose username or display name starts with ``prefix``, by username."""
         escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
