@@ -6,7 +6,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.domain.messaging import ack_frame, encode_message_frame
+from parley.domain import frames
 from parley.domain.models import File, Message, User
 
 ana = User(7, "ana", 'Ana "the" <b>first</b>', "2026-01-01T00:00:00.000000Z")
@@ -33,7 +33,7 @@ def test_the_ack_is_the_ack_frame_of_the_message(
         mentions=mentions,
         reply=reply,
     )
-    ack = ack_frame(client_id, encode_message_frame(message))
+    ack = frames.ack(client_id, frames.message(message))
     assert ack == orjson.dumps({"type": "ack", "client_id": client_id, "message": message})
     assert orjson.loads(ack)["message"]["body"] == body
 
@@ -62,4 +62,4 @@ def test_the_message_frame_is_the_message_as_orjson_encodes_it() -> None:
     defaults = Message(1, 1, 1, User(1, "", "", ""), "", "", None, None)
     changed = [f for f in Message.__slots__ if getattr(message, f) == getattr(defaults, f)]
     assert changed == [], f"set these fields in the test too: {changed}"
-    assert encode_message_frame(message) == orjson.dumps({"type": "message", "message": message})
+    assert frames.message(message) == orjson.dumps({"type": "message", "message": message})

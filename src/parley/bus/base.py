@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 import orjson
 
 from parley.metrics import BusReadings
+
+EventKind = Literal[
+    "room", "users", "join", "leave", "typing", "close_sessions", "close_users", "resync"
+]
+EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
+
+
+class BadEvent(ValueError):
+    """Bytes from the bus that are not an event this version knows."""
 
 
 @dataclass(slots=True)
@@ -24,7 +33,7 @@ class Event:
     ``source`` names the publishing bus, so that a process can skip its own echo.
     """
 
-    kind: str
+    kind: EventKind
     payload: bytes = b""
     room_id: int | None = None
     user_ids: list[int] = field(default_factory=list)
@@ -54,6 +63,9 @@ class Event:
     def decode(cls, data: bytes) -> Event:
         header, _, payload = data.partition(b"\n")
         fields = orjson.loads(header)
+        if fields.get("kind") not in EVENT_KINDS:
+            # A newer process in a rolling upgrade may publish kinds this one lacks.
+            raise BadEvent(f"unknown event kind {fields.get('kind')!r}")
         return cls(payload=payload, **fields)
 
 

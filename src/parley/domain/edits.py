@@ -6,10 +6,8 @@ room's seq stays contiguous for clients catching up.
 
 from __future__ import annotations
 
-import orjson
-
 from parley.bus.base import Event
-from parley.domain import mentions
+from parley.domain import frames, mentions
 from parley.domain.context import Context
 from parley.domain.messaging import access_message, validate_body
 from parley.domain.models import Message, Room, User
@@ -54,7 +52,7 @@ async def edit(ctx: Context, user: User, message_id: int, body: object) -> Messa
     updated = await ctx.store.messages.get(message.id)
     if updated is None:
         raise NotFound("No such message.", code="message_not_found")
-    frame = orjson.dumps({"type": "message_updated", "message": updated})
+    frame = frames.message_updated(updated)
     await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))
     return updated
 
@@ -71,12 +69,5 @@ async def delete(ctx: Context, user: User, message_id: int, *, site_admin: bool 
     check_writable(room)
     if not await ctx.store.edits.delete(message.id, ctx.clock()):
         return
-    frame = orjson.dumps(
-        {
-            "type": "message_deleted",
-            "room_id": room.id,
-            "message_id": message.id,
-            "seq": message.seq,
-        }
-    )
+    frame = frames.message_deleted(room.id, message.id, message.seq)
     await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import NamedTuple
 
-import orjson
-
 from parley.bus.base import Event
-from parley.domain import mentions, text
+from parley.domain import frames, mentions, text
 from parley.domain.context import Context
 from parley.domain.models import AppendOutcome, Message, NewMessage, Room, User
 from parley.domain.rooms import access_room
@@ -68,57 +66,6 @@ class Sent(NamedTuple):
     created: bool
     # The ``message`` frame as published to the room: the sender's ack reuses it.
     frame: bytes
-
-
-_MESSAGE_FRAME_START = b'{"type":"message","message":'
-_ACK_START = b'{"type":"ack","client_id":'
-
-
-def encode_message_frame(message: Message) -> bytes:
-    """The ``message`` frame, encoded once for every recipient.
-
-    The same bytes as ``orjson.dumps`` of the dataclass, from a dict built here: orjson
-    reads a slotted dataclass field by field through Python (5.5 µs for a message
-    against 2.6 µs this way), and this runs once for every message stored.
-    """
-    author = message.author
-    return orjson.dumps(
-        {
-            "type": "message",
-            "message": {
-                "id": message.id,
-                "room_id": message.room_id,
-                "seq": message.seq,
-                "author": {
-                    "id": author.id,
-                    "username": author.username,
-                    "display_name": author.display_name,
-                    "created_at": author.created_at,
-                },
-                "body": message.body,
-                "created_at": message.created_at,
-                "edited_at": message.edited_at,
-                "client_id": message.client_id,
-                "attachments": message.attachments,
-                "reactions": message.reactions,
-                "reply_to": message.reply_to,
-                "reply": message.reply,
-                "mentions": message.mentions,
-                "mentions_room": message.mentions_room,
-                "deleted": message.deleted,
-            },
-        }
-    )
-
-
-def ack_frame(client_id: str, message_frame: bytes) -> bytes:
-    """The ``ack`` frame for a send, around its message as already encoded for the room.
-
-    The same bytes as encoding ``{"type": "ack", "client_id": ..., "message": ...}``,
-    without encoding the message a second time.
-    """
-    message = memoryview(message_frame)[len(_MESSAGE_FRAME_START) : -1]
-    return b"".join((_ACK_START, orjson.dumps(client_id), b',"message":', message, b"}"))
 
 
 async def post(
@@ -194,7 +141,7 @@ async def admit(ctx: Context, item: NewMessage, origin: str | None) -> asyncio.F
             stored = await ctx.store.messages.by_client_id(author.id, item.client_id)
             if stored is not None and stored.room_id == item.room_id:
                 answered: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
-                answered.set_result(Sent(stored, False, encode_message_frame(stored)))
+                answered.set_result(Sent(stored, False, frames.message(stored)))
                 return answered
         raise RateLimited(wait, "You are sending messages too fast.")
     return _published(ctx, author, ctx.store.messages.append(item), origin)
@@ -259,7 +206,7 @@ def _copy_outcome(source: asyncio.Future[Sent], target: asyncio.Future[Sent]) ->
 
 def _publish(ctx: Context, message: Message, origin: str | None) -> bytes:
     """Publish the message's frame to its room; returns the frame."""
-    frame = encode_message_frame(message)
+    frame = frames.message(message)
     ctx.bus.publish_nowait(
         Event(kind="room", room_id=message.room_id, payload=frame, origin=origin, seq=message.seq)
     )

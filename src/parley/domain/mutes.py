@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import orjson
-
 from parley.bus.base import Event
+from parley.domain import frames
 from parley.domain.context import Context
 from parley.domain.models import User
 from parley.domain.rooms import access_room
@@ -14,5 +13,5 @@ async def set_muted(ctx: Context, user: User, room_id: int, muted: bool) -> None
     """Mute or unmute a room for the user; their other tabs get a ``room_muted`` frame."""
     await access_room(ctx, user, room_id)
     await ctx.store.mutes.set_muted(room_id, user.id, muted)
-    frame = orjson.dumps({"type": "room_muted", "room_id": room_id, "muted": muted})
+    frame = frames.room_muted(room_id, muted)
     await ctx.bus.publish(Event(kind="users", user_ids=[user.id], payload=frame))

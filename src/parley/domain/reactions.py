@@ -6,9 +6,9 @@ import re
 import unicodedata
 
 import emoji as emoji_data
-import orjson
 
 from parley.bus.base import Event
+from parley.domain import frames
 from parley.domain.context import Context
 from parley.domain.edits import check_writable
 from parley.domain.messaging import access_message
@@ -57,14 +57,5 @@ async def react(ctx: Context, user: User, message_id: int, emoji: object, *, add
         changed = await ctx.store.reactions.remove(message.id, user.id, key)
     if not changed:
         return
-    frame = orjson.dumps(
-        {
-            "type": "reaction",
-            "room_id": room.id,
-            "message_id": message.id,
-            "emoji": key,
-            "user_id": user.id,
-            "added": added,
-        }
-    )
+    frame = frames.reaction(room.id, message.id, key, user.id, added)
     await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))

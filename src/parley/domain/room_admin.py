@@ -7,9 +7,8 @@ non-member gets "not found" whatever they try.
 
 from __future__ import annotations
 
-import orjson
-
 from parley.bus.base import Event
+from parley.domain import frames
 from parley.domain.context import Context
 from parley.domain.models import Room, User
 from parley.domain.rooms import (
@@ -29,7 +28,7 @@ def _check_channel(room: Room) -> None:
 
 
 async def _publish_room(ctx: Context, room: Room) -> None:
-    frame = orjson.dumps({"type": "room_updated", "room": room})
+    frame = frames.room_updated(room)
     await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))
 
 
@@ -76,9 +75,7 @@ async def set_role(ctx: Context, actor: User, room_id: int, target_id: int, role
         await ctx.store.memberships.set_role(room_id, actor.id, "admin")
         changes.append((actor.id, "admin"))
     for user_id, new_role in changes:
-        frame = orjson.dumps(
-            {"type": "member_updated", "room_id": room_id, "user_id": user_id, "role": new_role}
-        )
+        frame = frames.member_updated(room_id, user_id, new_role)
         await ctx.bus.publish(Event(kind="room", room_id=room_id, payload=frame))
     return role
 
@@ -108,7 +105,7 @@ async def remove_member(
     else:
         await ctx.store.memberships.remove_member(room_id, target_id)
     if their_role is not None:
-        frame = orjson.dumps({"type": "member_left", "room_id": room_id, "user": target})
+        frame = frames.member_left(room_id, target)
         await ctx.bus.publish(
             Event(kind="leave", room_id=room_id, user_ids=[target_id], payload=frame)
         )

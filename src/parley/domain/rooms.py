@@ -6,10 +6,8 @@ a room that does not exist and one the user may not see.
 
 from __future__ import annotations
 
-import orjson
-
 from parley.bus.base import Event
-from parley.domain import text
+from parley.domain import frames, text
 from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
 from parley.domain.numbers import parse_int
@@ -125,7 +123,7 @@ async def leave(ctx: Context, user: User, room_id: int) -> None:
             kind="leave",
             room_id=room_id,
             user_ids=[user.id],
-            payload=orjson.dumps({"type": "member_left", "room_id": room_id, "user": user}),
+            payload=frames.member_left(room_id, user),
         )
     )
 
@@ -180,7 +178,7 @@ async def _announce_join(ctx: Context, room_id: int, user: User) -> None:
             kind="join",
             room_id=room_id,
             user_ids=[user.id],
-            payload=orjson.dumps({"type": "member_joined", "room_id": room_id, "user": user}),
+            payload=frames.member_joined(room_id, user),
             seq=room.last_seq if room is not None else None,
         )
     )

@@ -144,15 +144,3 @@ def _parse_resume(frame: dict[str, Any]) -> Resume:
             raise FrameError("invalid_cursors", "Cursor values are non-negative integers.")
         parsed[room_id] = seq
     return Resume(parsed)
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """A server frame as the text sent on the socket."""
-    return orjson.dumps(frame).decode()
-
-
-def error_frame(code: str, message: str, ref: str | None = None) -> str:
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        frame["ref"] = ref
-    return encode(frame)

@@ -23,7 +23,7 @@ import orjson
 from websockets.datastructures import Headers
 
 from parley.bus.base import Event
-from parley.domain import accounts, messaging, rooms
+from parley.domain import accounts, frames, messaging, rooms
 from parley.domain.context import Context
 from parley.domain.models import NewMessage, User
 from parley.errors import ParleyError, RateLimited, Unavailable
@@ -51,7 +51,6 @@ SHUTDOWN_CLOSE_WAIT_S = 3.0
 # A refused upgrade over the per-user cap: when to try again (a tab may have closed).
 RETRY_AFTER_S = 10
 CLOSE_INTERNAL_ERROR = 1011
-PONG = '{"type":"pong"}'
 BINARY_REFUSED = codec.FrameError("binary_not_supported", "Frames are JSON text, not binary.")
 
 
@@ -102,11 +101,7 @@ class Gateway:
                     self.hub.follow(conn, room_id)
                     conn.release(room_id, stored[room_id])
                     self.hub.caught_up(room_id, stored[room_id])
-                    conn.push(
-                        orjson.dumps(
-                            {"type": "member_joined", "room_id": room_id, "user": conn.user}
-                        )
-                    )
+                    conn.push(frames.member_joined(room_id, conn.user))
                 for room_id in conn.rooms - stored.keys():
                     self.hub.unfollow(conn, room_id)
 
@@ -117,7 +112,7 @@ class Gateway:
         page = await self.ctx.store.messages.page(
             room_id, before_seq=None, after_seq=after_seq, limit=limit
         )
-        return [(m.seq, messaging.encode_message_frame(m)) for m in page]
+        return [(m.seq, frames.message(m)) for m in page]
 
     # -- the socket entry point (see parley.realtime.transport) -----------------------
 
@@ -197,15 +192,7 @@ class Gateway:
             conn.hold(room_id)
         self.hub.add(conn, room_ids)
         cursors = await self.ctx.store.memberships.room_cursors_of(conn.user.id)
-        conn.ready(
-            orjson.dumps(
-                {
-                    "type": "ready",
-                    "user": conn.user,
-                    "rooms": [{"id": rid, "last_seq": seq} for rid, seq in cursors],
-                }
-            ).decode()
-        )
+        conn.ready(frames.ready(conn.user, cursors))
         waiting: dict[int, int] = {}
         for room_id, last_seq in cursors:
             if room_id not in conn.rooms:
@@ -232,14 +219,14 @@ class Gateway:
         for user_id in user_ids:
             await self._announce_presence_of(user_id, "offline")
 
-    async def _announce_presence(self, user: User, status: str) -> None:
+    async def _announce_presence(self, user: User, status: frames.PresenceStatus) -> None:
         await self._announce_presence_of(user.id, status)
 
-    async def _announce_presence_of(self, user_id: int, status: str) -> None:
+    async def _announce_presence_of(self, user_id: int, status: frames.PresenceStatus) -> None:
         watchers = await self.ctx.store.memberships.co_member_ids(user_id)
         watchers.discard(user_id)
         if watchers:
-            frame = orjson.dumps({"type": "presence", "user_id": user_id, "status": status})
+            frame = frames.presence(user_id, status)
             await self.ctx.bus.publish(
                 Event(kind="users", user_ids=sorted(watchers), payload=frame)
             )
@@ -250,22 +237,14 @@ class Gateway:
     def _send_failed(conn: Connection, frame: codec.Send, exc: Exception) -> None:
         if isinstance(exc, RateLimited):
             conn.push(
-                orjson.dumps(
-                    {
-                        "type": "error",
-                        "code": exc.code,
-                        "message": exc.message,
-                        "ref": frame.client_id,
-                        "retry_after": exc.retry_after,
-                    }
-                ).decode()
+                frames.error(exc.code, exc.message, frame.client_id, retry_after=exc.retry_after)
             )
         elif isinstance(exc, ParleyError):
-            conn.push(codec.error_frame(exc.code, exc.message, frame.client_id))
+            conn.push(frames.error(exc.code, exc.message, frame.client_id))
         else:
             log.error("send from %s failed", conn.id, exc_info=exc)
             conn.push(
-                codec.error_frame("internal_error", "The message was not stored.", frame.client_id)
+                frames.error("internal_error", "The message was not stored.", frame.client_id)
             )
 
     async def _dispatch(
@@ -279,9 +258,7 @@ class Gateway:
                 now = asyncio.get_running_loop().time()
                 if now - typing_sent.get(frame.room_id, -TYPING_INTERVAL_S) >= TYPING_INTERVAL_S:
                     typing_sent[frame.room_id] = now
-                    payload = orjson.dumps(
-                        {"type": "typing", "room_id": frame.room_id, "user": conn.user}
-                    )
+                    payload = frames.typing(frame.room_id, conn.user)
                     await self.ctx.bus.publish(
                         Event(
                             kind="typing",
@@ -293,14 +270,14 @@ class Gateway:
             elif isinstance(frame, codec.Read):
                 self._check_member(conn, frame.room_id)
                 marker = await rooms.mark_read(self.ctx, conn.user, frame.room_id, frame.seq)
-                payload = orjson.dumps({"type": "read", "room_id": frame.room_id, "seq": marker})
+                payload = frames.read(frame.room_id, marker)
                 await self.ctx.bus.publish(
                     Event(kind="users", user_ids=[conn.user.id], payload=payload)
                 )
         except codec.FrameError as exc:
-            conn.push(codec.error_frame(exc.code, exc.message, exc.ref))
+            conn.push(frames.error(exc.code, exc.message, exc.ref))
         except ParleyError as exc:
-            conn.push(codec.error_frame(exc.code, exc.message))
+            conn.push(frames.error(exc.code, exc.message))
 
     @staticmethod
     def _check_member(conn: Connection, room_id: int) -> None:
@@ -319,13 +296,10 @@ class Gateway:
                 else ""
             )
             conn.push(
-                orjson.dumps(
-                    {
-                        "type": "error",
-                        "code": "room_not_found",
-                        "message": f"No such room: {listed}{more}.",
-                        "room_ids": unknown[:UNKNOWN_ROOMS_LISTED],
-                    }
+                frames.error(
+                    "room_not_found",
+                    f"No such room: {listed}{more}.",
+                    room_ids=unknown[:UNKNOWN_ROOMS_LISTED],
                 )
             )
         waiting, conn.awaiting_resume = conn.awaiting_resume, None
@@ -354,7 +328,7 @@ class Gateway:
                         break
                     for message in page:
                         if not since <= message.seq <= sent:
-                            conn.push(messaging.encode_message_frame(message))
+                            conn.push(frames.message(message))
                         position = message.seq
                     if len(page) < RESUME_PAGE:
                         break
@@ -366,7 +340,7 @@ class Gateway:
                     conn.release(room_id, position)
                     if not conn.closing:
                         conn.since[room_id] = min(since, cursor + 1)
-        conn.push('{"type":"resumed"}')
+        conn.push(frames.RESUMED)
 
     async def _may_still_read(self, conn: Connection, room_id: int) -> bool:
         """Whether a page just read may go to ``conn``: the member's grant, as stored now.
@@ -506,9 +480,9 @@ class Session:
             self._waiting().append(frame)  # behind what is waiting, to keep the order
             self._pace()
         elif isinstance(frame, codec.FrameError):
-            self.conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
+            self.conn.push(frames.error(frame.code, frame.message, frame.ref))
         elif isinstance(frame, codec.Ping):
-            self.conn.push(PONG)
+            self.conn.push(frames.PONG)
         elif not (isinstance(frame, codec.Send) and self._send_now(frame)):
             self._waiting().append(frame)
             self._start_worker()
@@ -553,7 +527,7 @@ class Session:
     async def _handle(self, frame: codec.ClientFrame | codec.FrameError) -> None:
         conn = self.conn
         if isinstance(frame, codec.FrameError):
-            conn.push(codec.error_frame(frame.code, frame.message, frame.ref))
+            conn.push(frames.error(frame.code, frame.message, frame.ref))
         elif isinstance(frame, codec.Send):
             try:
                 stored = await messaging.admit(self.gateway.ctx, self._prepare(frame), conn.id)
@@ -562,7 +536,7 @@ class Session:
                 return
             self._sending(frame, stored)
         elif isinstance(frame, codec.Ping):
-            conn.push(PONG)
+            conn.push(frames.PONG)
         else:
             if self._typing is None:
                 self._typing = {}
@@ -609,7 +583,7 @@ class Session:
         if error is not None:
             self.gateway._send_failed(self.conn, frame, cast(Exception, error))
         else:
-            self.conn.push(messaging.ack_frame(frame.client_id, stored.result().frame))
+            self.conn.push(frames.ack(frame.client_id, stored.result().frame))
 
     def _pace(self) -> None:
         """Pause reading past the bounds, resume below half of them."""
