@@ -155,3 +155,26 @@ async def test_checkpoints_slow_down_when_nothing_is_written(tmp_path: Path) -> 
         await checkpointer.close()
     # Every 20 ms that would be 50; backing off (20, 40, 80 ... ms) it is 6.
     assert checkpointer.checkpoints <= 10
+
+
+async def test_closing_while_a_checkpoint_runs_in_its_thread_is_safe(tmp_path: Path) -> None:
+    """Cancelling the task leaves a checkpoint already in its thread running: close()
+    must wait for it before closing the connection (sqlite3 crashed the process)."""
+    path = tmp_path / "wal.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE t (x TEXT)")
+    db.executemany("INSERT INTO t VALUES (?)", [("x" * 200,)] * 2000)
+    db.commit()
+    for round_ in range(60):
+        db.execute("INSERT INTO t VALUES (?)", ("y" * 200,))
+        db.commit()
+        checkpointer = Checkpointer(path, interval_s=0.0005)
+        checkpointer.start()
+        # Anywhere from before the first checkpoint to the middle of one.
+        await asyncio.sleep(0.0002 * (round_ % 10))
+        await checkpointer.close()
+        done = checkpointer.checkpoints
+        await checkpointer.checkpoint()
+        assert checkpointer.checkpoints == done, "closed means closed: no connection reopened"
+    db.close()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -57,6 +58,11 @@ class Checkpointer:
         self._wal_bound_bytes = wal_bound_bytes
         self._on_wal_full = on_wal_full
         self._conn: sqlite3.Connection | None = None
+        # The connection is used from worker threads: a checkpoint still running in its
+        # thread when close() comes (cancelling the task does not stop the thread) must
+        # finish before the connection is closed, or sqlite3 crashes the process.
+        self._conn_lock = threading.Lock()
+        self._closed = False
         self._page_size = 4096
         self._frames_seen = 0
         self._task: asyncio.Task[None] | None = None
@@ -73,9 +79,14 @@ class Checkpointer:
                 await self._task
             self._task = None
         await self.checkpoint()
-        if self._conn is not None:
+        await asyncio.to_thread(self._close_connection)
+
+    def _close_connection(self) -> None:
+        with self._conn_lock:
+            self._closed = True
             conn, self._conn = self._conn, None
-            await asyncio.to_thread(conn.close)
+            if conn is not None:
+                conn.close()
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file; True if it held frames not seen before.
@@ -105,10 +116,15 @@ class Checkpointer:
                 interval = min(max(IDLE_INTERVAL_S, self._interval_s), interval * 2)
 
     def _checkpoint(self) -> int:
-        """One PASSIVE checkpoint; the number of frames in the WAL."""
-        if self._conn is None:
-            self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            self._page_size = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
-        _, frames, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.checkpoints += 1
-        return int(frames)
+        """One PASSIVE checkpoint; the number of frames in the WAL (0 once closed)."""
+        with self._conn_lock:
+            if self._closed:
+                return 0
+            if self._conn is None:
+                self._conn = sqlite3.connect(
+                    self._path, isolation_level=None, check_same_thread=False
+                )
+                self._page_size = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+            _, frames, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.checkpoints += 1
+            return int(frames)
