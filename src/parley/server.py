@@ -15,7 +15,7 @@ import uvicorn
 
 from parley.app import ParleyApp
 from parley.config import Settings
-from parley.realtime.transport import ParleyWebSocketProtocol
+from parley.realtime.fast_transport import ParleyWebSocketProtocol
 from parley.web.http_protocol import ParleyHttpProtocol
 
 log = logging.getLogger(__name__)
