@@ -17,7 +17,14 @@ from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from parley.realtime.frames import CLOSE_INVALID_DATA, FrameReader, OnText, ProtocolError
+from parley.realtime.connection import framed
+from parley.realtime.frames import (
+    CLOSE_INVALID_DATA,
+    FrameReader,
+    OnText,
+    ProtocolError,
+    payloads,
+)
 
 Received = list[tuple[str, object]]
 
@@ -294,3 +301,14 @@ def test_inside_a_fragmented_message_nothing_is_cut() -> None:
     assert not reader.resume()
     assert reader.feed(last, lambda _: True) == last
     assert reader.resume()
+
+
+@given(st.lists(texts, max_size=6))
+def test_the_frames_the_server_writes_are_taken_apart_again(sent: list[str]) -> None:
+    """The ASGI transport turns the gateway's pre-framed writes back into texts."""
+    reference = ServerProtocol(state=State.OPEN)
+    for text in sent:
+        reference.send_text(text.encode())
+    written = b"".join(reference.data_to_send())
+    assert payloads(written) == [t.encode() for t in sent]
+    assert payloads(b"".join(framed(t) for t in sent)) == [t.encode() for t in sent]

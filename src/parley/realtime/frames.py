@@ -213,3 +213,26 @@ def frame_size(head: bytes) -> int | None:
             return None
         return size + 8 + int.from_bytes(head[2:10])
     return size + length
+
+
+def payloads(data: bytes) -> list[bytes]:
+    """The payloads of whole unmasked frames laid end to end, as the server writes them.
+
+    The gateway writes its frames pre-framed (parley.realtime.connection.framed); the
+    ASGI transport, which sends messages rather than bytes, takes them apart again.
+    """
+    out = []
+    pos = 0
+    end = len(data)
+    while pos < end:
+        length = data[pos + 1] & 0x7F
+        start = pos + 2
+        if length == 126:
+            length = int.from_bytes(data[start : start + 2])
+            start += 2
+        elif length == 127:
+            length = int.from_bytes(data[start : start + 8])
+            start += 8
+        pos = start + length
+        out.append(data[start:pos])
+    return out
