@@ -121,6 +121,8 @@ class Server:
             cmd = [sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1"]
             cmd += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
             env["PARLEY_SEND_RATE"] = "0"
+            # The figures are the fast WebSocket transport's, never the ASGI fallback's.
+            env["PARLEY_WS_TRANSPORT"] = "fast"
         else:
             cmd = [sys.executable, str(ROOT / "bench/peers/flask_socketio_chat.py")]
             cmd += ["--port", str(self.port), "--data-dir", str(self.data_dir)]

@@ -21,8 +21,9 @@ from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
 from parley.metrics import Readings
+from parley.realtime.asgi_transport import serve_socket
 from parley.realtime.gateway import Gateway
-from parley.realtime.transport import ParleySocket
+from parley.realtime.transport import WS_PATH, ParleySocket
 from parley.store import open_store
 from parley.web import blueprints
 from parley.web.asgi import Receive, Scope, SendFn
@@ -84,13 +85,17 @@ class ParleyApp:
         )
 
     async def open_socket(self, socket: ParleySocket) -> None:
-        """``/ws``: called by Parley's WebSocket protocol, not through ASGI."""
+        """``/ws``: called by the fast transport directly, or by the ASGI one."""
         if self._gateway is None:
             socket.refuse(503, b'{"error":{"code":"unavailable","message":"Starting up."}}')
             return
         await self._gateway.open_socket(socket)
 
     async def __call__(self, scope: Scope, receive: Receive, send: SendFn) -> None:
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            # Only on the ASGI transport: the fast one never hands /ws to ASGI.
+            await serve_socket(scope, receive, send, self.open_socket)
+            return
         if is_upload(scope) and self._ctx is not None:
             # Streamed outside Quart, which would buffer the body (see web/uploads.py).
             await handle_upload(self._ctx, scope, receive, send)

@@ -29,6 +29,9 @@ DEFAULT_SEND_BURST = 100
 # uvicorn pings every WebSocket this often and drops one that has not answered in time.
 DEFAULT_WS_PING_INTERVAL_S = 20.0
 DEFAULT_WS_PING_TIMEOUT_S = 20.0
+# The fast WebSocket transport when the installed uvicorn fits it, else the ASGI one.
+DEFAULT_WS_TRANSPORT = "auto"
+WS_TRANSPORTS = ("auto", "fast", "asgi")
 # Bounds on what one client can hold open; how each was chosen is in docs/security.md.
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256
@@ -75,6 +78,8 @@ class Settings:
     workers: int = 1
     ws_ping_interval: float = DEFAULT_WS_PING_INTERVAL_S
     ws_ping_timeout: float = DEFAULT_WS_PING_TIMEOUT_S
+    # Which WebSocket transport runs (parley.realtime.ws_seam): auto, fast or asgi.
+    ws_transport: str = DEFAULT_WS_TRANSPORT
     # Seconds a request's headers may take to arrive (0: no deadline).
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     # Open connections per client address, loopback exempt (0: no cap).
@@ -144,6 +149,7 @@ _ENV_NAMES = {
     "workers": "PARLEY_WORKERS",
     "ws_ping_interval": "PARLEY_WS_PING_INTERVAL",
     "ws_ping_timeout": "PARLEY_WS_PING_TIMEOUT",
+    "ws_transport": "PARLEY_WS_TRANSPORT",
     "header_timeout_s": "PARLEY_HEADER_TIMEOUT",
     "max_connections_per_address": "PARLEY_MAX_CONNECTIONS_PER_ADDRESS",
     "max_websockets_per_user": "PARLEY_MAX_WEBSOCKETS_PER_USER",
@@ -200,6 +206,11 @@ def load_settings(
         raise SettingsError(f"port must be 1-65535, not {settings.port}")
     if settings.workers < 1:
         raise SettingsError("workers must be at least 1")
+    if settings.ws_transport not in WS_TRANSPORTS:
+        raise SettingsError(
+            f"PARLEY_WS_TRANSPORT must be one of {', '.join(WS_TRANSPORTS)}, "
+            f"not {settings.ws_transport!r}"
+        )
     if not 1 <= settings.ipv6_prefix <= 128:
         raise SettingsError(f"PARLEY_IPV6_PREFIX must be 1-128, not {settings.ipv6_prefix}")
     try:

@@ -15,7 +15,7 @@ import uvicorn
 
 from parley.app import ParleyApp
 from parley.config import Settings
-from parley.realtime.transport import ParleyWebSocketProtocol
+from parley.realtime import ws_seam
 from parley.web.http_protocol import ParleyHttpProtocol
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class ParleyServer(uvicorn.Server):
 
 
 def uvicorn_config(app: ParleyApp, settings: Settings, *, fd: int | None = None) -> uvicorn.Config:
+    transport = ws_seam.choose(settings.ws_transport)
+    log.info("WebSocket transport: %s", transport.name)
     return uvicorn.Config(
         app,
         host=settings.host,
@@ -52,9 +54,11 @@ def uvicorn_config(app: ParleyApp, settings: Settings, *, fd: int | None = None)
         loop="uvloop",
         # httptools plus bounds on request heads and connections per address.
         http=ParleyHttpProtocol,
-        # uvicorn's websockets-sansio protocol, plus batched writes and abort of stuck peers.
-        ws=ParleyWebSocketProtocol,
-        # Frames are written pre-framed (realtime.transport) and uncompressed.
+        # The fast transport (uvicorn's websockets-sansio protocol, plus direct frames,
+        # batched writes and abort of stuck peers) or, if this uvicorn does not fit it,
+        # uvicorn's stock protocol under the ASGI transport (see realtime.ws_seam).
+        ws=transport.protocol,
+        # Frames are written pre-framed (realtime.connection) and uncompressed.
         ws_per_message_deflate=False,
         ws_max_size=WS_MAX_SIZE,
         ws_ping_interval=settings.ws_ping_interval or None,
