@@ -11,7 +11,7 @@ for ``/ws`` only:
 - reading is not paused after every frame (uvicorn does that for its ASGI queue): the
   gateway pauses it only when a connection has too many sends waiting for their commit;
 - the frames that nearly every client sends are cut out of the received bytes by
-  parley.realtime.frames (pure, no I/O); every other frame, and the rest of the bytes
+  parley.realtime.wire (pure, no I/O); every other frame, and the rest of the bytes
   from it on, go to websockets' parser, which answers pings, closes and protocol errors
   as before;
 - a peer that stops reading fills the transport buffer, and asyncio's ``close()`` would
@@ -37,8 +37,8 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from parley.realtime.connection import CLOSE_GRACE_S
-from parley.realtime.frames import FrameReader, ProtocolError
 from parley.realtime.transport import WS_PATH, OpenSocket, SocketHandler, refusal_headers
+from parley.realtime.wire import FrameReader, ProtocolError
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The fast frame reader (realtime/frames.py) reads a client's bytes as websockets does.
+"""The fast frame reader (realtime/wire.py) reads a client's bytes as websockets does.
 
 The fast transport cuts simple text frames with FrameReader and gives every other byte
 to websockets' parser. These properties hold that pair against websockets alone: for any
@@ -18,7 +18,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from parley.realtime.connection import framed
-from parley.realtime.frames import (
+from parley.realtime.wire import (
     CLOSE_INVALID_DATA,
     FrameReader,
     OnText,
