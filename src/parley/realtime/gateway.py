@@ -23,6 +23,7 @@ import orjson
 from websockets.datastructures import Headers
 
 from parley.bus.base import Event
+from parley.credentials import read_credential
 from parley.domain import accounts, messaging, rooms
 from parley.domain.context import Context
 from parley.domain.models import NewMessage, User
@@ -32,7 +33,6 @@ from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushSchedu
 from parley.realtime.hub import Hub
 from parley.realtime.session_keeper import SessionKeeper
 from parley.realtime.transport import ParleySocket
-from parley.web.cookies import SESSION_COOKIE, parse_cookie_header
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,13 @@ class Gateway:
         if not _same_origin(headers):
             socket.refuse(403, _error_body("cross_origin", "Cross-site WebSocket refused."))
             return
-        found = await accounts.authenticate(self.ctx, _token_from(request.path, headers))
+        credential = read_credential(
+            headers.get("authorization", ""),
+            headers.get("cookie", ""),
+            # Allowed here, unlike on HTTP: some clients cannot set headers on an upgrade.
+            request.path.partition("?")[2],
+        )
+        found = await accounts.authenticate(self.ctx, credential.token) if credential else None
         if found is None:
             socket.refuse(401, _error_body("unauthorized", "Sign in first."))
             return
@@ -397,16 +403,6 @@ class Gateway:
             self._none_left = asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._none_left.wait(), SHUTDOWN_CLOSE_WAIT_S)
-
-
-def _token_from(path: str, headers: Headers) -> str:
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    query = parse_qs(path.partition("?")[2])
-    if query.get("token"):
-        return query["token"][0]
-    return parse_cookie_header(headers.get("cookie", "")).get(SESSION_COOKIE, "")
 
 
 def _wants_resume(path: str) -> bool:
