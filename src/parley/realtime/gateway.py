@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from parley.domain import messaging, presence
+from parley.domain import messaging, presence_actions
 from parley.domain.context import Context
 from parley.realtime import handshake, resume
 from parley.realtime.connection import CLOSE_GOING_AWAY, Connection, FlushScheduler
@@ -57,7 +57,7 @@ class Gateway:
         # Shared presence reports the users of a crashed process (LocalPresence has none).
         watch_offline = getattr(self.ctx.presence, "watch_offline", None)
         if watch_offline is not None:
-            watch_offline(partial(presence.went_offline, self.ctx))
+            watch_offline(partial(presence_actions.went_offline, self.ctx))
 
     @property
     def connections(self) -> list[Connection]:
@@ -143,7 +143,7 @@ class Gateway:
                 self._per_user.pop(conn.user.id, None)
         if not self._connections and self._none_left is not None:
             self._none_left.set()
-        await presence.disconnected(self.ctx, conn.user.id)
+        await presence_actions.disconnected(self.ctx, conn.user.id)
 
     async def _open(self, conn: Connection, *, hold_for_resume: bool = False) -> None:
         """Follow the user's rooms, then send ``ready`` with each room's last seq.
@@ -181,7 +181,7 @@ class Gateway:
             self.hub.caught_up(room_id, last_seq)
         if waiting:
             resume.hold_until_resume(conn, waiting)
-        await presence.connected(self.ctx, conn.user.id)
+        await presence_actions.connected(self.ctx, conn.user.id)
 
     # -- shutdown ------------------------------------------------------------------
 
