@@ -88,9 +88,13 @@ def parley_source() -> tuple[Path, str]:
     if not (dst / "parley").exists():
         dst.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", commit, "parley"], capture_output=True, check=True
+            ["git", "-C", str(ROOT), "archive", commit, "src/parley"],
+            capture_output=True,
+            check=True,
         ).stdout
-        subprocess.run(["tar", "-x", "-C", str(dst)], input=archive, check=True)
+        # The package is under src/ (src layout): dst/parley is what PYTHONPATH=dst imports.
+        untar = ["tar", "-x", "--strip-components=1", "-C", str(dst)]
+        subprocess.run(untar, input=archive, check=True)
     return dst, commit
 
 

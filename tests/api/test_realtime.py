@@ -11,7 +11,7 @@ import orjson
 import pytest
 import websockets
 
-from parley.realtime.gateway import RESUME_WAIT_S
+from parley.realtime.resume import RESUME_WAIT_S
 from tests.support import Person, ServerProcess, Socket
 
 
@@ -151,6 +151,27 @@ async def test_read_marker_moves_unread_count(ana: Person, ben: Person) -> None:
     assert next(r for r in rooms if r["id"] == room["id"])["unread"] == 1
 
 
+async def test_a_read_marker_set_over_http_reaches_my_other_tabs_as_one_set_over_ws_does(
+    ana: Person, ben: Person
+) -> None:
+    room = await ana.create_room("read-everywhere")
+    await ana.add(room["id"], ben)
+    for i in range(3):
+        await ana.post(room["id"], f"r{i}")
+    async with ben.socket() as tab1, ben.socket() as tab2:
+        await tab1.send({"type": "read", "room_id": room["id"], "seq": 1})
+        by_ws = [await tab.expect("read", room_id=room["id"]) for tab in (tab1, tab2)]
+        r = await ben.http.post(f"/api/rooms/{room['id']}/read", json={"seq": 2})
+        assert r.json() == {"room_id": room["id"], "read_seq": 2}
+        by_http = [await tab.expect("read", room_id=room["id"]) for tab in (tab1, tab2)]
+        # No body: everything up to the room's newest message is read.
+        assert (await ben.http.post(f"/api/rooms/{room['id']}/read")).json()["read_seq"] == 3
+        everything = [await tab.expect("read", room_id=room["id"]) for tab in (tab1, tab2)]
+    assert by_ws == [{"type": "read", "room_id": room["id"], "seq": 1}] * 2
+    assert by_http == [{"type": "read", "room_id": room["id"], "seq": 2}] * 2
+    assert everything == [{"type": "read", "room_id": room["id"], "seq": 3}] * 2
+
+
 async def test_presence_announces_online_and_offline_to_room_members(
     ana: Person, ben: Person
 ) -> None:
@@ -238,6 +259,19 @@ async def test_same_origin_cookie_upgrade_is_accepted(server: ServerProcess, ana
     async with websockets.connect(server.ws_url, additional_headers=headers) as ws:
         ready = orjson.loads(await ws.recv())
         assert ready["type"] == "ready"
+
+
+async def test_the_session_cookie_is_read_beside_a_cookie_of_another_app(
+    server: ServerProcess, ana: Person
+) -> None:
+    # Another app on the same host may set values that http.cookies gives up on (JSON,
+    # spaces): the session cookie after them must still open a socket, as over HTTP.
+    jar = f'prefs={{"theme": "dark"}}; note=two words; parley_session={ana.token}'
+    headers = {"Cookie": jar, "Origin": server.url}
+    async with websockets.connect(server.ws_url, additional_headers=headers) as ws:
+        assert orjson.loads(await ws.recv())["type"] == "ready"
+    async with httpx.AsyncClient(base_url=server.url, headers={"Cookie": jar}) as http:
+        assert (await http.get("/api/me")).status_code == 200
 
 
 async def test_token_query_parameter_authenticates(server: ServerProcess, ana: Person) -> None:

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from parley.bus.base import Event
-from parley.domain import addresses, text
+from parley.domain import addresses, login_codes, text
 from parley.domain.context import Context
 from parley.domain.models import Account, Session, User
 from parley.domain.passwords import password_problem
@@ -154,11 +154,9 @@ async def login(
         await count_failed_sign_in(ctx, username, ip)
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if account.totp_enabled:
-        from parley.domain import twofactor
-
         if not otp:
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
-        if not await twofactor.check_login_code(ctx, account.user.id, otp):
+        if not await login_codes.check_login_code(ctx, account.user.id, otp):
             await count_failed_sign_in(ctx, username, ip)
             raise Unauthorized("That code is not valid.", code="otp_invalid")
     if HASHER.check_needs_rehash(account.password_hash):

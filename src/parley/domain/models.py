@@ -177,6 +177,19 @@ class FileRecord:
 
 
 @dataclass(slots=True)
+class Webhook:
+    """An incoming webhook: it posts to its room as its own bot user."""
+
+    id: int
+    room_id: int
+    name: str
+    created_at: str
+    bot: User
+    # Whose right to manage the room the webhook posts under.
+    created_by: int
+
+
+@dataclass(slots=True)
 class NewMessage:
     """A message as it will be stored: checked by the domain, placed by the store."""
 

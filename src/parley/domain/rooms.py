@@ -149,14 +149,29 @@ async def members(ctx: Context, user: User, room_id: int) -> list[Member]:
     return found
 
 
-async def mark_read(ctx: Context, user: User, room_id: int, seq: int) -> int:
-    """Move the user's read marker; returns where it now stands."""
+async def mark_read(ctx: Context, user: User, room_id: int, seq: object = None) -> int:
+    """Move the user's read marker to ``seq`` (None: the room's newest message), never
+    back, and tell every connection of theirs where it now stands, so that their other
+    tabs and devices clear the room's unread count too. Returns the marker.
+
+    Raises BadInput (``invalid_seq``) and NotFound (not a member, alike for a missing room).
+    """
+    if seq is None:
+        room, _ = await access_room(ctx, user, room_id)
+        seq = room.last_seq
     checked = parse_int(seq, text=False)
     if checked is None:
         raise BadInput("seq must be a non-negative integer.", code="invalid_seq")
     marker = await ctx.store.memberships.mark_read(room_id, user.id, checked)
     if marker is None:
         raise _not_found()
+    await ctx.bus.publish(
+        Event(
+            kind="users",
+            user_ids=[user.id],
+            payload=frames.read(room_id, marker),
+        )
+    )
     return marker
 
 

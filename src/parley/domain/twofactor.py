@@ -1,27 +1,19 @@
-"""Two-factor sign-in: TOTP (RFC 6238) enrolment, checking, recovery codes.
+"""Two-factor sign-in: turning TOTP (RFC 6238) on and off, and its recovery codes.
 
-The TOTP secret is stored encrypted (Fernet, AES-128-CBC + HMAC-SHA256) under a key
-derived with HKDF from the server's secret key, so a copy of the database alone does
-not let anyone mint codes. Recovery codes are random and stored as SHA-256 hashes.
+Checking a code at sign-in is domain.login_codes' (which accounts uses too); how the secret
+and the recovery codes are kept is described there.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import io
-import secrets
 import time
 from dataclasses import dataclass
-from functools import cache
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from parley.domain import login_codes
 from parley.domain.accounts import (
     check_sign_in_allowed,
     confirm_recent_sign_in,
@@ -32,14 +24,7 @@ from parley.domain.models import Account
 from parley.errors import BadInput, Conflict, Unauthorized
 
 ISSUER = "Parley"
-STEP_S = 30
-# Accept the previous and the next 30-second step too: phones' clocks drift.
-VALID_WINDOW = 1
 RECOVERY_CODE_COUNT = 10
-# 10 characters of a 32-letter alphabet: 50 bits each, shown as xxxxx-xxxxx.
-RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-RECOVERY_CODE_LEN = 10
-HKDF_INFO = b"parley/totp-secret/v1"
 QR_SCALE = 4
 
 
@@ -50,71 +35,12 @@ class Enrolment:
     qr_svg: str
 
 
-@cache
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(
-        secret_key.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def encrypt_secret(ctx: Context, secret: str) -> str:
-    return _fernet(ctx.settings.secret_key).encrypt(secret.encode()).decode()
-
-
-def decrypt_secret(ctx: Context, token: str) -> str | None:
-    """The plain secret, or None if it was encrypted under another server key."""
-    try:
-        return _fernet(ctx.settings.secret_key).decrypt(token.encode()).decode()
-    except (InvalidToken, ValueError):
-        return None
-
-
-def _normalise(code: str) -> str:
-    return "".join(c for c in code.lower() if c.isascii() and c.isalnum())
-
-
-def check_code_form(code: str) -> None:
-    """BadInput ``invalid_otp`` for a code in other digits than 0-9 (Arabic-Indic, full-width).
-
-    No valid code has them, and they reached hmac.compare_digest, which raises for
-    non-ASCII text: a 500. Asking for 0-9 is clearer than "not valid".
-    """
-    if not code.isascii():
-        raise BadInput(
-            "Type the code with the digits 0 to 9 (and letters a to z for a recovery code).",
-            code="invalid_otp",
-        )
-
-
-def _recovery_hash(code: str) -> str:
-    return hashlib.sha256(b"parley-recovery:" + _normalise(code).encode()).hexdigest()
-
-
-def new_recovery_code() -> str:
-    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LEN))
-    return f"{raw[:5]}-{raw[5:]}"
-
-
 def _qr_svg(uri: str) -> str:
     out = io.BytesIO()
     segno.make(uri, error="m").save(
         out, kind="svg", scale=QR_SCALE, border=2, xmldecl=False, dark="#000", light="#fff"
     )
     return out.getvalue().decode()
-
-
-def _matching_step(secret: str, code: str, now: float) -> int | None:
-    """The time step whose code equals ``code`` within the window, or None."""
-    digits = _normalise(code)
-    if len(digits) != 6 or not (digits.isascii() and digits.isdigit()):
-        return None
-    totp = pyotp.TOTP(secret, interval=STEP_S)
-    current = int(now // STEP_S)
-    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
-        if hmac.compare_digest(totp.generate_otp(step), digits):
-            return step
-    return None
 
 
 async def setup(ctx: Context, account: Account, session_id: str, password: str | None) -> Enrolment:
@@ -127,9 +53,10 @@ async def setup(ctx: Context, account: Account, session_id: str, password: str |
     """
     await confirm_recent_sign_in(ctx, account, session_id, password)
     secret = pyotp.random_base32()
-    if not await ctx.store.twofactor.start_enrolment(account.user.id, encrypt_secret(ctx, secret)):
+    sealed = login_codes.encrypt_secret(ctx, secret)
+    if not await ctx.store.twofactor.start_enrolment(account.user.id, sealed):
         raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
-    uri = pyotp.TOTP(secret, interval=STEP_S).provisioning_uri(
+    uri = pyotp.TOTP(secret, interval=login_codes.STEP_S).provisioning_uri(
         name=account.user.username, issuer_name=ISSUER
     )
     return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
@@ -142,21 +69,21 @@ async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) ->
     (``otp_invalid``) for a wrong code, which counts as a failed sign-in (RateLimited
     past the limit), as everywhere a code is checked.
     """
-    check_code_form(otp)
+    login_codes.check_code_form(otp)
     await check_sign_in_allowed(ctx, account.user.username, ip)
     stored, enabled = await ctx.store.twofactor.state(account.user.id)
     if enabled:
         raise Conflict("Two-factor sign-in is already on.", code="otp_already_enabled")
-    secret = decrypt_secret(ctx, stored) if stored else None
+    secret = login_codes.decrypt_secret(ctx, stored) if stored else None
     if secret is None:
         raise BadInput("Start with two-factor setup.", code="otp_not_set_up")
-    step = _matching_step(secret, otp, time.time())
+    step = login_codes.matching_step(secret, otp, time.time())
     if step is None or not await ctx.store.twofactor.use_step(account.user.id, step):
         await count_failed_sign_in(ctx, account.user.username, ip)
         raise Unauthorized("That code is not valid.", code="otp_invalid")
-    codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [login_codes.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     await ctx.store.twofactor.enable(
-        account.user.id, [_recovery_hash(c) for c in codes], ctx.clock()
+        account.user.id, [login_codes.recovery_hash(c) for c in codes], ctx.clock()
     )
     return codes
 
@@ -181,40 +108,14 @@ async def disable(
     """
     await check_sign_in_allowed(ctx, account.user.username, ip)
     await confirm_recent_sign_in(ctx, account, session_id, password)
-    check_code_form(otp)
+    login_codes.check_code_form(otp)
     _, enabled = await ctx.store.twofactor.state(account.user.id)
     if not enabled:
         raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")
-    if not await check_login_code(ctx, account.user.id, otp):
+    if not await login_codes.check_login_code(ctx, account.user.id, otp):
         await count_failed_sign_in(ctx, account.user.username, ip)
         raise Unauthorized("That code is not valid.", code="otp_invalid")
     await ctx.store.twofactor.disable(account.user.id)
-
-
-async def check_login_code(ctx: Context, user_id: int, otp: str) -> bool:
-    """True if ``otp`` is a current, not yet used TOTP code or an unused recovery code.
-
-    Raises BadInput (``invalid_otp``) for a code in other digits than 0-9.
-
-    A TOTP code is spent by using it: the same code (or an older one) is refused
-    afterwards, so a code seen over someone's shoulder cannot be replayed.
-    """
-    if not isinstance(otp, str) or not otp or len(otp) > 64:
-        return False
-    check_code_form(otp)
-    stored, enabled = await ctx.store.twofactor.state(user_id)
-    if not enabled or not stored:
-        return False
-    secret = decrypt_secret(ctx, stored)
-    if secret is not None:
-        step = _matching_step(secret, otp, time.time())
-        if step is not None:
-            return await ctx.store.twofactor.use_step(user_id, step)
-    if len(_normalise(otp)) == RECOVERY_CODE_LEN:
-        return await ctx.store.twofactor.spend_recovery_code(
-            user_id, _recovery_hash(otp), ctx.clock()
-        )
-    return False
 
 
 async def recovery_codes_left(ctx: Context, user_id: int) -> int:

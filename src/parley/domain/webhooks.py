@@ -13,10 +13,9 @@ import secrets
 from parley.domain import messaging
 from parley.domain.accounts import token_hash, validate_display_name
 from parley.domain.context import Context
-from parley.domain.models import Message, User
+from parley.domain.models import Message, User, Webhook
 from parley.domain.rooms import MANAGER_ROLES, access_room, announce_join
 from parley.errors import Conflict, Forbidden, NotFound
-from parley.store.webhooks import Webhook
 
 MAX_WEBHOOKS_PER_ROOM = 20
 

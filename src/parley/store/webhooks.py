@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from parley.domain.models import User
+from parley.domain.models import User, Webhook
 from parley.store.schema import users, webhooks
 from parley.store.users import user_from_row
-
-
-@dataclass(slots=True)
-class Webhook:
-    id: int
-    room_id: int
-    name: str
-    created_at: str
-    bot: User
-    # Whose right to manage the room the webhook posts under.
-    created_by: int
-
 
 _HOOK_WITH_BOT = sa.select(
     webhooks.c.id.label("hook_id"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
+from parley.credentials import SESSION_COOKIE
 from parley.domain import accounts
 from parley.domain.accounts import SignedIn
 from parley.domain.session_lifetime import SessionLifetime
-from parley.web.cookies import CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_S
+from parley.web.cookies import CSRF_COOKIE, SESSION_MAX_AGE_S
 from parley.web.deps import client_ip, csrf_token_for, ctx, is_https, require_auth
 from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from quart import current_app, g, request
 
+from parley.credentials import read_credential
 from parley.domain import accounts, addresses
 from parley.domain.context import Context
 from parley.domain.models import Account, User
 from parley.errors import Forbidden, Unauthorized
-from parley.web.cookies import CSRF_HEADER, SESSION_COOKIE
+from parley.web.cookies import CSRF_HEADER
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -75,16 +76,14 @@ async def current_auth() -> Auth | None:
         cached: Auth | None = g.parley_auth
         return cached
     auth: Auth | None = None
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        found = await accounts.authenticate(ctx(), header[7:].strip())
+    # No ?token= here: a token in an HTTP URL ends up in logs and Referer headers.
+    credential = read_credential(
+        request.headers.get("Authorization", ""), ";".join(request.headers.getlist("Cookie"))
+    )
+    if credential is not None:
+        found = await accounts.authenticate(ctx(), credential.token)
         if found is not None:
-            auth = Auth(found[0], found[1], by_cookie=False)
-    else:
-        token = request.cookies.get(SESSION_COOKIE, "")
-        found = await accounts.authenticate(ctx(), token) if token else None
-        if found is not None:
-            auth = Auth(found[0], found[1], by_cookie=True)
+            auth = Auth(found[0], found[1], by_cookie=credential.by_cookie)
     g.parley_auth = auth
     return auth
 

@@ -24,6 +24,7 @@ import orjson
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from parley.credentials import read_credential
 from parley.domain import accounts, files
 from parley.domain.context import Context
 from parley.domain.models import User
@@ -37,7 +38,7 @@ from parley.errors import (
     UnsupportedMediaType,
 )
 from parley.web.asgi import Receive, Scope, SendFn
-from parley.web.cookies import CSRF_HEADER, SESSION_COOKIE, parse_cookie_header
+from parley.web.cookies import CSRF_HEADER
 from parley.web.deps import csrf_token
 from parley.web.headers import SECURITY_HEADER_PAIRS
 
@@ -98,17 +99,12 @@ async def handle_upload(ctx: Context, scope: Scope, receive: Receive, send: Send
 
 async def _authenticate(ctx: Context, headers: dict[str, str]) -> User:
     """The uploader, from a bearer token or the session cookie (which needs CSRF)."""
-    authorization = headers.get("authorization", "")
-    by_cookie = not authorization.lower().startswith("bearer ")
-    if by_cookie:
-        token = parse_cookie_header(headers.get("cookie", "")).get(SESSION_COOKIE, "")
-    else:
-        token = authorization[7:].strip()
-    found = await accounts.authenticate(ctx, token) if token else None
-    if found is None:
+    credential = read_credential(headers.get("authorization", ""), headers.get("cookie", ""))
+    found = await accounts.authenticate(ctx, credential.token) if credential else None
+    if credential is None or found is None:
         raise Unauthorized("Sign in first.", code="unauthorized")
     session_id, account = found
-    if by_cookie:
+    if credential.by_cookie:
         sent = headers.get(CSRF_HEADER.lower(), "")
         if not hmac.compare_digest(sent, csrf_token(ctx.settings.secret_key, session_id)):
             raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")

@@ -9,8 +9,8 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
 from parley.domain import webhooks
+from parley.domain.models import Webhook
 from parley.errors import BadInput
-from parley.store.webhooks import Webhook
 from parley.web.deps import ctx, require_user
 
 bp = Blueprint("webhooks", __name__)
