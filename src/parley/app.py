@@ -12,6 +12,7 @@ from typing import Any
 from quart import Quart, Response
 from quart_schema import QuartSchema
 
+from parley.asgi import Receive, Scope, SendFn
 from parley.blobs.local import LocalBlobStore
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
@@ -24,12 +25,11 @@ from parley.metrics import Readings
 from parley.realtime.asgi_transport import serve_socket
 from parley.realtime.gateway import Gateway
 from parley.realtime.transport import WS_PATH, ParleySocket
+from parley.security_headers import SECURITY_HEADERS
 from parley.store import open_store
 from parley.web import blueprints
-from parley.web.asgi import Receive, Scope, SendFn
 from parley.web.deps import csrf_guard
 from parley.web.errors import register_error_handlers
-from parley.web.headers import SECURITY_HEADERS
 from parley.web.http_protocol import EdgeLimits
 from parley.web.json import OrjsonProvider, ParleyRequest
 from parley.web.params import StoreIntConverter

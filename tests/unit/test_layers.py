@@ -80,14 +80,11 @@ def test_domain_knows_no_transport_and_of_the_store_only_its_interface() -> None
 
 
 def test_the_websocket_gateway_does_not_import_the_http_layer() -> None:
-    # transport.py's one import of web.headers (the security headers of a refused
-    # upgrade) is the frame parser's split to settle (issue 20), not the gateway's.
-    allowed = {("parley.realtime.transport", "parley.web.headers")}
     leaks = {
         (name, target)
         for name, targets in _imports().items()
         if _in("parley.realtime", name)
         for target in targets
         if _in("parley.web", target)
-    } - allowed
+    }
     assert leaks == set()

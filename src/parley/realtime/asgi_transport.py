@@ -26,9 +26,9 @@ from uvicorn.importer import import_from_string
 from websockets.datastructures import Headers
 from websockets.http11 import Request
 
+from parley.asgi import Receive, Scope, SendFn
 from parley.realtime.transport import OpenSocket, SocketHandler, refusal_headers
 from parley.realtime.wire import payloads
-from parley.web.asgi import Receive, Scope, SendFn
 
 log = logging.getLogger(__name__)
 

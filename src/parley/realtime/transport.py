@@ -20,7 +20,7 @@ from typing import Protocol
 from websockets.http11 import Request
 
 from parley.realtime.connection import Socket
-from parley.web.headers import SECURITY_HEADERS
+from parley.security_headers import SECURITY_HEADERS
 
 WS_PATH = "/ws"
 

@@ -34,7 +34,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from parley.domain.addresses import DEFAULT_IPV6_PREFIX, is_loopback, limit_key
-from parley.web.headers import SECURITY_HEADER_PAIRS
+from parley.security_headers import SECURITY_HEADER_PAIRS
 
 # Parley's own clients send heads under 2 KiB (a session cookie or a bearer token, an
 # Origin, a User-Agent). 16 KiB is eight times that, what uvicorn's h11 protocol and

@@ -24,6 +24,7 @@ import orjson
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from parley.asgi import Receive, Scope, SendFn
 from parley.credentials import read_credential
 from parley.domain import accounts, files
 from parley.domain.context import Context
@@ -37,10 +38,9 @@ from parley.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from parley.web.asgi import Receive, Scope, SendFn
+from parley.security_headers import SECURITY_HEADER_PAIRS
 from parley.web.cookies import CSRF_HEADER
 from parley.web.deps import csrf_token
-from parley.web.headers import SECURITY_HEADER_PAIRS
 
 log = logging.getLogger(__name__)
 
