@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import pyotp
 import segno
@@ -41,6 +42,20 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_CODE_LEN = 10
 HKDF_INFO = b"parley/totp-secret/v1"
 QR_SCALE = 4
+
+
+# What checking a code found: "reused" is a right code from a 30-second step already
+# spent (by enable or an earlier sign-in), which the person can fix by waiting.
+CodeCheck = Literal["ok", "invalid", "reused"]
+
+
+def code_refused(check: CodeCheck) -> Unauthorized:
+    """The error for a refused code: ``otp_reused`` says to wait, ``otp_invalid`` not."""
+    if check == "reused":
+        return Unauthorized(
+            "That code was just used. Wait for the next one from your app.", code="otp_reused"
+        )
+    return Unauthorized("That code is not valid.", code="otp_invalid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +154,9 @@ async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) ->
     """Confirm enrolment with a current code; returns the recovery codes (shown once).
 
     Raises Conflict if already on, BadInput if setup was not done, Unauthorized
-    (``otp_invalid``) for a wrong code, which counts as a failed sign-in (RateLimited
-    past the limit), as everywhere a code is checked.
+    (``otp_invalid``, or ``otp_reused`` for a code of a step already spent) for a code
+    refused, which counts as a failed sign-in (RateLimited past the limit), as
+    everywhere a code is checked.
     """
     check_code_form(otp)
     await check_sign_in_allowed(ctx, account.user.username, ip)
@@ -153,7 +169,7 @@ async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) ->
     step = _matching_step(secret, otp, time.time())
     if step is None or not await ctx.store.twofactor.use_step(account.user.id, step):
         await count_failed_sign_in(ctx, account.user.username, ip)
-        raise Unauthorized("That code is not valid.", code="otp_invalid")
+        raise code_refused("invalid" if step is None else "reused")
     codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     await ctx.store.twofactor.enable(
         account.user.id, [_recovery_hash(c) for c in codes], ctx.clock()
@@ -177,7 +193,8 @@ async def disable(
     stolen session could try every code: 3,000 guesses at 313/s did); past the limit
     every attempt, right or wrong, is RateLimited. Raises Unauthorized
     (``invalid_credentials`` for a wrong password, checked first so a wrong password
-    spends no code; ``otp_invalid`` for a wrong code), and BadInput if it is not on.
+    spends no code; ``otp_invalid`` for a wrong code, ``otp_reused`` for a spent one),
+    and BadInput if it is not on.
     """
     await check_sign_in_allowed(ctx, account.user.username, ip)
     await confirm_recent_sign_in(ctx, account, session_id, password)
@@ -185,36 +202,41 @@ async def disable(
     _, enabled = await ctx.store.twofactor.state(account.user.id)
     if not enabled:
         raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")
-    if not await check_login_code(ctx, account.user.id, otp):
+    check = await check_login_code(ctx, account.user.id, otp)
+    if check != "ok":
         await count_failed_sign_in(ctx, account.user.username, ip)
-        raise Unauthorized("That code is not valid.", code="otp_invalid")
+        raise code_refused(check)
     await ctx.store.twofactor.disable(account.user.id)
 
 
-async def check_login_code(ctx: Context, user_id: int, otp: str) -> bool:
-    """True if ``otp`` is a current, not yet used TOTP code or an unused recovery code.
+async def check_login_code(ctx: Context, user_id: int, otp: str) -> CodeCheck:
+    """"ok" if ``otp`` is a current, not yet used TOTP code or an unused recovery code;
+    "reused" for a TOTP code whose step was already used; else "invalid".
 
     Raises BadInput (``invalid_otp``) for a code in other digits than 0-9.
 
     A TOTP code is spent by using it: the same code (or an older one) is refused
-    afterwards, so a code seen over someone's shoulder cannot be replayed.
+    afterwards, so a code seen over someone's shoulder cannot be replayed. Saying
+    "reused" gives a guesser nothing: it needs the password first, and names a code
+    that no longer works.
     """
     if not isinstance(otp, str) or not otp or len(otp) > 64:
-        return False
+        return "invalid"
     check_code_form(otp)
     stored, enabled = await ctx.store.twofactor.state(user_id)
     if not enabled or not stored:
-        return False
+        return "invalid"
     secret = decrypt_secret(ctx, stored)
     if secret is not None:
         step = _matching_step(secret, otp, time.time())
         if step is not None:
-            return await ctx.store.twofactor.use_step(user_id, step)
+            return "ok" if await ctx.store.twofactor.use_step(user_id, step) else "reused"
     if len(_normalise(otp)) == RECOVERY_CODE_LEN:
-        return await ctx.store.twofactor.spend_recovery_code(
+        spent = await ctx.store.twofactor.spend_recovery_code(
             user_id, _recovery_hash(otp), ctx.clock()
         )
-    return False
+        return "ok" if spent else "invalid"
+    return "invalid"
 
 
 async def recovery_codes_left(ctx: Context, user_id: int) -> int:

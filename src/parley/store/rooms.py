@@ -253,12 +253,16 @@ class RoomStore:
             ]
             dm_ids = [v.id for v in views if v.kind == "dm"]
             if dm_ids:
+                # The other member; in a DM with oneself (one member) that is oneself.
                 peers = await conn.execute(
                     sa.select(memberships.c.room_id, *USER_COLUMNS)
                     .join(users, users.c.id == memberships.c.user_id)
-                    .where(memberships.c.room_id.in_(dm_ids), memberships.c.user_id != user_id)
+                    .where(memberships.c.room_id.in_(dm_ids))
+                    .order_by(memberships.c.user_id == user_id)
                 )
-                by_room = {p.room_id: user_from_row(p) for p in peers}
+                by_room: dict[int, User] = {}
+                for p in peers:
+                    by_room.setdefault(p.room_id, user_from_row(p))
                 for view in views:
                     if view.kind == "dm":
                         view.dm_user = by_room.get(view.id)
