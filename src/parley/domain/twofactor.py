@@ -210,7 +210,7 @@ async def disable(
 
 
 async def check_login_code(ctx: Context, user_id: int, otp: str) -> CodeCheck:
-    """"ok" if ``otp`` is a current, not yet used TOTP code or an unused recovery code;
+    """ "ok" if ``otp`` is a current, not yet used TOTP code or an unused recovery code;
     "reused" for a TOTP code whose step was already used; else "invalid".
 
     Raises BadInput (``invalid_otp``) for a code in other digits than 0-9.
