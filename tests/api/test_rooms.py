@@ -79,6 +79,20 @@ async def test_a_direct_message_room_is_one_per_pair(ana: Person, ben: Person) -
     assert dm["kind"] == "dm" and dm["dm_user"]["username"] == ana.username
 
 
+async def test_a_direct_message_room_with_myself_names_me_as_its_person(
+    ana: Person, ben: Person
+) -> None:
+    await ana.http.post("/api/dms", json={"username": ben.username})
+    mine = await ana.http.post("/api/dms", json={"username": ana.username})
+    assert mine.status_code == 201
+    listed = (await ana.http.get("/api/rooms")).json()["rooms"]
+    notes = next(r for r in listed if r["id"] == mine.json()["room"]["id"])
+    assert notes["member_count"] == 1 and notes["dm_user"]["username"] == ana.username
+    # The DM with Ben still names Ben, not me.
+    others = [r["dm_user"]["username"] for r in listed if r["kind"] == "dm" and r is not notes]
+    assert others == [ben.username]
+
+
 async def test_joining_and_leaving_are_announced_live(ana: Person, ben: Person) -> None:
     room = await ana.create_room("announce", "public")
     async with ana.socket() as a, ben.socket() as b:

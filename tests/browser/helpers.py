@@ -61,3 +61,9 @@ def delivered(page: Page, text: str) -> Locator:
 def open_room(page: Page, name: str) -> None:
     page.get_by_role("link", name=name).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+
+def room_tool(page: Page, name: str) -> None:
+    """Use a header tool on a phone, where it is folded into the "Room tools" menu."""
+    page.get_by_role("button", name="Room tools").tap()
+    page.locator("#room-more").get_by_role("button", name=name).tap()

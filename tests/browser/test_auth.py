@@ -66,18 +66,29 @@ def test_two_factor_code_is_asked_for_when_it_is_on(open_page, live_server) -> N
     secret = live_server.api("POST", "/api/auth/2fa/setup", {"password": PASSWORD}, ana.token)[
         "secret"
     ]
-    enabled = live_server.api(
-        "POST", "/api/auth/2fa/enable", {"otp": pyotp.TOTP(secret).now()}, ana.token
-    )
+    spent = pyotp.TOTP(secret).now()
+    enabled = live_server.api("POST", "/api/auth/2fa/enable", {"otp": spent}, ana.token)
     page = open_page()
     page.goto(live_server.url + "/login")
     page.get_by_label("Username").fill(ana.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Two-factor authentication is on")
     code = page.get_by_label("Two-factor code")
     expect(code).to_be_focused()
+    # Issue 21: being asked for the code is a prompt beside the field, not a red error.
+    prompt = page.get_by_role("status").filter(has_text="Two-factor sign-in is on")
+    expect(prompt).to_contain_text("Enter the 6-digit code from your authenticator app")
+    expect(page.get_by_role("alert")).to_be_hidden()
+    assert prompt.evaluate("p => getComputedStyle(p).color") != page.locator(
+        ".form-error"
+    ).evaluate("p => getComputedStyle(p).color")
 
+    # Right after turning it on, the app still shows the code that did it: say so.
+    code.fill(spent)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "That code was just used. Wait for the next one from your app, then enter it."
+    )
     code.fill("000000")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text(

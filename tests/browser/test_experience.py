@@ -193,8 +193,12 @@ def test_what_the_chat_page_loads_to_be_ready_fits_the_budget(open_page, live_se
     expect(composer(page)).to_be_focused()
     _ready_mark(page)
     assert "/static/js/app.js" in sizes and any(path.endswith(".css") for path in sizes), sizes
-    for lazy in ("picker.js", "twofactor.js", "room-admin.js", "bots.js", "managed-list.js"):
+    for lazy in (
+        *("picker.js", "twofactor.js", "room-admin.js", "bots.js", "managed-list.js"),
+        *("dialogs.js", "sessions.js", "action-sheet.js"),  # issue 21
+    ):
         assert f"/static/js/ui/{lazy}" not in sizes, f"{lazy} is loaded up front"
+    assert "/static/css/sheets.css" not in sizes
     total = sum(sizes.values())
     print(f"code and styles loaded at start: {total} bytes in {len(sizes)} files")
     assert total <= CODE_BUDGET_BYTES, f"{total} bytes of code and styles: {sorted(sizes.items())}"

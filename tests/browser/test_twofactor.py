@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 import urllib.error
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -149,3 +150,34 @@ def test_turning_two_factor_on_offers_to_sign_out_the_other_sessions(
     expect(section.get_by_role("status")).to_have_text(
         "Two-factor sign-in is on. 10 recovery codes left.", timeout=WAIT_MS
     )
+
+
+def test_recovery_codes_can_be_copied_and_downloaded(open_page, live_server) -> None:
+    ana = make_person(live_server, "ana", "Ana")
+    page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    sign_in(page, live_server, ana)
+    section = open_account(page).get_by_role("region", name="Two-factor sign-in")
+    section.get_by_role("button", name="Set up two-factor sign-in").click(timeout=WAIT_MS)
+    section.get_by_label("Your password").fill(PASSWORD)
+    section.get_by_role("button", name="Continue").click()
+    key = section.locator("#tf-key")
+    expect(key).to_be_visible(timeout=WAIT_MS)
+    section.get_by_label("Code from your app").fill(
+        pyotp.TOTP(key.inner_text().replace(" ", "")).now()
+    )
+    section.get_by_role("button", name="Turn on").click()
+    codes = section.get_by_role("list", name="Recovery codes").locator("li")
+    expect(codes).to_have_count(10, timeout=WAIT_MS)
+    shown = codes.all_inner_texts()
+
+    section.get_by_role("button", name="Copy").click()
+    expect(section.get_by_text("Copied.")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert [line for line in copied.splitlines() if line in shown] == shown
+    assert f"@{ana.username}" in copied
+
+    with page.expect_download() as download:
+        section.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename == "parley-recovery-codes.txt"
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert saved == copied

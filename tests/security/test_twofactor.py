@@ -70,7 +70,8 @@ async def test_the_same_code_cannot_be_used_twice(server: ServerProcess, ana: Pe
     assert (await _login(server, ana, code)).status_code == 200
     replay = await _login(server, ana, code)
     assert replay.status_code == 401
-    assert replay.json()["error"]["code"] == "otp_invalid"
+    # Refused, and told why: the person only has to wait for the next code.
+    assert replay.json()["error"]["code"] == "otp_reused"
 
 
 async def test_the_enrolment_code_cannot_be_replayed_to_sign_in(
@@ -80,7 +81,10 @@ async def test_the_enrolment_code_cannot_be_replayed_to_sign_in(
     totp = pyotp.TOTP(r.json()["secret"])
     code = totp.now()
     assert (await ana.http.post("/api/auth/2fa/enable", json={"otp": code})).status_code == 200
-    assert (await _login(server, ana, code)).status_code == 401
+    refused = await _login(server, ana, code)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "otp_reused"
+    assert "next one" in refused.json()["error"]["message"]
 
 
 async def test_a_recovery_code_signs_in_once(server: ServerProcess, ana: Person) -> None:

@@ -141,7 +141,8 @@ async def login(
     """Check credentials (and the second factor) and start a session.
 
     Raises Unauthorized (same message for unknown user and wrong password, or
-    ``otp_required``/``otp_invalid``) and RateLimited after too many failures.
+    ``otp_required``/``otp_invalid``/``otp_reused``) and RateLimited after too many
+    failures.
     """
     await check_sign_in_allowed(ctx, username, ip)
 
@@ -156,9 +157,10 @@ async def login(
     if account.totp_enabled:
         if not otp:
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
-        if not await login_codes.check_login_code(ctx, account.user.id, otp):
+        check = await login_codes.check_login_code(ctx, account.user.id, otp)
+        if check != "ok":
             await count_failed_sign_in(ctx, username, ip)
-            raise Unauthorized("That code is not valid.", code="otp_invalid")
+            raise login_codes.code_refused(check)
     if HASHER.check_needs_rehash(account.password_hash):
         await ctx.store.users.set_password_hash(account.user.id, await hash_password(password))
     # Only the account's count is forgiven: a guesser who also owns an account must

@@ -17,6 +17,7 @@ import hmac
 import secrets
 import time
 from functools import cache
+from typing import Literal
 
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from parley.domain.context import Context
-from parley.errors import BadInput
+from parley.errors import BadInput, Unauthorized
 
 STEP_S = 30
 # Accept the previous and the next 30-second step too: phones' clocks drift.
@@ -35,6 +36,19 @@ RECOVERY_CODE_LEN = 10
 HKDF_INFO = b"parley/totp-secret/v1"
 # Longer than any code: refused before it is looked at.
 MAX_CODE_LEN = 64
+
+# What checking a code found: "reused" is a right code from a 30-second step already
+# spent (by enable or an earlier sign-in), which the person can fix by waiting.
+CodeCheck = Literal["ok", "invalid", "reused"]
+
+
+def code_refused(check: CodeCheck) -> Unauthorized:
+    """The error for a refused code: ``otp_reused`` says to wait, ``otp_invalid`` not."""
+    if check == "reused":
+        return Unauthorized(
+            "That code was just used. Wait for the next one from your app.", code="otp_reused"
+        )
+    return Unauthorized("That code is not valid.", code="otp_invalid")
 
 
 @cache
@@ -97,27 +111,31 @@ def matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-async def check_login_code(ctx: Context, user_id: int, otp: str) -> bool:
-    """True if ``otp`` is a current, not yet used TOTP code or an unused recovery code.
+async def check_login_code(ctx: Context, user_id: int, otp: str) -> CodeCheck:
+    """ "ok" if ``otp`` is a current, not yet used TOTP code or an unused recovery code;
+    "reused" for a TOTP code whose step was already used; else "invalid".
 
     Raises BadInput (``invalid_otp``) for a code in other digits than 0-9.
 
     A TOTP code is spent by using it: the same code (or an older one) is refused
-    afterwards, so a code seen over someone's shoulder cannot be replayed.
+    afterwards, so a code seen over someone's shoulder cannot be replayed. Saying
+    "reused" gives a guesser nothing: it needs the password first, and names a code
+    that no longer works.
     """
     if not isinstance(otp, str) or not otp or len(otp) > MAX_CODE_LEN:
-        return False
+        return "invalid"
     check_code_form(otp)
     stored, enabled = await ctx.store.twofactor.state(user_id)
     if not enabled or not stored:
-        return False
+        return "invalid"
     secret = decrypt_secret(ctx, stored)
     if secret is not None:
         step = matching_step(secret, otp, time.time())
         if step is not None:
-            return await ctx.store.twofactor.use_step(user_id, step)
+            return "ok" if await ctx.store.twofactor.use_step(user_id, step) else "reused"
     if len(_normalise(otp)) == RECOVERY_CODE_LEN:
-        return await ctx.store.twofactor.spend_recovery_code(
+        spent = await ctx.store.twofactor.spend_recovery_code(
             user_id, recovery_hash(otp), ctx.clock()
         )
-    return False
+        return "ok" if spent else "invalid"
+    return "invalid"

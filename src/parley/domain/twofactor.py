@@ -21,7 +21,7 @@ from parley.domain.accounts import (
 )
 from parley.domain.context import Context
 from parley.domain.models import Account
-from parley.errors import BadInput, Conflict, Unauthorized
+from parley.errors import BadInput, Conflict
 
 ISSUER = "Parley"
 RECOVERY_CODE_COUNT = 10
@@ -66,8 +66,9 @@ async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) ->
     """Confirm enrolment with a current code; returns the recovery codes (shown once).
 
     Raises Conflict if already on, BadInput if setup was not done, Unauthorized
-    (``otp_invalid``) for a wrong code, which counts as a failed sign-in (RateLimited
-    past the limit), as everywhere a code is checked.
+    (``otp_invalid``, or ``otp_reused`` for a code of a step already spent) for a code
+    refused, which counts as a failed sign-in (RateLimited past the limit), as
+    everywhere a code is checked.
     """
     login_codes.check_code_form(otp)
     await check_sign_in_allowed(ctx, account.user.username, ip)
@@ -80,7 +81,7 @@ async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) ->
     step = login_codes.matching_step(secret, otp, time.time())
     if step is None or not await ctx.store.twofactor.use_step(account.user.id, step):
         await count_failed_sign_in(ctx, account.user.username, ip)
-        raise Unauthorized("That code is not valid.", code="otp_invalid")
+        raise login_codes.code_refused("invalid" if step is None else "reused")
     codes = [login_codes.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     await ctx.store.twofactor.enable(
         account.user.id, [login_codes.recovery_hash(c) for c in codes], ctx.clock()
@@ -104,7 +105,8 @@ async def disable(
     stolen session could try every code: 3,000 guesses at 313/s did); past the limit
     every attempt, right or wrong, is RateLimited. Raises Unauthorized
     (``invalid_credentials`` for a wrong password, checked first so a wrong password
-    spends no code; ``otp_invalid`` for a wrong code), and BadInput if it is not on.
+    spends no code; ``otp_invalid`` for a wrong code, ``otp_reused`` for a spent one),
+    and BadInput if it is not on.
     """
     await check_sign_in_allowed(ctx, account.user.username, ip)
     await confirm_recent_sign_in(ctx, account, session_id, password)
@@ -112,9 +114,10 @@ async def disable(
     _, enabled = await ctx.store.twofactor.state(account.user.id)
     if not enabled:
         raise BadInput("Two-factor sign-in is not on.", code="otp_not_enabled")
-    if not await login_codes.check_login_code(ctx, account.user.id, otp):
+    check = await login_codes.check_login_code(ctx, account.user.id, otp)
+    if check != "ok":
         await count_failed_sign_in(ctx, account.user.username, ip)
-        raise Unauthorized("That code is not valid.", code="otp_invalid")
+        raise login_codes.code_refused(check)
     await ctx.store.twofactor.disable(account.user.id)
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.domain.models import Member, RoomView
+from parley.domain.models import Member, RoomView, User
 from parley.store.rooms import ROOM_COLUMNS
 from parley.store.schema import memberships, message_mentions, messages, rooms, users
 from parley.store.users import USER_COLUMNS, user_from_row
@@ -144,12 +144,16 @@ class MembershipStore:
             ]
             dm_ids = [v.id for v in views if v.kind == "dm"]
             if dm_ids:
+                # The other member; in a DM with oneself (one member) that is oneself.
                 peers = await conn.execute(
                     sa.select(memberships.c.room_id, *USER_COLUMNS)
                     .join(users, users.c.id == memberships.c.user_id)
-                    .where(memberships.c.room_id.in_(dm_ids), memberships.c.user_id != user_id)
+                    .where(memberships.c.room_id.in_(dm_ids))
+                    .order_by(memberships.c.user_id == user_id)
                 )
-                by_room = {p.room_id: user_from_row(p) for p in peers}
+                by_room: dict[int, User] = {}
+                for p in peers:
+                    by_room.setdefault(p.room_id, user_from_row(p))
                 for view in views:
                     if view.kind == "dm":
                         view.dm_user = by_room.get(view.id)

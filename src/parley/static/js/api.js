@@ -139,6 +139,7 @@ export const api = {
     request("POST", "/api/me/password", { current_password, new_password }),
   sessions: () => request("GET", "/api/sessions"),
   revokeOtherSessions: () => request("DELETE", "/api/sessions"),
+  revokeSession: (id) => request("DELETE", `/api/sessions/${enc(id)}`),
   twoFactor: () => request("GET", "/api/auth/2fa"),
   twoFactorSetup: (password) => request("POST", "/api/auth/2fa/setup", { password }),
   twoFactorEnable: (otp) => request("POST", "/api/auth/2fa/enable", { otp }),

@@ -4,7 +4,10 @@
 
 import { displayName } from "./ui/dom.js"; // a pure helper: a person's name to show
 
+export const NOTES = "Notes to self"; // a direct-message room with myself
+
 export function roomLabel(room) {
+  if (room.notes) return NOTES;
   return room.kind === "dm" && room.dm_user ? displayName(room.dm_user) : room.name;
 }
 
@@ -37,7 +40,7 @@ export class Rooms extends EventTarget {
     for (const room of rooms) {
       const id = String(room.id);
       seen.add(id);
-      this.all.set(id, { ...this.get(id), ...room });
+      this.all.set(id, this.#mark({ ...this.get(id), ...room }));
     }
     for (const id of [...this.all.keys()]) if (!seen.has(id)) this.all.delete(id);
     this.loaded = true;
@@ -46,8 +49,14 @@ export class Rooms extends EventTarget {
 
   /** A room I just created, shown before the list is read again. */
   add(room) {
-    this.all.set(String(room.id), { unread: 0, kind: "channel", role: "owner", member_count: 1, ...room });
+    this.all.set(String(room.id), this.#mark({ unread: 0, kind: "channel", role: "owner", member_count: 1, ...room }));
     this.changed();
+  }
+
+  /** A DM whose other person is me (the server names me as dm_user) is my notes. */
+  #mark(room) {
+    room.notes = room.kind === "dm" && (!room.dm_user || String(room.dm_user.id) === String(this.meId));
+    return room;
   }
 
   update(id, changes) {

@@ -7,8 +7,8 @@ import { h, clear } from "./dom.js";
 const MESSAGES = {
   username_taken: "That username is already taken. Try another one.",
   invalid_credentials: "Wrong username or password.",
-  otp_required: "Two-factor authentication is on. Enter the 6-digit code from your app.",
   otp_invalid: "That code didn't work. Try the current code or a recovery code.",
+  otp_reused: "That code was just used. Wait for the next one from your app, then enter it.",
   rate_limited: "Too many attempts. Wait a little and try again.",
   network: "Can't reach the server. Check your connection.",
 };
@@ -36,8 +36,11 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
   const otp = h("input", {
     id: "auth-otp", name: "otp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 32,
   });
+  // A question, not a mistake: shown as a hint, not in the red error line.
   const otpField = h("div", { class: "field", hidden: true },
-    h("label", { for: "auth-otp" }, "Two-factor code"), otp);
+    h("label", { for: "auth-otp" }, "Two-factor code"), otp,
+    h("p", { class: "hint", id: "otp-hint", role: "status" },
+      "Two-factor sign-in is on. Enter the 6-digit code from your authenticator app, or a recovery code."));
   const submit = h("button", { type: "submit", class: "primary" }, isLogin ? "Sign in" : "Create account");
 
   const form = h("form", { class: "auth-form", novalidate: true, "aria-describedby": "auth-error" },
@@ -72,7 +75,9 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
       if (!(err instanceof ApiError)) throw err;
       if (err.code === "otp_required") {
         otpField.hidden = false;
-        showError(MESSAGES.otp_required, otp);
+        otp.focus();
+      } else if (err.code === "otp_reused") {
+        showError(MESSAGES.otp_reused, otp);
       } else if (err.code === "username_taken") {
         showError(MESSAGES.username_taken, username);
       } else if (err.code === "otp_invalid" || (isLogin && err.status === 401 && otp.value.trim())) {

@@ -17,7 +17,7 @@ import { Composer } from "./composer.js";
 import { AttachmentTray } from "./attachments.js";
 import { Sidebar, MembersPanel } from "./sidebar.js";
 import { Notifier } from "./notify.js";
-import { newRoomDialog, newDmDialog, directoryDialog, addMemberDialog, accountDialog } from "./dialogs.js";
+import { Drafts } from "../drafts.js";
 import { installFeatures } from "./features.js";
 
 const FLUSH_INTERVAL_MS = 5000; // re-offer unacked sends this often
@@ -26,6 +26,8 @@ const ANNOUNCE_KEEP = 5; // live-region entries kept for screen readers
 const DM_PRESENCE_PRELOAD = 20; // DMs whose partner's presence we fetch at start
 const READY_MARK = "parley:ready"; // read by the performance test
 const UNREAD_MAX_PAGES = 10; // older pages fetched on opening a room to reach "New messages"
+// The dialogs (new room, directory, account...) are fetched when one is first opened.
+const dialogs = () => import("./dialogs.js");
 
 /**
  * Mount the chat screen for `me`. `prefetched` may hold promises for the room list and
@@ -40,6 +42,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   const outbox = new Outbox(me.id);
   const typing = new TypingTracker();
   const notifier = new Notifier();
+  const drafts = new Drafts(me.id);
   let earlyRooms = prefetched?.rooms;
   let picker = null;
   let flushTimer = null;
@@ -52,10 +55,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   // ---- views ---------------------------------------------------------------
   const sidebar = new Sidebar({
     onOpen: (id) => openRoom(id),
-    onNewRoom: () => newRoomDialog((room) => addRoom(room, true)),
-    onBrowse: () => directoryDialog((id) => rooms.has(id), (room) => addRoom(room, true, true)),
-    onNewDm: () => newDmDialog((room) => addRoom(room, true, true)),
-    onAccount: () => accountDialog(me, { onUpdated: setMe, onSignOut: signOut, notifications: notifier }),
+    onNewRoom: async () => (await dialogs()).newRoomDialog((room) => addRoom(room, true)),
+    onBrowse: async () => (await dialogs()).directoryDialog((id) => rooms.has(id), (room) => addRoom(room, true, true)),
+    onNewDm: async () => (await dialogs()).newDmDialog((room) => addRoom(room, true, true)),
+    onAccount: async () => (await dialogs()).accountDialog(me, { onUpdated: setMe, onSignOut: signOut, notifications: notifier }),
     decorate: (link, room) => features?.decorateRoomLink(link, room),
   });
   const list = new MessageList({
@@ -81,10 +84,12 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     },
     onOpenPicker: (anchor) => togglePicker(anchor),
   });
+  // Each room keeps its own unsent text: it never follows me into the next room.
+  composer.input.addEventListener("input", () => drafts.set(rooms.current, composer.input.value));
   const members = new MembersPanel({
-    onAdd: () => {
+    onAdd: async () => {
       const room = rooms.get(rooms.current);
-      if (room) addMemberDialog(room, () => refreshMembers());
+      if (room) (await dialogs()).addMemberDialog(room, () => refreshMembers());
     },
     onClose: () => toggleMembers(false),
     decorate: (li, member) => features?.decorateMember(li, member),
@@ -103,6 +108,13 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     type: "button", class: "header-button", "aria-controls": "members", "aria-expanded": "false",
     hidden: true, onclick: () => toggleMembers(),
   }, "Members");
+  // On a phone the header's tools (marked data-fold) fold into this menu, so the
+  // room's name keeps the width (css: .more-button).
+  const moreMenu = h("div", { class: "more-menu", id: "room-more", hidden: true });
+  const moreButton = h("button", {
+    type: "button", class: "icon-button more-button", "aria-label": "Room tools", title: "Room tools",
+    "aria-controls": "room-more", "aria-expanded": "false", onclick: () => toggleMore(),
+  }, "⋯");
   const typingLine = h("p", { class: "typing", "aria-live": "polite" });
   const announcer = h("div", { class: "sr-only", "aria-live": "polite", "aria-relevant": "additions", id: "announcer" });
   const scrim = h("div", { class: "scrim", onclick: () => toggleDrawer(false) });
@@ -131,7 +143,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   const header = h("header", { class: "room-header" },
     menuButton,
     h("div", { class: "room-title", id: "room-title" }, title, topic),
-    membersButton);
+    membersButton, moreButton, moreMenu);
   const roomBody = h("div", { class: "room-body" }, roomMain, members.el);
   const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" }, header, emptyState, roomBody);
   title.id = "room-title-text";
@@ -159,7 +171,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const room = rooms.get(rooms.current);
     emptyState.hidden = Boolean(room);
     roomMain.hidden = !room;
-    membersButton.hidden = !room;
+    membersButton.hidden = moreButton.hidden = !room;
     if (!room) {
       title.textContent = "Parley";
       topic.textContent = "";
@@ -172,7 +184,8 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     topic.textContent = room.topic || "";
     topic.hidden = !room.topic;
     membersButton.textContent = room.member_count ? `Members (${room.member_count})` : "Members";
-    composer.setPlaceholder(room.kind === "dm" ? `Message ${label}` : `Message #${label}`);
+    membersButton.dataset.fold = membersButton.textContent;
+    composer.setPlaceholder(room.notes ? "Write a note to yourself" : room.kind === "dm" ? `Message ${label}` : `Message #${label}`);
     notifier.setTitle(`${room.kind === "dm" ? label : "#" + label} · Parley`);
     features?.roomShown(room);
   }
@@ -230,6 +243,8 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     // The room opened at start must not shut a menu the person already opened.
     if (!auto) toggleDrawer(false);
     closePicker();
+    toggleMore(false);
+    if (left) composer.input.value = drafts.get(id);
     renderHeader();
     typingLine.textContent = "";
     if (!id) return markReady();
@@ -325,6 +340,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const id = rooms.current;
     if (!id) return;
     const extra = features?.beforeSend(id); // the reply, taken before any await
+    drafts.set(id, "");
     let attachments = [];
     if (tray.items.length) {
       // Uploads finish first: a message is sent with the ids of the files that made it.
@@ -464,15 +480,40 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (open) sidebar.el.querySelector("a, button")?.focus();
   }
 
-  async function togglePicker(anchor) {
+  /** The emoji picker, for the composer or (onPick given) for a reaction. */
+  async function togglePicker(anchor, onPick = (char) => composer.insert(char)) {
     if (!picker) {
       // The picker's code is fetched the first time it is asked for.
       const { EmojiPicker } = await import("./picker.js");
-      picker = new EmojiPicker((char) => composer.insert(char));
+      picker = new EmojiPicker(onPick);
       pickerSlot.appendChild(picker.el);
     }
+    const other = picker.isOpen && picker.opener !== anchor;
+    picker.onPick = onPick;
+    if (other) picker.close();
     picker.toggle(anchor);
   }
+
+  function toggleMore(force) {
+    const open = force ?? moreMenu.hidden;
+    moreMenu.hidden = !open;
+    moreButton.setAttribute("aria-expanded", String(open));
+    if (!open) return;
+    // One entry per folded tool, in header order, with the tool's own name.
+    moreMenu.replaceChildren(...[...header.querySelectorAll("[data-fold]")].filter((el) => !el.hidden).map((el) =>
+      h("button", { type: "button", onclick: () => {
+        toggleMore(false);
+        if (el.tagName !== "FORM") return el.click();
+        header.classList.add("searching"); // the search box gets a row of its own
+        el.querySelector("input").focus();
+      } }, el.dataset.fold)));
+    moreMenu.querySelector("button")?.focus();
+  }
+  header.addEventListener("focusout", (e) => {
+    if (!header.contains(e.relatedTarget)) toggleMore(false);
+    const search = header.querySelector("form[data-fold]");
+    if (search && !search.contains(e.relatedTarget) && !search.querySelector("input").value) header.classList.remove("searching");
+  });
 
   function closePicker() {
     if (picker && picker.isOpen) picker.close();
@@ -482,6 +523,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   const onKey = (event) => {
     if (event.key === "Escape") {
       if (shell.classList.contains("drawer-open")) toggleDrawer(false);
+      if (!moreMenu.hidden) {
+        toggleMore(false);
+        moreButton.focus();
+      }
       return;
     }
     if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
@@ -532,6 +577,8 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     me: () => me, rooms, store, history: loader, socket, router, composer,
     openRoom, loadRooms, refreshMembers, membersOpen: () => members.open,
     messageNode: (seq) => list.nodeFor(seq),
+    messageList: list.el,
+    pickEmoji: (anchor, onPick) => togglePicker(anchor, onPick),
     addHeaderTools: (...els) => { for (const el of els) header.insertBefore(el, membersButton); },
     addRoomPanel: (el) => roomBody.prepend(el),
   });

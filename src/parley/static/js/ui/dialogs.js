@@ -4,6 +4,7 @@
 
 import { api, ApiError } from "../api.js";
 import { h, clear } from "./dom.js";
+import { sessionsSection } from "./sessions.js";
 
 function modal(title, ...content) {
   const heading = h("h2", { id: "dialog-title" }, title);
@@ -183,17 +184,6 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     }
   });
 
-  const sessionsDone = h("p", { class: "form-ok", role: "status" });
-  const others = h("button", { type: "button" }, "Sign out other sessions");
-  others.addEventListener("click", async () => {
-    try {
-      await api.revokeOtherSessions();
-      sessionsDone.textContent = "All your other sessions are signed out.";
-    } catch (err) {
-      sessionsDone.textContent = err.message;
-    }
-  });
-
   const notifyState = h("p", { class: "muted", role: "status" }, notifications.describe());
   const notifyButton = h("button", { type: "button", hidden: !notifications.canAsk() }, "Enable desktop notifications");
   notifyButton.addEventListener("click", async () => {
@@ -206,7 +196,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   // dialog opens.
   const twoFactor = h("div");
   import("./twofactor.js")
-    .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection()))
+    .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection(() => me.username)))
     .catch(() => twoFactor.replaceWith(h("p", { class: "muted" }, "Two-factor settings couldn't load. Reopen Account to try again.")));
 
   const bots = h("div");
@@ -214,7 +204,6 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     .then(({ botsSection }) => bots.replaceWith(botsSection()))
     .catch(() => bots.replaceWith(h("p", { class: "muted" }, "Bot settings couldn't load. Reopen Account to try again.")));
 
-  const signOut = h("button", { type: "button", class: "danger" }, "Sign out");
   const dialog = modal("Account",
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
     h("section", { "aria-label": "Profile" }, nameForm),
@@ -222,9 +211,8 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     twoFactor,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
     bots,
-    h("section", { "aria-label": "Sessions" }, h("h3", {}, "Sessions"), others, sessionsDone, signOut));
-  signOut.addEventListener("click", () => {
-    dialog.close();
-    onSignOut();
-  });
+    sessionsSection(() => {
+      dialog.close();
+      onSignOut();
+    }));
 }

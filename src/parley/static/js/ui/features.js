@@ -12,6 +12,9 @@ import { SearchBox } from "./search.js";
 const QUICK = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 const MENTION = /(^|[^\w@])(@[\w.-]+)/g;
 const JUMP_MAX_PAGES = 40;
+const LONG_PRESS_MS = 500; // a touch held this long opens the message's action sheet
+const PRESS_SLOP_PX = 10; // moving further is a scroll, not a press
+const INTERACTIVE = "a,button,input,textarea,img,video,audio,summary,.msg-editor";
 const btn = (attrs, ...kids) => h("button", { type: "button", ...attrs }, ...kids);
 const mine = (info, me) => Boolean(info && (info.users || []).includes(me.id));
 
@@ -47,6 +50,24 @@ export function installFeatures(chat) {
   const replyTo = new Map();
   const memberCache = new Map();
   const react = (m, emoji, add) => api.react(m.id, emoji, add).catch(() => {});
+  const toggleReaction = (m, emoji) => react(m, emoji, !mine((m.reactions || {})[emoji], chat.me()));
+  const pickReaction = (m, anchor) => chat.pickEmoji(anchor, (emoji) => toggleReaction(m, emoji));
+
+  /** A room's members (cached until someone joins, leaves or changes role). */
+  function membersOf(roomId) {
+    const key = String(roomId);
+    if (!rooms.get(key)) return Promise.resolve([]);
+    if (!memberCache.has(key)) {
+      memberCache.set(key, api.members(rooms.get(key).id).then((r) => r.members, (err) => { memberCache.delete(key); throw err; }));
+    }
+    return memberCache.get(key);
+  }
+
+  // Who reacted: the names and the tooltip come with ui/action-sheet.js, fetched on first use.
+  const sheet = () => import("./action-sheet.js");
+  const reactors = async (m, emoji) => (await sheet()).whoReacted(m, emoji, chat.me(), await membersOf(m.room_id).catch(() => []));
+  const showWho = async (chip, m, emoji) => (await sheet()).showWho(chip, reactors(m, emoji));
+  const hideWho = () => document.getElementById("reaction-who")?.setAttribute("hidden", "");
 
   function decorateMessage(li, m) {
     for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor")) old.remove();
@@ -71,8 +92,10 @@ export function installFeatures(chat) {
     if (entries.length) {
       body.after(h("div", { class: "msg-reactions", role: "group", "aria-label": "Reactions" }, entries.map(([emoji, info]) => {
         const is = mine(info, me);
+        const show = (e) => showWho(e.currentTarget, m, emoji);
         return btn({ class: is ? "reaction mine" : "reaction", "aria-pressed": String(is),
-          "aria-label": `${emoji} ${info.count}${is ? ", including you" : ""}`, onclick: () => react(m, emoji, !is) },
+          "aria-label": `${emoji} ${info.count}${is ? ", including you" : ""}`, onclick: () => react(m, emoji, !is),
+          onmouseenter: show, onfocus: show, onmouseleave: hideWho, onblur: hideWho },
         `${emoji} ${info.count}`);
       })));
     }
@@ -87,9 +110,15 @@ export function installFeatures(chat) {
     const quick = h("div", { class: "quick-reactions", hidden: true, role: "group", "aria-label": "Pick a reaction" },
       QUICK.map((emoji) => btn({ class: "quick-reaction", "aria-label": `React with ${emoji}`, onclick: () => {
         quick.hidden = true;
-        react(m, emoji, !mine((m.reactions || {})[emoji], me));
-      } }, emoji)));
-    bar.append(btn({ class: "action", "aria-label": "Add reaction", onclick: () => { quick.hidden = !quick.hidden; } }, "☺+"), quick,
+        toggleReaction(m, emoji);
+      } }, emoji)),
+      btn({ class: "quick-reaction", "aria-label": "More emoji", title: "More emoji", onclick: (e) => pickReaction(m, e.currentTarget) }, "…"));
+    // The first press shows the six; pressed again with them showing, the full picker.
+    const add = btn({ class: "action", "aria-label": "Add reaction", onclick: () => {
+      if (quick.hidden) quick.hidden = false;
+      else pickReaction(m, add);
+    } }, "☺+");
+    bar.append(add, quick,
       btn({ class: "action", "aria-label": "Reply", onclick: () => startReply(m) }, "↩"));
     if (own) bar.append(btn({ class: "action", "aria-label": "Edit message", onclick: () => edit(li, m) }, "✎"));
     if (own || room.role === "owner" || room.role === "admin") {
@@ -169,7 +198,10 @@ export function installFeatures(chat) {
       const room = rooms.get(rooms.current);
       if (!room) return;
       const { roomSettingsDialog } = await import("./room-settings.js"); // fetched when first opened
-      roomSettingsDialog(room, (changes) => applyRoom(room.id, changes));
+      roomSettingsDialog(room, (changes) => applyRoom(room.id, changes), async () => {
+        await chat.loadRooms(); // the room is gone from my list: open another
+        chat.openRoom(rooms.first());
+      });
     } }, "⚙");
 
   // Members panel: owners and admins get a "Manage" button per member; its code
@@ -194,19 +226,66 @@ export function installFeatures(chat) {
     };
     li.append(toggle);
   }
+  // On a phone these fold into the header's menu, under these names.
+  search.el.dataset.fold = "Search messages";
+  settings.dataset.fold = "Room settings";
   chat.addHeaderTools(search.el, settings);
   chat.addRoomPanel(search.panel);
 
   const applyRoom = (roomId, changes) => rooms.update(roomId, changes);
 
-  new MentionCompleter(composer.form, composer.input, () => {
-    const key = rooms.current;
-    if (!rooms.get(key)) return Promise.resolve([]);
-    if (!memberCache.has(key)) {
-      memberCache.set(key, api.members(rooms.get(key).id).then((r) => r.members, (err) => { memberCache.delete(key); throw err; }));
-    }
-    return memberCache.get(key);
+  new MentionCompleter(composer.form, composer.input, () => membersOf(rooms.current));
+
+  // Touch: a long press on a message, or a tap on its text, opens its action sheet
+  // (ui/action-sheet.js, fetched the first time): hover toolbars don't exist there.
+  const list = chat.messageList;
+  const pressed = (e) => e.target.closest?.("ol.messages:not(.pending) > li.msg[data-seq]");
+  let press = null; // the touch that may become a long press or a tap
+  // The click that follows a long press lands on the sheet's backdrop: it must not
+  // close the sheet it opened.
+  const swallow = (e) => { e.preventDefault(); e.stopPropagation(); };
+  const cancelPress = () => clearTimeout(press?.timer);
+  list.addEventListener("pointerdown", (e) => {
+    cancelPress();
+    const li = e.pointerType === "touch" && pressed(e);
+    press = li ? { x: e.clientX, y: e.clientY } : null;
+    if (li) press.timer = setTimeout(() => {
+      press = null;
+      window.addEventListener("click", swallow, { capture: true, once: true });
+      window.addEventListener("pointerup", () => setTimeout(() => window.removeEventListener("click", swallow, true), 600), { once: true });
+      openSheet(li);
+    }, LONG_PRESS_MS);
   });
+  list.addEventListener("pointermove", (e) => {
+    if (press && Math.hypot(e.clientX - press.x, e.clientY - press.y) > PRESS_SLOP_PX) cancelPress();
+  });
+  for (const type of ["pointerup", "pointercancel", "scroll"]) list.addEventListener(type, cancelPress, { passive: true });
+  list.addEventListener("contextmenu", (e) => { if (e.pointerType === "touch" || press) e.preventDefault(); }); // ours, not the browser's menu
+  list.addEventListener("click", (e) => {
+    const touch = press;
+    press = null;
+    const li = touch && pressed(e);
+    if (li && !e.target.closest(INTERACTIVE)) openSheet(li);
+  }, true);
+
+  async function openSheet(li) {
+    const m = store.get(rooms.current).bySeq.get(Number(li.dataset.seq));
+    if (!m || m.deleted) return;
+    const me = chat.me();
+    const room = rooms.get(m.room_id) || {};
+    const own = m.author.id === me.id;
+    const { actionSheet } = await sheet();
+    actionSheet(m, {
+      quick: QUICK, open: !room.archived_at,
+      mine: (emoji) => mine((m.reactions || {})[emoji], me),
+      react: (emoji) => toggleReaction(m, emoji),
+      more: () => pickReaction(m, null),
+      who: (emoji) => reactors(m, emoji),
+      reply: () => startReply(m),
+      edit: own ? () => { const node = chat.messageNode(m.seq); if (node) edit(node, m); } : null,
+      remove: own || room.role === "owner" || room.role === "admin" ? () => remove(m) : null,
+    });
+  }
 
   const on = (type, fn) => socket.addEventListener(type, ({ detail }) => fn(detail));
   on("reaction", (d) => {

@@ -45,7 +45,9 @@ export class EmojiPicker {
     }
     this.status.textContent = "";
     this.#renderTabs();
-    this.#showGroup(recent().length ? "recent" : this.catalog.groups[0].id);
+    // Typed into the search box while the catalog loaded: show what matches that.
+    if (this.search.value.trim()) this.#renderSearch();
+    else this.#showGroup(recent().length ? "recent" : this.catalog.groups[0].id);
   }
 
   close() {
@@ -87,6 +89,7 @@ export class EmojiPicker {
 
   #renderSearch() {
     const q = this.search.value.trim();
+    if (!this.catalog) return; // still loading: open() shows the matches when it arrives
     if (!q) return this.#showGroup("recent");
     for (const tab of this.tabs.children) tab.setAttribute("aria-selected", "false");
     this.#fill(search(this.catalog, q, 200), `No emoji match “${q}”.`);

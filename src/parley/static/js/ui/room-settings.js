@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { h } from "./dom.js";
 import { adminSettings, bannedSection, webhooksSection } from "./room-admin.js";
 
-export function roomSettingsDialog(room, onChanged) {
+export function roomSettingsDialog(room, onChanged, onLeft = () => {}) {
   const channel = room.kind !== "dm";
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const close = h("button", { type: "button", class: "icon-button", "aria-label": "Close" }, "✕");
@@ -53,7 +53,34 @@ export function roomSettingsDialog(room, onChanged) {
   }
 
   dialog.append(adminSettings(room, onChanged, attempt) || "", bannedSection(room) || "",
-    webhooksSection(room) || "", error);
+    webhooksSection(room) || "", channel ? leaveSection(room, attempt, () => { dialog.close(); onLeft(); }) : "", error);
   document.body.append(dialog);
   dialog.showModal();
+}
+
+/**
+ * "Leave room", asked once more. The owner of a room others are in hands it over first
+ * (Members, Manage, Make owner), so the room keeps an owner.
+ */
+function leaveSection(room, attempt, onLeft) {
+  const section = h("section", { class: "leave stack", "aria-label": "Leave room" });
+  if (room.role === "owner" && room.member_count > 1) {
+    section.append(h("p", { class: "muted" },
+      "You own this room. To leave it, first make someone else its owner (Members, Manage, Make owner)."));
+    return section;
+  }
+  const sure = h("p", { hidden: true },
+    room.visibility === "private" ? "Leave this room? You will need to be added or invited to come back. " : "Leave this room? You can join again from Browse public rooms. ");
+  const yes = h("button", { type: "button", class: "danger" }, "Leave");
+  const no = h("button", { type: "button", class: "link" }, "Cancel");
+  const ask = h("button", { type: "button", class: "danger" }, "Leave room");
+  sure.append(yes, " ", no);
+  ask.onclick = () => { sure.hidden = false; ask.hidden = true; yes.focus(); };
+  no.onclick = () => { sure.hidden = true; ask.hidden = false; ask.focus(); };
+  yes.onclick = () => attempt(async () => {
+    await api.leaveRoom(room.id);
+    onLeft();
+  });
+  section.append(ask, sure);
+  return section;
 }

@@ -47,7 +47,7 @@ export class Sidebar {
       const id = String(room.id);
       const unread = room.unread || 0;
       const isDm = room.kind === "dm";
-      const status = isDm && room.dm_user ? presence.get(String(room.dm_user.id)) || "offline" : null;
+      const status = isDm && room.dm_user && !room.notes ? presence.get(String(room.dm_user.id)) || "offline" : null;
       const label = roomLabel(room);
       const described = `${label}${status ? ` (${status})` : ""}${unread ? `, ${unread} unread` : ""}`;
       const link = h("a", {
@@ -59,7 +59,7 @@ export class Sidebar {
           this.handlers.onOpen(id);
         },
       },
-      isDm ? h("span", { class: `presence ${status}`, "aria-hidden": "true" }) : h("span", { class: "hash", "aria-hidden": "true" }, room.visibility === "private" ? "🔒" : "#"),
+      status ? h("span", { class: `presence ${status}`, "aria-hidden": "true" }) : h("span", { class: "hash", "aria-hidden": "true" }, room.notes ? "✎" : room.visibility === "private" ? "🔒" : "#"),
       h("span", { class: "room-name" }, label),
       unread ? h("span", { class: "badge", "aria-hidden": "true" }, unread > 99 ? "99+" : String(unread)) : null);
       list.appendChild(h("li", {}, link));

@@ -14,6 +14,7 @@ const sessions = (n) => `${n} other ${n === 1 ? "session" : "sessions"}`;
 const MESSAGES = {
   invalid_credentials: "Your password is wrong.",
   otp_invalid: "That code didn't work. Check your app's clock and try the current code.",
+  otp_reused: "That code was just used. Wait for the next one from your app, then enter it.",
   rate_limited: "Too many attempts. Wait a little and try again.",
 };
 
@@ -42,7 +43,7 @@ function codeField(id, label) {
 }
 
 /** The account dialog's "Two-factor sign-in" section. */
-export function twoFactorSection() {
+export function twoFactorSection(username = () => "") {
   const status = h("p", { class: "muted", role: "status" }, "Checking two-factor sign-in…");
   const body = h("div", { class: "stack" });
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
@@ -134,8 +135,28 @@ export function twoFactorSection() {
     saved.addEventListener("click", refresh);
     show(
       h("p", {}, "Save these recovery codes somewhere safe. Each one signs you in once if you lose your phone. They are shown only now."),
-      list, ...signOutOffer(others), saved);
+      list, keepCodes(codes), ...signOutOffer(others), saved);
     saved.focus();
+  }
+
+  // Copy and Download, so nobody has to copy ten codes by hand.
+  function keepCodes(codes) {
+    const text = `Parley recovery codes for @${username()}\nEach one signs you in once.\n\n${codes.join("\n")}\n`;
+    const done = h("span", { class: "muted", "aria-live": "polite" }); // not a second "status" here
+    const copy = h("button", { type: "button" }, "Copy");
+    copy.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(text);
+        done.textContent = "Copied.";
+      } catch {
+        done.textContent = "Couldn't copy here: select the codes, or download them.";
+      }
+    });
+    const download = h("a", {
+      class: "button", download: "parley-recovery-codes.txt",
+      href: URL.createObjectURL(new Blob([text], { type: "text/plain" })),
+    }, "Download");
+    return h("p", { class: "code-tools" }, copy, " ", download, " ", done);
   }
 
   // Sessions signed in before the code was asked for go on without one (maybe a
