@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.files_support import pdf, uploaded
 from tests.support import Person, unique_name
 
 
@@ -75,3 +76,33 @@ async def test_search_syntax_from_users_is_just_text(ana: Person) -> None:
     r = await ana.http.get("/api/search", params={"q": "   !!! "})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_query"
+
+
+async def test_attached_files_are_found_by_name(ana: Person, cat: Person) -> None:
+    word = unique_name("quarterly")
+    room = await ana.create_room("files-search")
+    report = await uploaded(ana.http, pdf(), f"{word}-report.pdf", "application/pdf")
+    r = await ana.http.post(
+        f"/api/rooms/{room['id']}/messages",
+        json={"body": "see attached", "attachments": [report["id"]], "client_id": unique_name("c")},
+    )
+    assert r.status_code == 201, r.text
+    [hit] = (await ana.http.get("/api/search", params={"q": f"{word} report"})).json()["messages"]
+    assert hit["body"] == "see attached"
+    assert [f["name"] for f in hit["attachments"]] == [f"{word}-report.pdf"]
+    # Not for someone outside the room, and not once the message is deleted.
+    assert (await cat.http.get("/api/search", params={"q": word})).json()["messages"] == []
+    await ana.http.delete(f"/api/messages/{hit['id']}")
+    assert (await ana.http.get("/api/search", params={"q": word})).json()["messages"] == []
+
+
+async def test_english_words_are_found_by_their_stem_and_marked(ana: Person) -> None:
+    tag = unique_name("stem")
+    room = await ana.create_room("stems")
+    await ana.post(room["id"], f"{tag} a picture of the harbour")
+    await ana.post(room["id"], f"{tag} we were running late")
+    [hit] = (await ana.http.get("/api/search", params={"q": f"{tag} pictures"})).json()["messages"]
+    marked = [hit["body"][s:e] for s, e in hit["highlights"]]
+    assert marked == [tag, "picture"]
+    [hit] = (await ana.http.get("/api/search", params={"q": f"{tag} runs"})).json()["messages"]
+    assert hit["body"] == f"{tag} we were running late"

@@ -23,7 +23,8 @@ def create_room(page: Page, name: str, private: bool = False, topic: str = "") -
     if private:
         dialog.get_by_label("Private").check()
     dialog.get_by_role("button", name="Create room").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"# {name}")
+    heading = f"{name} (private)" if private else f"# {name}"  # a lock, not "#" (issue 21)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
 
 def invite(page: Page, username: str) -> None:
@@ -50,7 +51,9 @@ def test_two_people_sign_up_invite_and_chat_live(open_page, live_server: ParleyP
     ben_room = ben.get_by_role("link", name=re.compile(f"plans-{suffix}"))
     expect(ben_room).to_be_visible(timeout=5000)
     ben_room.click()
-    expect(ben.get_by_role("heading", level=1)).to_have_text(f"# plans-{suffix}")
+    # A private room: the lock of the sidebar in the header too (issue 21, was "#").
+    expect(ben.get_by_role("heading", level=1)).to_have_text(f"plans-{suffix} (private)")
+    expect(ben.get_by_role("heading", level=1).locator('svg[data-icon="lock"]')).to_be_visible()
 
     send(ana, "Hi Ben! Train at **9:30**?")
     expect(delivered(ben, "Hi Ben! Train at 9:30?")).to_be_visible(timeout=LIVE_MS)

@@ -85,9 +85,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 # What only injected markup would leave behind. The page's own DOM has exactly one
-# <script> (the module entry), one <textarea> (the composer), and no on* attributes
-# (the client attaches listeners with addEventListener).
-FIND_INJECTED = """
+# <script> (the module entry), one <textarea> (the composer), no on* attributes
+# (the client attaches listeners with addEventListener) and no SVG but its icons.
+FIND_INJECTED = r"""
 () => {
   const found = [];
   for (const el of document.querySelectorAll("*")) {
@@ -95,8 +95,15 @@ FIND_INJECTED = """
       if (/^on/i.test(attr.name)) found.push(`${el.tagName.toLowerCase()}[${attr.name}]`);
     }
   }
-  const none = ["iframe", "object", "embed", "svg", "math", "details", "base", "meta[http-equiv]",
-    "form[action]", "body style", "img[src='x']", "b", "mglyph", "table"];
+  // The page's own icons (issue 21) are <svg class="icon"> holding one <use> of the
+  // sprite at /static/icons.svg; any other SVG, or an icon that is more, was injected.
+  for (const svg of document.querySelectorAll("svg.icon")) {
+    const [use, ...more] = svg.children;
+    const href = use && use.tagName === "use" ? use.getAttribute("href") || "" : "";
+    if (more.length || !/^\/static\/icons\.svg#[a-z-]+$/.test(href)) found.push("svg.icon");
+  }
+  const none = ["iframe", "object", "embed", "svg:not(.icon)", "math", "details", "base",
+    "meta[http-equiv]", "form[action]", "body style", "img[src='x']", "b", "mglyph", "table"];
   for (const selector of none) {
     for (const el of document.querySelectorAll(selector)) found.push(selector);
   }

@@ -120,6 +120,12 @@ def record_new(
         )
 
 
+def file_names(item: NewMessage, owned: dict[tuple[int, str], File]) -> str | None:
+    """The names of a new message's files, one per line, for the search index (or None)."""
+    names = [owned[key].name for f in item.attachments if (key := (item.author.id, f)) in owned]
+    return "\n".join(names) or None
+
+
 def finish(plan: Plan) -> list[Outcome]:
     """Every item's outcome, in order; a repeat within the batch gets the first one's."""
     for index, first in plan.duplicates:

@@ -47,7 +47,7 @@ class EditStore:
             result = await conn.execute(
                 messages.update()
                 .where(messages.c.id == message_id, messages.c.deleted_at.is_(None))
-                .values(body="", deleted_at=deleted_at, mentions_room=False)
+                .values(body="", file_names=None, deleted_at=deleted_at, mentions_room=False)
             )
             if not result.rowcount:
                 return False

@@ -14,12 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.domain.models import Message, NewMessage
+from parley.domain.models import File, Message, NewMessage
 from parley.store.batch import (
     Checks,
     Mentioned,
     Outcome,
     Plan,
+    file_names,
     finish,
     placements,
     plan_batch,
@@ -71,7 +72,7 @@ async def _store_fresh(
 ) -> None:
     counts = {room_id: len(indexes) for room_id, indexes in plan.fresh.items()}
     placed = placements(plan.fresh, await _reserve_seqs(conn, counts))
-    ids = await _insert_messages(conn, items, placed)
+    ids = await _insert_messages(conn, items, placed, checks.owned)
     mentioned = await store_mentions(
         conn,
         [
@@ -111,7 +112,10 @@ async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[i
 
 
 async def _insert_messages(
-    conn: AsyncConnection, items: list[NewMessage], placed: list[tuple[int, int]]
+    conn: AsyncConnection,
+    items: list[NewMessage],
+    placed: list[tuple[int, int]],
+    owned: dict[tuple[int, str], File],
 ) -> list[int]:
     """Insert the placed messages in one executemany; returns their ids in ``placed`` order.
 
@@ -128,6 +132,7 @@ async def _insert_messages(
             "client_id": items[index].client_id,
             "reply_to": items[index].reply_to,
             "mentions_room": items[index].mentions_room,
+            "file_names": file_names(items[index], owned),
         }
         for index, seq in placed
     ]

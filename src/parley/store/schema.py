@@ -97,6 +97,8 @@ messages = sa.Table(
     sa.Column("reply_to", sa.Integer, nullable=True),
     # "@room" in the body: every member is mentioned (stored once, not per member).
     sa.Column("mentions_room", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The attached files' names, one per line: searched with the body (store/search.py).
+    sa.Column("file_names", sa.Text, nullable=True),
     sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
     sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
 )

@@ -1,7 +1,12 @@
-"""Full-text search over message bodies: SQLite FTS5 or PostgreSQL tsvector, by dialect.
+"""Full-text search over message bodies and their files' names: SQLite FTS5 or
+PostgreSQL tsvector, by dialect.
 
-The expressions here must match the ones the migration (0004_features) indexes:
-the ``messages_fts`` FTS5 table on SQLite, ``to_tsvector('simple', body)`` on PostgreSQL.
+The expressions here must match the ones the migration (0006_search_files_stems)
+indexes: the ``messages_fts`` FTS5 table (body, file_names; porter stems) on SQLite,
+``to_tsvector('english', body || ' ' || <file_names with . _ - as spaces>)`` on
+PostgreSQL.
+English words match by stem on both ("pictures" finds "picture"); every term is also
+a prefix ("pict" finds "picture"), whatever the language.
 
 Membership comes first: the searcher's rooms are read before anything else, a person
 in no room costs one indexed lookup and no text search, and the statement only
@@ -29,7 +34,11 @@ from parley.store.messages import decorated
 from parley.store.schema import memberships, messages, users
 
 _fts = sa.table("messages_fts", sa.column("rowid"))
-_PG_CONFIG: sa.ColumnClause[Any] = sa.literal_column("'simple'::regconfig")
+_PG_CONFIG: sa.ColumnClause[Any] = sa.literal_column("'english'::regconfig")
+# Literal SQL, not bound parameters, so that PostgreSQL sees the index's own expression.
+_PG_DOCUMENT: sa.ColumnClause[Any] = sa.literal_column(
+    "messages.body || ' ' || translate(coalesce(messages.file_names, ''), '._-', '   ')"
+)
 # SQLite calls the deadline check every this many virtual-machine steps (~1 ms).
 _PROGRESS_STEPS = 20_000
 
@@ -89,7 +98,7 @@ class SearchStore:
 
 def _postgres(query: sa.Select, terms: list[str]) -> sa.Select:  # type: ignore[type-arg]
     tsquery = " & ".join(f"{t}:*" for t in terms)
-    vector = sa.func.to_tsvector(_PG_CONFIG, messages.c.body)
+    vector = sa.func.to_tsvector(_PG_CONFIG, _PG_DOCUMENT)
     match = sa.func.to_tsquery(_PG_CONFIG, tsquery)
     return query.where(vector.op("@@")(match)).order_by(
         sa.func.ts_rank(vector, match).desc(), messages.c.id.desc()

@@ -29,6 +29,7 @@ from parley.store.batch import (
     Outcome,
     Plan,
     file_from_row,
+    file_names,
     finish,
     placements,
     plan_batch,
@@ -79,6 +80,7 @@ _INSERTED = (
     "client_id",
     "reply_to",
     "mentions_room",
+    "file_names",
 )
 _STORED_COLUMNS = (
     "m.id, m.room_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.client_id, "
@@ -160,7 +162,7 @@ def _append(db: sqlite3.Connection, items: list[NewMessage]) -> Written:
     if not plan.fresh:
         return Written(plan, [], [], {}, {})
     placed = placements(plan.fresh, _reserve_seqs(db, plan.fresh))
-    ids = _insert_messages(db, items, placed)
+    ids = _insert_messages(db, items, placed, checks.owned)
     mentioned = _store_mentions(db, items, placed, ids)
     _link_files(db, items, placed, ids)
     return Written(plan, placed, ids, checks.owned, mentioned)
@@ -277,7 +279,10 @@ def _reserve_seqs(db: sqlite3.Connection, fresh: dict[int, list[int]]) -> dict[i
 
 
 def _insert_messages(
-    db: sqlite3.Connection, items: list[NewMessage], placed: list[tuple[int, int]]
+    db: sqlite3.Connection,
+    items: list[NewMessage],
+    placed: list[tuple[int, int]],
+    owned: dict[tuple[int, str], File],
 ) -> list[int]:
     """Insert the placed messages in ``placed`` order; returns their ids in that order."""
     params: list[Any] = []
@@ -292,6 +297,7 @@ def _insert_messages(
             item.client_id,
             item.reply_to,
             item.mentions_room,
+            file_names(item, owned),
         )
     ids: list[int] = []
     start = 0

@@ -37,6 +37,9 @@ function auth(mode) {
 }
 
 async function boot() {
+  // No session cookie pair, no session: straight to the form, without a /api/me whose
+  // 401 the browser would log in the console of every signed-out visit.
+  if (!maybeSignedIn()) return auth(location.pathname === "/register" ? "register" : "login");
   const early = prefetch();
   try {
     signedIn(await api.me(), early);

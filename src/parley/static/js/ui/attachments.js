@@ -4,7 +4,7 @@
 // links pointing at their URL; names go in as text, never markup.
 
 import { api } from "../api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, icon } from "./dom.js";
 
 export const MAX_FILES = 10; // the server's limit of attachments per message
 const THUMB_MAX_PX = 360; // the largest side of an inline image, in CSS pixels
@@ -22,12 +22,12 @@ export function formatSize(bytes) {
 }
 
 function iconFor(type) {
-  if (type === "application/pdf") return "📄";
-  if (type.startsWith("image/")) return "🖼";
-  if (type.startsWith("video/")) return "🎞";
-  if (type.startsWith("audio/")) return "🎵";
-  if (/zip|tar|gzip|rar|7z|bzip|xz/.test(type)) return "🗜";
-  return "📎";
+  if (type === "application/pdf" || type.startsWith("text/")) return "file";
+  if (type.startsWith("image/")) return "image";
+  if (type.startsWith("video/")) return "film";
+  if (type.startsWith("audio/")) return "music";
+  if (/zip|tar|gzip|rar|7z|bzip|xz/.test(type)) return "archive";
+  return "paperclip";
 }
 
 /** Uploads chosen for the next message: each with a progress bar and a cancel button. */
@@ -153,7 +153,7 @@ function renderOne(file) {
     class: "attachment-card", href: file.url, download: file.name, "data-type": type,
     title: `Download ${file.name}`,
   },
-  h("span", { class: "attachment-icon", "aria-hidden": "true" }, iconFor(type)),
+  h("span", { class: "attachment-icon" }, icon(iconFor(type))),
   h("span", { class: "attachment-card-text" },
     h("span", { class: "attachment-name" }, file.name),
     h("span", { class: "attachment-size" }, formatSize(file.size))));

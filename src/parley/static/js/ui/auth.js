@@ -25,7 +25,8 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
   const error = h("p", { class: "form-error", id: "auth-error", role: "alert", hidden: true });
   const username = h("input", {
     id: "auth-username", name: "username", autocomplete: "username", required: true,
-    autocapitalize: "none", spellcheck: "false", maxlength: 64,
+    autocapitalize: "none", spellcheck: "false", maxlength: isLogin ? 64 : 32,
+    "aria-describedby": isLogin ? null : "username-hint",
   });
   const password = h("input", {
     id: "auth-password", name: "password", type: "password", required: true,
@@ -44,7 +45,9 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
   const submit = h("button", { type: "submit", class: "primary" }, isLogin ? "Sign in" : "Create account");
 
   const form = h("form", { class: "auth-form", novalidate: true, "aria-describedby": "auth-error" },
-    h("div", { class: "field" }, h("label", { for: "auth-username" }, "Username"), username),
+    h("div", { class: "field" }, h("label", { for: "auth-username" }, "Username"), username,
+      // The rules before the first try, not after a refusal (the server's USERNAME_RULE).
+      isLogin ? null : h("p", { class: "hint", id: "username-hint" }, "3 to 32 letters, digits, dots, dashes or underscores.")),
     isLogin ? null : h("div", { class: "field" },
       h("label", { for: "auth-display" }, "Display name ", h("span", { class: "muted" }, "(optional)")), displayNameInput),
     h("div", { class: "field" }, h("label", { for: "auth-password" }, "Password"), password,

@@ -11,11 +11,11 @@ import { Rooms, roomLabel } from "../rooms.js";
 import { Router, roomInPath } from "../router.js";
 import { Outbox } from "../outbox.js";
 import { TypingTracker, typingText } from "../typing.js";
-import { h, clear, displayName } from "./dom.js";
+import { h, clear, displayName, icon } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { Composer } from "./composer.js";
 import { AttachmentTray } from "./attachments.js";
-import { Sidebar, MembersPanel } from "./sidebar.js";
+import { Sidebar, MembersPanel, roomMark } from "./sidebar.js";
 import { Notifier } from "./notify.js";
 import { Drafts } from "../drafts.js";
 import { installFeatures } from "./features.js";
@@ -28,6 +28,14 @@ const READY_MARK = "parley:ready"; // read by the performance test
 const UNREAD_MAX_PAGES = 10; // older pages fetched on opening a room to reach "New messages"
 // The dialogs (new room, directory, account...) are fetched when one is first opened.
 const dialogs = () => import("./dialogs.js");
+
+// The dialogs (ui/dialogs.js) are fetched when one is first opened, not with the page.
+const lazyDialog = (name) => async (...args) => (await import("./dialogs.js"))[name](...args);
+const newRoomDialog = lazyDialog("newRoomDialog");
+const newDmDialog = lazyDialog("newDmDialog");
+const directoryDialog = lazyDialog("directoryDialog");
+const addMemberDialog = lazyDialog("addMemberDialog");
+const accountDialog = lazyDialog("accountDialog");
 
 /**
  * Mount the chat screen for `me`. `prefetched` may hold promises for the room list and
@@ -101,7 +109,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   const menuButton = h("button", {
     type: "button", class: "icon-button menu-button", "aria-label": "Rooms menu",
     "aria-controls": "sidebar", "aria-expanded": "false", onclick: () => toggleDrawer(),
-  }, "☰");
+  }, icon("menu"));
   const title = h("h1", { class: "room-name" });
   const topic = h("p", { class: "room-topic" });
   const membersButton = h("button", {
@@ -122,7 +130,9 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   const emptyState = h("div", { class: "no-room", hidden: true },
     h("h2", {}, "Welcome to Parley"),
     h("p", {}, "Create a room, browse public rooms, or start a direct message from the menu."));
-  const roomMain = h("div", { class: "room-main", hidden: true }, list.el, typingLine, pickerSlot, tray.el, composer.el);
+  // An address naming a room I can't open says so (instead of silently showing another).
+  const unavailable = h("p", { class: "notice", role: "status", hidden: true });
+  const roomMain = h("div", { class: "room-main", hidden: true }, list.el, h("div", { class: "jump-slot" }, list.jump), typingLine, pickerSlot, tray.el, composer.el);
   // Files dropped anywhere on the open room are attached to the next message.
   roomMain.addEventListener("dragover", (e) => {
     if (e.dataTransfer && [...e.dataTransfer.types].includes("Files")) {
@@ -145,7 +155,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     h("div", { class: "room-title", id: "room-title" }, title, topic),
     membersButton, moreButton, moreMenu);
   const roomBody = h("div", { class: "room-body" }, roomMain, members.el);
-  const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" }, header, emptyState, roomBody);
+  const roomView = h("main", { id: "main", class: "room", "aria-labelledby": "room-title" }, header, unavailable, emptyState, roomBody);
   title.id = "room-title-text";
   const shell = h("div", { class: "shell" },
     h("a", {
@@ -180,7 +190,9 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
       return;
     }
     const label = roomLabel(room);
-    title.textContent = room.kind === "dm" ? label : `# ${label}`;
+    // The same mark as in the sidebar: "#", or a lock for a private room.
+    const privately = room.visibility === "private" ? h("span", { class: "sr-only" }, " (private)") : null;
+    title.replaceChildren(...(room.kind === "dm" ? [label] : [roomMark(room), privately ? "" : " ", label, privately || ""]));
     topic.textContent = room.topic || "";
     topic.hidden = !room.topic;
     membersButton.textContent = room.member_count ? `Members (${room.member_count})` : "Members";
@@ -188,6 +200,12 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     composer.setPlaceholder(room.notes ? "Write a note to yourself" : room.kind === "dm" ? `Message ${label}` : `Message #${label}`);
     notifier.setTitle(`${room.kind === "dm" ? label : "#" + label} · Parley`);
     features?.roomShown(room);
+  }
+
+  function notAvailable(id) {
+    unavailable.replaceChildren(`Room ${id} isn't available: it doesn't exist, or you aren't a member. `,
+      h("button", { type: "button", class: "link", onclick: () => { unavailable.hidden = true; } }, "Dismiss"));
+    unavailable.hidden = false;
   }
 
   function setMe(user) {
@@ -239,6 +257,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   // ---- opening a room and its history --------------------------------------
   async function openRoom(id, { push = true, auto = false } = {}) {
     const left = rooms.open(id);
+    if (!auto) unavailable.hidden = true;
     if (push) router.show(id);
     // The room opened at start must not shut a menu the person already opened.
     if (!auto) toggleDrawer(false);
@@ -589,7 +608,9 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   loadRooms()
     .then(() => {
       const wanted = roomInPath();
-      openRoom(wanted && rooms.has(wanted) ? wanted : rooms.first(), { push: Boolean(wanted && !rooms.has(wanted)), auto: true });
+      const missing = Boolean(wanted && !rooms.has(wanted));
+      if (missing) notAvailable(wanted);
+      openRoom(missing ? rooms.first() : wanted || rooms.first(), { push: missing, auto: true });
       loadPresence(rooms.dms(DM_PRESENCE_PRELOAD));
     })
     .catch(() => {

@@ -3,7 +3,7 @@
 // talks to the network itself.
 
 import { loadCatalog, search, remember } from "../emoji-data.js";
-import { h, clear } from "./dom.js";
+import { h, clear, icon } from "./dom.js";
 
 const SHORTCODE = /(?:^|[\s(]):([a-z0-9_+\-]{2,})(:?)$/i; // ":smi" or ":smile:" before the caret
 const MAX_SUGGESTIONS = 8;
@@ -19,14 +19,14 @@ export class Composer {
     this.input = h("textarea", {
       id: "composer-input", class: "composer-input", rows: "1", maxlength: MAX_BODY,
       placeholder: "Write a message…", "aria-label": "Message",
-      "aria-autocomplete": "list", "aria-controls": "shortcode-list", "aria-expanded": "false",
+      "aria-autocomplete": "list", "aria-controls": "shortcode-list",
       enterkeyhint: "send",
     });
     this.suggestions = h("ul", { id: "shortcode-list", class: "shortcodes", role: "listbox", "aria-label": "Emoji suggestions", hidden: true });
     this.emojiButton = h("button", {
       type: "button", class: "icon-button emoji-button", "aria-label": "Insert emoji", "aria-haspopup": "dialog",
       title: "Emoji", onclick: () => this.handlers.onOpenPicker(this.emojiButton),
-    }, "☺");
+    }, icon("smile"));
     this.sendButton = h("button", { type: "submit", class: "send-button", "aria-label": "Send" }, "Send");
     // Files: the paperclip opens the file chooser; pasting an image attaches it.
     this.fileInput = h("input", {
@@ -39,7 +39,7 @@ export class Composer {
     this.attachButton = h("button", {
       type: "button", class: "icon-button attach-button", "aria-label": "Attach files", title: "Attach files",
       onclick: () => this.fileInput.click(),
-    }, "📎");
+    }, icon("paperclip"));
     this.input.addEventListener("paste", (e) => {
       const files = [...(e.clipboardData?.files || [])];
       if (files.length && this.handlers.onAttach) {
@@ -148,7 +148,6 @@ export class Composer {
       }, h("span", { class: "shortcode-emoji", "aria-hidden": "true" }, entry.char), ` :${entry.names[0]}:`));
     });
     this.suggestions.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
     this.#highlight(0);
   }
 
@@ -161,7 +160,6 @@ export class Composer {
   #closeSuggestions() {
     this.matches = [];
     this.suggestions.hidden = true;
-    this.input.setAttribute("aria-expanded", "false");
     this.input.removeAttribute("aria-activedescendant");
   }
 

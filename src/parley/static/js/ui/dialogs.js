@@ -3,12 +3,12 @@
 // each dialog removes itself from the page when closed.
 
 import { api, ApiError } from "../api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, icon } from "./dom.js";
 import { sessionsSection } from "./sessions.js";
 
 function modal(title, ...content) {
   const heading = h("h2", { id: "dialog-title" }, title);
-  const close = h("button", { type: "button", class: "icon-button dialog-close", "aria-label": "Close" }, "✕");
+  const close = h("button", { type: "button", class: "icon-button dialog-close", "aria-label": "Close" }, icon("close"));
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": "dialog-title" },
     h("div", { class: "dialog-head" }, heading, close), ...content);
   close.addEventListener("click", () => dialog.close());

@@ -50,6 +50,31 @@ export function hueClass(id) {
   return `hue-${sum % 8}`;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+const SPRITE = "/static/icons.svg";
+
+/**
+ * An interface icon from Parley's own sprite (static/icons.svg): an inline SVG drawn in
+ * the text colour, so no control depends on an emoji font. Hidden from screen readers
+ * unless given a `label` (most sit in a button that has its own name).
+ */
+export function icon(name, label = null) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("data-icon", name);
+  svg.setAttribute("viewBox", "0 0 24 24");
+  if (label) {
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+  } else {
+    svg.setAttribute("aria-hidden", "true");
+  }
+  const use = document.createElementNS(SVG_NS, "use");
+  use.setAttribute("href", `${SPRITE}#${name}`);
+  svg.appendChild(use);
+  return svg;
+}
+
 export function displayName(user) {
   return (user && (user.display_name || user.username)) || "Someone";
 }

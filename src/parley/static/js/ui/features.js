@@ -5,9 +5,8 @@
 import { api } from "../api.js";
 import { roomLabel, mentions } from "../rooms.js";
 import { inviteInPath } from "../router.js";
-import { h, clear, displayName } from "./dom.js";
+import { h, clear, displayName, icon } from "./dom.js";
 import { MentionCompleter } from "./mention-complete.js";
-import { SearchBox } from "./search.js";
 
 const QUICK = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 const MENTION = /(^|[^\w@])(@[\w.-]+)/g;
@@ -117,15 +116,15 @@ export function installFeatures(chat) {
     const add = btn({ class: "action", "aria-label": "Add reaction", onclick: () => {
       if (quick.hidden) quick.hidden = false;
       else pickReaction(m, add);
-    } }, "☺+");
+    } }, icon("smile-plus"));
     bar.append(add, quick,
-      btn({ class: "action", "aria-label": "Reply", onclick: () => startReply(m) }, "↩"));
-    if (own) bar.append(btn({ class: "action", "aria-label": "Edit message", onclick: () => edit(li, m) }, "✎"));
+      btn({ class: "action", "aria-label": "Reply", onclick: () => startReply(m) }, icon("reply")));
+    if (own) bar.append(btn({ class: "action", "aria-label": "Edit message", onclick: () => edit(li, m) }, icon("pencil")));
     if (own || room.role === "owner" || room.role === "admin") {
       const sure = h("span", { class: "confirm-delete", hidden: true }, "Delete this message? ",
         btn({ class: "link danger", onclick: () => remove(m) }, "Delete"), " ",
         btn({ class: "link", onclick: () => { sure.hidden = true; } }, "Cancel"));
-      bar.append(btn({ class: "action", "aria-label": "Delete message", onclick: () => { sure.hidden = false; } }, "🗑"), sure);
+      bar.append(btn({ class: "action", "aria-label": "Delete message", onclick: () => { sure.hidden = false; } }, icon("trash")), sure);
     }
     return bar;
   }
@@ -192,7 +191,25 @@ export function installFeatures(chat) {
     setTimeout(() => node.classList.remove("flash"), 2000);
   }
 
-  const search = new SearchBox((roomId) => { const room = rooms.get(roomId); return room ? (room.kind === "dm" ? "" : "#") + roomLabel(room) : "a room"; }, jumpTo);
+  // The search box sits in the header from the start; its results pane (ui/search.js)
+  // is fetched with the first search. Clearing the box or Escape closes the pane.
+  const searchInput = h("input", { type: "search", class: "search-input", placeholder: "Search messages",
+    "aria-label": "Search messages", autocomplete: "off", maxlength: "200" });
+  const searchForm = h("form", { class: "search-form", role: "search" }, searchInput);
+  let pane = null;
+  const roomName = (roomId) => { const room = rooms.get(roomId); return room ? (room.kind === "dm" ? "" : "#") + roomLabel(room) : "a room"; };
+  const closeSearch = () => pane?.close();
+  searchForm.onsubmit = async (e) => {
+    e.preventDefault();
+    if (!pane) {
+      const { SearchPane } = await import("./search.js");
+      pane ||= new SearchPane(searchInput, roomName, jumpTo);
+      chat.addRoomPanel(pane.panel);
+    }
+    pane.run();
+  };
+  searchInput.addEventListener("input", () => { if (!searchInput.value.trim()) closeSearch(); });
+  searchInput.addEventListener("keydown", (e) => { if (e.key === "Escape") closeSearch(); });
   const settings = btn({ class: "icon-button", hidden: true, "aria-label": "Room settings", title: "Room settings",
     onclick: async () => {
       const room = rooms.get(rooms.current);
@@ -202,7 +219,7 @@ export function installFeatures(chat) {
         await chat.loadRooms(); // the room is gone from my list: open another
         chat.openRoom(rooms.first());
       });
-    } }, "⚙");
+    } }, icon("settings"));
 
   // Members panel: owners and admins get a "Manage" button per member; its code
   // (ui/room-admin.js) is fetched the first time one is opened.
@@ -227,12 +244,12 @@ export function installFeatures(chat) {
     li.append(toggle);
   }
   // On a phone these fold into the header's menu, under these names.
-  search.el.dataset.fold = "Search messages";
+  searchForm.dataset.fold = "Search messages";
   settings.dataset.fold = "Room settings";
-  chat.addHeaderTools(search.el, settings);
-  chat.addRoomPanel(search.panel);
+  chat.addHeaderTools(searchForm, settings);
 
   const applyRoom = (roomId, changes) => rooms.update(roomId, changes);
+  let shownRoom = null;
 
   new MentionCompleter(composer.form, composer.input, () => membersOf(rooms.current));
 
@@ -327,10 +344,13 @@ export function installFeatures(chat) {
     // Muted rooms notify only when someone mentions me (rooms.js counts the mention).
     shouldNotify: (room, m) => !room.muted || mentions(m, chat.me().id),
     decorateRoomLink(link, room) {
-      if (room.muted) link.append(h("span", { "aria-hidden": "true" }, "🔕"));
+      if (room.muted) link.append(icon("bell-off"));
       if (room.unread && room.mentions) link.append(h("span", { class: "badge", "aria-hidden": "true" }, "@"));
     },
     roomShown(room) {
+      // Another room: what the search found stays behind (the words stay in the box).
+      if (String(room?.id) !== shownRoom) closeSearch();
+      shownRoom = String(room?.id);
       settings.hidden = !room;
       showReplyBar();
       composer.input.disabled = Boolean(room && room.archived_at);

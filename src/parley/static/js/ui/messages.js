@@ -3,7 +3,7 @@
 // scroll-back that asks for older history near the top while keeping the view still.
 
 import { render, isEmojiOnly } from "../markdown.js";
-import { h, clear, initials, hueClass, displayName } from "./dom.js";
+import { h, clear, initials, hueClass, displayName, icon } from "./dom.js";
 import { renderAttachments } from "./attachments.js";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000; // same author within this joins one group
@@ -45,6 +45,12 @@ export class MessageList {
     this.scroller = h("div", { class: "scroller", tabindex: "0", "aria-label": "Message history" },
       this.history, this.empty, this.list, this.pending);
     this.el = this.scroller;
+    // Scrolled up, new messages from others are counted on a "Jump to latest" button
+    // (the caller places it over the list) instead of only in the sidebar's badge.
+    this.unseen = 0;
+    this.jumpCount = h("span", { class: "jump-count" });
+    this.jump = h("button", { type: "button", class: "jump-latest", hidden: true, onclick: () => this.scrollToBottom() },
+      icon("arrow-down"), " Jump to latest", this.jumpCount);
     this.scroller.addEventListener("scroll", () => this.#onScroll(), { passive: true });
   }
 
@@ -67,6 +73,13 @@ export class MessageList {
 
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.#setUnseen(0);
+  }
+
+  #setUnseen(count) {
+    this.unseen = count;
+    this.jump.hidden = count === 0;
+    this.jumpCount.textContent = count ? ` (${count} new)` : "";
   }
 
   /** Move the "New messages" line (the room stays the same; see `show`). */
@@ -105,6 +118,7 @@ export class MessageList {
     }
     this.empty.hidden = this.timeline.messages.length > 0;
     if (stick) this.scrollToBottom();
+    else this.#setUnseen(this.unseen + messages.filter((m) => !this.#mine(m)).length);
     // A first page shorter than the window leaves nothing to scroll: fetch more now.
     this.#maybeLoadOlder();
   }
@@ -146,16 +160,25 @@ export class MessageList {
   setPending(entries) {
     const stick = this.atBottom;
     clear(this.pending);
+    // The first one waiting carries my name and avatar, unless it follows my own message
+    // (as a sent one would be grouped): a queued message never looks authorless.
+    const last = this.#lastRendered();
+    let grouped = Boolean(last && this.#mine(last) && Date.now() - new Date(last.created_at) < GROUP_WINDOW_MS);
     for (const entry of entries) {
       const actions = entry.failed
         ? h("span", { class: "pending-actions" },
           h("button", { type: "button", class: "link", onclick: () => this.handlers.onRetry(entry.client_id) }, "Retry"),
           h("button", { type: "button", class: "link", onclick: () => this.handlers.onDiscard(entry.client_id) }, "Discard"))
         : null;
-      this.pending.appendChild(h("li", { class: `msg own pending-msg${entry.failed ? " failed" : ""}`, "data-client-id": entry.client_id },
-        h("div", { class: "msg-main" },
+      const me = this.handlers.me;
+      const head = grouped || !me ? [h("span", { class: "sr-only" }, `${displayName(me)}, `)]
+        : [h("div", { class: "msg-head" }, h("span", { class: "author" }, displayName(me)))];
+      this.pending.appendChild(h("li", { class: `msg own pending-msg${grouped ? " grouped" : ""}${entry.failed ? " failed" : ""}`, "data-client-id": entry.client_id },
+        grouped || !me ? null : h("div", { class: `avatar ${hueClass(me.id)}`, "aria-hidden": "true" }, initials(me)),
+        h("div", { class: "msg-main" }, ...head,
           this.#body({ body: entry.body, attachments: entry.attachments }),
           h("p", { class: "pending-state" }, entry.failed ? `Not sent: ${entry.failed} ` : "Sending…", actions))));
+      grouped = true;
     }
     if (stick) this.scrollToBottom();
   }
@@ -180,12 +203,11 @@ export class MessageList {
     const when = new Date(message.created_at);
     const prevWhen = prev ? new Date(prev.created_at) : null;
     if (!prevWhen || dayKey(prevWhen) !== dayKey(when)) {
-      this.list.appendChild(h("li", { class: "day-sep", role: "separator" },
-        h("span", {}, dayLabel(when))));
+      this.list.appendChild(h("li", { class: "day-sep" }, h("span", {}, dayLabel(when))));
     }
     const divide = this.#isFirstUnread(message);
     if (divide) {
-      this.list.appendChild(h("li", { class: "new-sep", role: "separator" }, h("span", {}, "New messages")));
+      this.list.appendChild(h("li", { class: "new-sep" }, h("span", { role: "separator", "aria-label": "New messages" }, "New messages")));
     }
     const grouped = !divide && prev && prevWhen && dayKey(prevWhen) === dayKey(when) &&
       prev.author.id === message.author.id && when - prevWhen < GROUP_WINDOW_MS;
@@ -195,8 +217,12 @@ export class MessageList {
   /** The first message from someone else after the read marker, not yet marked. */
   #isFirstUnread(message) {
     if (this.unreadAfter === null || message.seq <= this.unreadAfter) return false;
-    if (this.handlers.me && message.author.id === this.handlers.me.id) return false;
+    if (this.#mine(message)) return false;
     return !this.list.querySelector(".new-sep");
+  }
+
+  #mine(message) {
+    return Boolean(this.handlers.me && message.author.id === this.handlers.me.id);
   }
 
   #messageNode(message, grouped) {
@@ -231,7 +257,7 @@ export class MessageList {
     if (message.edited_at) body.appendChild(h("span", { class: "edited" }, " (edited)"));
     const files = message.attachments || [];
     if (files.length && typeof files[0] === "object") body.appendChild(renderAttachments(files));
-    else if (files.length) body.appendChild(h("p", { class: "pending-files" }, `📎 ${files.length} file${files.length > 1 ? "s" : ""}`));
+    else if (files.length) body.appendChild(h("p", { class: "pending-files" }, icon("paperclip"), ` ${files.length} file${files.length > 1 ? "s" : ""}`));
     return body;
   }
 
@@ -245,6 +271,9 @@ export class MessageList {
   #onScroll() {
     if (!this.timeline) return;
     this.#maybeLoadOlder();
-    if (this.atBottom) this.handlers.onScrolledToBottom();
+    if (this.atBottom) {
+      this.#setUnseen(0);
+      this.handlers.onScrolledToBottom();
+    }
   }
 }

@@ -3,8 +3,14 @@
 // grid; Enter picks; Escape closes and returns focus to the opener.
 
 import { loadCatalog, search, recent, remember } from "../emoji-data.js";
-import { h, clear } from "./dom.js";
+import { h, clear, icon } from "./dom.js";
 
+// The tabs are drawn with Parley's icons, not the catalog's emoji: a tab must show
+// even where no colour emoji font is installed.
+const TAB_ICONS = {
+  recent: "clock", smileys: "smile", people: "person", nature: "paw", food: "food",
+  activities: "ball", travel: "car", objects: "bulb", symbols: "heart", flags: "flag",
+};
 const COLUMNS = 8; // must match the grid's column count in CSS for arrow keys
 
 export class EmojiPicker {
@@ -65,13 +71,13 @@ export class EmojiPicker {
 
   #renderTabs() {
     clear(this.tabs);
-    const groups = [{ id: "recent", name: "Recently used", icon: "🕘" }, ...this.catalog.groups];
+    const groups = [{ id: "recent", name: "Recently used" }, ...this.catalog.groups];
     for (const group of groups) {
       this.tabs.appendChild(h("button", {
         type: "button", role: "tab", class: "picker-tab", "data-group": group.id,
         "aria-label": group.name, title: group.name, "aria-selected": "false",
         onclick: () => this.#showGroup(group.id),
-      }, group.icon));
+      }, icon(TAB_ICONS[group.id] || "smile")));
     }
   }
 

@@ -4,13 +4,13 @@
 // Removes itself when closed. Imported when first opened, not with the chat page.
 
 import { api } from "../api.js";
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 import { adminSettings, bannedSection, webhooksSection } from "./room-admin.js";
 
 export function roomSettingsDialog(room, onChanged, onLeft = () => {}) {
   const channel = room.kind !== "dm";
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
-  const close = h("button", { type: "button", class: "icon-button", "aria-label": "Close" }, "✕");
+  const close = h("button", { type: "button", class: "icon-button", "aria-label": "Close" }, icon("close"));
   const dialog = h("dialog", { class: "dialog room-settings", "aria-labelledby": "settings-title" },
     h("div", { class: "dialog-head" }, h("h2", { id: "settings-title" }, "Room settings"), close));
   close.onclick = () => dialog.close();

@@ -3,7 +3,13 @@
 // state it is given; it keeps none of its own.
 
 import { roomLabel } from "../rooms.js";
-import { h, clear, displayName } from "./dom.js";
+import { h, clear, displayName, icon } from "./dom.js";
+
+/** What stands before a room's name, in the sidebar and the header alike: "#", or a lock
+ * for a private room. */
+export function roomMark(room) {
+  return h("span", { class: "hash", "aria-hidden": "true" }, room.visibility === "private" ? icon("lock") : "#");
+}
 
 export class Sidebar {
   /** @param {{onOpen, onNewRoom, onBrowse, onNewDm, onAccount, decorate?: (link, room) => void}} handlers */
@@ -59,7 +65,8 @@ export class Sidebar {
           this.handlers.onOpen(id);
         },
       },
-      status ? h("span", { class: `presence ${status}`, "aria-hidden": "true" }) : h("span", { class: "hash", "aria-hidden": "true" }, room.notes ? "✎" : room.visibility === "private" ? "🔒" : "#"),
+      status ? h("span", { class: `presence ${status}`, "aria-hidden": "true" })
+        : room.notes ? h("span", { class: "hash", "aria-hidden": "true" }, icon("pencil")) : roomMark(room),
       h("span", { class: "room-name" }, label),
       unread ? h("span", { class: "badge", "aria-hidden": "true" }, unread > 99 ? "99+" : String(unread)) : null);
       list.appendChild(h("li", {}, link));
@@ -77,7 +84,7 @@ export class MembersPanel {
     this.el = h("aside", { id: "members", class: "members-panel", "aria-label": "Members", hidden: true },
       h("div", { class: "panel-head" },
         h("h2", {}, "Members"),
-        h("button", { type: "button", class: "icon-button", "aria-label": "Close members", onclick: handlers.onClose }, "✕")),
+        h("button", { type: "button", class: "icon-button", "aria-label": "Close members", onclick: handlers.onClose }, icon("close"))),
       this.addButton, this.list);
   }
 
