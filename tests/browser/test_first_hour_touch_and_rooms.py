@@ -213,7 +213,8 @@ def test_a_direct_message_with_myself_is_notes_to_self(open_page, live_server) -
     page = open_page()
     sign_in(page, live_server, ana)
     link = page.get_by_role("link", name="Notes to self")
-    expect(link).to_have_text("✎Notes to self")
+    expect(link).to_have_text("Notes to self")
+    expect(link.locator("svg[data-icon=pencil]")).to_have_count(1)
     expect(link.locator(".presence")).to_have_count(0)  # no hollow "offline" dot for me
     link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Notes to self")

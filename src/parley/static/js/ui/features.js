@@ -6,7 +6,6 @@ import { api } from "../api.js";
 import { roomLabel, mentions } from "../rooms.js";
 import { inviteInPath } from "../router.js";
 import { h, clear, displayName, icon } from "./dom.js";
-import { MentionCompleter } from "./mention-complete.js";
 
 const QUICK = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 const MENTION = /(^|[^\w@])(@[\w.-]+)/g;
@@ -251,7 +250,14 @@ export function installFeatures(chat) {
   const applyRoom = (roomId, changes) => rooms.update(roomId, changes);
   let shownRoom = null;
 
-  new MentionCompleter(composer.form, composer.input, () => membersOf(rooms.current));
+  // @-completion (ui/mention-complete.js) is fetched when the first "@" is typed.
+  const startMentions = async () => {
+    if (!composer.input.value.includes("@")) return;
+    composer.input.removeEventListener("input", startMentions);
+    const { MentionCompleter } = await import("./mention-complete.js");
+    new MentionCompleter(composer.form, composer.input, () => membersOf(rooms.current)).update();
+  };
+  composer.input.addEventListener("input", startMentions);
 
   // Touch: a long press on a message, or a tap on its text, opens its action sheet
   // (ui/action-sheet.js, fetched the first time): hover toolbars don't exist there.
