@@ -175,9 +175,9 @@ class Forger:
     def issuer(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def claims(self, nonce: str, **changes: Any) -> dict[str, Any]:
-        """Claims that Parley should accept for a sign-in with ``nonce``, then ``changes``
-        (a value of None removes the claim)."""
+    def claims(self, expected_nonce: str, **changes: Any) -> dict[str, Any]:
+        """Claims that Parley should accept for a sign-in with ``expected_nonce``, then
+        ``changes`` (a value of None removes the claim)."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -185,7 +185,7 @@ class Forger:
             "aud": CLIENT_ID,
             "iat": now,
             "exp": now + 300,
-            "nonce": nonce,
+            "nonce": expected_nonce,
             "preferred_username": "mallory",
         }
         claims.update(changes)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from quart import Blueprint, Response, jsonify, request
 
 from parley.domain import oidc
-from parley.errors import ParleyError
+from parley.errors import ParleyError, RateLimited
 from parley.web.auth import set_session_cookies
 from parley.web.deps import client_ip, ctx, current_auth, is_https, require_auth
 from parley.web.errors import error_response
@@ -52,6 +52,8 @@ def _failed(exc: ParleyError) -> Response:
         response = _redirect(f"/login?oidc_error={quote(exc.code)}", 303)
     else:
         response = error_response(exc.status, exc.code, exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
     response.delete_cookie(BINDING_COOKIE, path=BINDING_PATH)
     return response
 
