@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +28,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
+
+from tests.support import ServerProcess, free_port
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 STARTUP_TIMEOUT_S = 30.0
@@ -108,6 +112,32 @@ class OidcProviderProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+@contextmanager
+def parley_with_provider(
+    root: Path,
+    provider_id: str,
+    label: str,
+    accounts: dict[str, dict[str, Any]],
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[ServerProcess, OidcProviderProcess]]:
+    """A Parley server with the real provider configured as ``provider_id``."""
+    port = free_port()
+    redirect = f"http://127.0.0.1:{port}/api/auth/oidc/{provider_id}/callback"
+    provider = OidcProviderProcess([redirect], accounts, root / "provider.log").start()
+    setting = [provider_setting(provider_id, label, provider.issuer)]
+    server = ServerProcess(
+        root / "data",
+        port=port,
+        env={"PARLEY_OIDC_PROVIDERS": json.dumps(setting), **(env or {})},
+    )
+    try:
+        server.start()
+        yield server, provider
+    finally:
+        server.stop()
+        provider.stop()
 
 
 def provider_setting(provider_id: str, label: str, issuer: str, **extra: str) -> dict[str, str]:

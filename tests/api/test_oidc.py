@@ -15,15 +15,15 @@ import httpx
 import pytest
 
 from tests.oidc_support import (
-    OidcProviderProcess,
     callback_path,
+    parley_with_provider,
     provider_setting,
     query_of,
     s256,
     sign_in_at_provider,
     start_login,
 )
-from tests.support import PASSWORD, ServerProcess, free_port
+from tests.support import PASSWORD, ServerProcess
 
 PROVIDER_ID = "testid"
 ACCOUNTS = {
@@ -45,19 +45,8 @@ ACCOUNTS = {
 def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Parley with the real provider configured as "testid"."""
     root = tmp_path_factory.mktemp("oidc")
-    port = free_port()
-    redirect = f"http://127.0.0.1:{port}/api/auth/oidc/{PROVIDER_ID}/callback"
-    provider = OidcProviderProcess([redirect], ACCOUNTS, root / "provider.log").start()
-    setting = [provider_setting(PROVIDER_ID, "Sign in with Test ID", provider.issuer)]
-    server = ServerProcess(
-        root / "data", port=port, env={"PARLEY_OIDC_PROVIDERS": json.dumps(setting)}
-    )
-    try:
-        server.start()
+    with parley_with_provider(root, PROVIDER_ID, "Sign in with Test ID", ACCOUNTS) as (server, _):
         yield server
-    finally:
-        server.stop()
-        provider.stop()
 
 
 @pytest.fixture
