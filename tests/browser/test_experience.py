@@ -193,7 +193,14 @@ def test_what_the_chat_page_loads_to_be_ready_fits_the_budget(open_page, live_se
     expect(composer(page)).to_be_focused()
     _ready_mark(page)
     assert "/static/js/app.js" in sizes and any(path.endswith(".css") for path in sizes), sizes
-    for lazy in ("picker.js", "twofactor.js", "room-admin.js", "bots.js", "managed-list.js"):
+    for lazy in (
+        "picker.js",
+        "twofactor.js",
+        "oidc-links.js",
+        "room-admin.js",
+        "bots.js",
+        "managed-list.js",
+    ):
         assert f"/static/js/ui/{lazy}" not in sizes, f"{lazy} is loaded up front"
     total = sum(sizes.values())
     print(f"code and styles loaded at start: {total} bytes in {len(sizes)} files")

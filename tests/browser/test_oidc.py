@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ParleyProcess
+from tests.browser.conftest import ParleyProcess, make_person
+from tests.browser.helpers import sign_in
 from tests.oidc_support import parley_with_provider
 
 pytestmark = pytest.mark.browser
@@ -18,6 +19,7 @@ LABEL = "Sign in with Test ID"
 ACCOUNTS = {
     "pia": {"password": "pia-provider-password", "claims": {"preferred_username": "pia"}},
     "quinn": {"password": "quinn-provider-password", "claims": {"preferred_username": "quinn"}},
+    "rhea": {"password": "rhea-provider-password", "claims": {"preferred_username": "rhea-idp"}},
 }
 
 
@@ -36,8 +38,9 @@ def sso_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parley
         yield ParleyProcess(server)
 
 
-def sign_in_at_the_provider(page: Page, login: str) -> None:
-    page.get_by_role("link", name=LABEL).click()
+def sign_in_at_the_provider(page: Page, login: str, start: bool = True) -> None:
+    if start:
+        page.get_by_role("link", name=LABEL).click()
     # The provider's page, on another port: its own form.
     expect(page.get_by_role("heading", name="Test provider")).to_be_visible(timeout=WAIT_MS)
     page.get_by_label("Login").fill(login)
@@ -98,3 +101,27 @@ def test_with_sso_only_the_page_offers_only_the_providers(
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in_at_the_provider(page, "quinn")
     expect(page.locator("main.room")).to_be_visible(timeout=WAIT_MS)
+
+
+def test_link_an_existing_account_in_account_settings(open_page, sso_server: ParleyProcess) -> None:
+    rhea = make_person(sso_server, "rhea", "Rhea")
+    page = open_page()
+    sign_in(page, sso_server, rhea)
+    page.get_by_role("button", name="Account settings").click()
+    section = page.get_by_role("dialog", name="Account").get_by_role(
+        "region", name="Sign-in providers"
+    )
+    expect(section).to_contain_text("Not linked", timeout=WAIT_MS)
+    section.get_by_role("button", name=f"Link {LABEL}").click()
+    sign_in_at_the_provider(page, "rhea", start=False)
+    expect(page.locator("main.room")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Account settings").click()
+    expect(section).to_contain_text("Linked", timeout=WAIT_MS)
+    expect(section.get_by_role("button", name=f"Unlink {LABEL}")).to_be_visible()
+
+    # Elsewhere, the provider now signs in to Rhea's account.
+    other = open_page()
+    other.goto(sso_server.url + "/login")
+    sign_in_at_the_provider(other, "rhea")
+    expect(other.locator("main.room")).to_be_visible(timeout=WAIT_MS)
+    assert other.request.get(sso_server.url + "/api/me").json()["user"]["id"] == rhea.user["id"]

@@ -11,52 +11,7 @@ const MESSAGES = {
   otp_invalid: "That code didn't work. Try the current code or a recovery code.",
   rate_limited: "Too many attempts. Wait a little and try again.",
   network: "Can't reach the server. Check your connection.",
-  password_login_disabled: "This server signs you in only through the buttons below.",
 };
-
-// Why a sign-in at a provider came back refused (/login?oidc_error=CODE). Only these
-// known texts are shown: the address is not the page's to write in.
-const OIDC_MESSAGES = {
-  oidc_cancelled: "Signing in was cancelled at the provider.",
-  oidc_state_invalid: "That sign-in took too long or was opened in another browser. Try again.",
-  oidc_token_invalid: "The provider's answer could not be verified. Try again, or tell the operator.",
-  oidc_code_refused: "The provider refused this sign-in. Try again.",
-  oidc_unavailable: "The sign-in provider can't be reached right now. Try again later.",
-  oidc_unknown_provider: "That sign-in provider isn't set up here.",
-  oidc_already_linked: "That identity already signs in to another Parley account.",
-  oidc_link_signed_out: "Sign in to Parley first, then link the account from Account.",
-  account_disabled: "This account is disabled.",
-  rate_limited: "Too many attempts. Wait a little and try again.",
-};
-
-/** The refusal the provider's redirect brought back, once (the address is cleaned). */
-function takeOidcError() {
-  const params = new URLSearchParams(location.search);
-  const code = params.get("oidc_error");
-  if (code === null) return null;
-  history.replaceState({}, "", location.pathname);
-  return OIDC_MESSAGES[code] || "Signing in with the provider didn't work. Try again.";
-}
-
-/**
- * The operator's sign-in providers as links (each starts the provider's sign-in by
- * navigating there), filled in when the list arrives. Without providers nothing shows;
- * when they are the only way in (`password_login: false`), `onOnlyWay` hides the form.
- */
-function providerButtons(onOnlyWay) {
-  const list = h("ul", { class: "sso-list", "aria-label": "Sign in with" });
-  const section = h("section", { class: "sso", hidden: true },
-    h("p", { class: "sso-or muted" }, "or"), list);
-  api.oidcProviders().then((data) => {
-    for (const provider of data.providers || []) {
-      list.appendChild(h("li", {}, h("a", { class: "sso-button", href: provider.login_url }, provider.label)));
-    }
-    if (!data.providers || !data.providers.length) return;
-    section.hidden = false;
-    if (data.password_login === false) onOnlyWay(section);
-  }).catch(() => {}); // the form still works; a provider list that can't load shows nothing
-  return section;
-}
 
 /**
  * Render the sign-in ("login") or create-account ("register") form into `root`.
@@ -148,27 +103,14 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
 
   const heading = h("h2", {}, isLogin ? "Sign in" : "Create your account");
   const switchLine = h("p", { class: "auth-switch" }, isLogin ? "New here? " : "Already have an account? ", switchLink);
-  const sso = providerButtons((section) => {
-    // Single sign-on is the only way in: no username, password or sign-up to offer.
-    form.remove();
-    switchLine.remove();
-    section.querySelector(".sso-or").remove();
-    heading.textContent = "Sign in";
-    document.title = "Sign in · Parley";
-    const first = section.querySelector("a");
-    if (first && (document.activeElement === username || document.activeElement === document.body)) first.focus();
-    if (!error.hidden) section.before(error);
-  });
-  root.appendChild(h("main", { class: "auth", id: "main" },
-    h("div", { class: "auth-card" },
-      h("h1", { class: "brand" }, "Parley"),
-      heading,
-      form,
-      sso,
-      switchLine,
-    ),
-  ));
+  const card = h("div", { class: "auth-card" }, h("h1", { class: "brand" }, "Parley"), heading, form, switchLine);
+  root.appendChild(h("main", { class: "auth", id: "main" }, card));
   username.focus();
-  const refused = takeOidcError();
-  if (refused) showError(refused);
+  // The operator's sign-in providers, if any: their buttons are sso.js's, fetched only
+  // when there are some.
+  api.oidcProviders().then((data) => {
+    if (!data.providers || !data.providers.length) return;
+    return import("./sso.js").then(({ showProviders }) =>
+      showProviders(data, { form, heading, switchLine, error, username, showError }));
+  }).catch(() => {}); // the form still works; providers that can't load show nothing
 }
