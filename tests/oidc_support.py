@@ -71,15 +71,15 @@ class OidcProviderProcess:
             ),
             "OIDC_ACCOUNTS": json.dumps(self.accounts),
         }
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        self.proc = subprocess.Popen(
-            [node, str(OIDC_DIR / "provider.js")],
-            cwd=OIDC_DIR,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [node, str(OIDC_DIR / "provider.js")],
+                cwd=OIDC_DIR,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
         assert self.proc.stdout is not None
         # The first line says where it listens; readline ends when the child does, too.
         reader = threading.Thread(target=self._read_ready, daemon=True)
@@ -103,15 +103,16 @@ class OidcProviderProcess:
             return ""
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
             return
-        assert self.proc.stdin is not None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.close()  # the provider stops when its standard input closes
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        self.proc.stdout.close()
 
 
 @contextmanager

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
 from joserfc.jwk import OctKey, RSAKey
 
+from tests.databases import fresh_postgres_database, requested_database_server
 from tests.oidc_support import (
     CLIENT_SECRET,
     Forger,
@@ -43,16 +45,18 @@ def forger() -> Iterator[Forger]:
 def oidc_server(
     tmp_path_factory: pytest.TempPathFactory, forger: Forger
 ) -> Iterator[ServerProcess]:
+    """Parley trusting the forger; on PostgreSQL too with PARLEY_TEST_DATABASE_URL."""
     setting = [provider_setting(PROVIDER_ID, "Forge", forger.issuer)]
-    server = ServerProcess(
-        tmp_path_factory.mktemp("oidc-breakin") / "data",
-        # Behind a local proxy, so that one test can come from other addresses.
-        env={"PARLEY_OIDC_PROVIDERS": json.dumps(setting), "PARLEY_TRUST_PROXY": "1"},
-    )
-    try:
+    # Behind a local proxy, so that one test can come from other addresses.
+    env = {"PARLEY_OIDC_PROVIDERS": json.dumps(setting), "PARLEY_TRUST_PROXY": "1"}
+    data_dir = tmp_path_factory.mktemp("oidc-breakin") / "data"
+    with ExitStack() as stack:
+        pg_server = requested_database_server()
+        if pg_server is not None:
+            env["PARLEY_DATABASE_URL"] = stack.enter_context(fresh_postgres_database(pg_server))
+        server = ServerProcess(data_dir, env=env)
+        stack.callback(server.stop)
         yield server.start()
-    finally:
-        server.stop()
 
 
 @pytest.fixture

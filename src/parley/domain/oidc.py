@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.auth import ClientAuth
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import ClaimError, InvalidKeyIdError, JoseError
@@ -42,7 +42,7 @@ from parley.domain import accounts, addresses, text
 from parley.domain.accounts import SignedIn
 from parley.domain.context import Context
 from parley.domain.models import PendingOidcLogin, User
-from parley.domain.oidc_metadata import HTTP_TIMEOUT_S, fetch_json
+from parley.domain.oidc_metadata import ProviderMetadata, fetch_json, request_json
 from parley.domain.oidc_providers import OidcProvider
 from parley.domain.session_lifetime import parse_time
 from parley.errors import (
@@ -150,10 +150,17 @@ async def begin(
     nonce = secrets.token_urlsafe(32)
     code_verifier = secrets.token_urlsafe(48)  # 64 characters: RFC 7636 wants 43 to 128
     browser_secret = secrets.token_urlsafe(32)
-    async with _client(chosen, redirect_uri, metadata.token_auth_method) as client:
-        url, _ = client.create_authorization_url(
-            metadata.authorization_endpoint, state=state, code_verifier=code_verifier, nonce=nonce
-        )
+    url = prepare_grant_uri(
+        metadata.authorization_endpoint,
+        chosen.client_id,
+        "code",
+        redirect_uri=redirect_uri,
+        scope=chosen.scopes,
+        state=state,
+        nonce=nonce,
+        code_challenge=create_s256_code_challenge(code_verifier),
+        code_challenge_method="S256",
+    )
     pending = PendingOidcLogin(
         provider=chosen.id,
         browser_hash=_hash(browser_secret),
@@ -166,17 +173,38 @@ async def begin(
     return Begun(url=url, browser_secret=browser_secret)
 
 
-def _client(chosen: OidcProvider, redirect_uri: str, auth_method: str) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(
-        client_id=chosen.client_id,
-        client_secret=chosen.client_secret,
-        token_endpoint_auth_method=auth_method,
-        scope=chosen.scopes,
-        redirect_uri=redirect_uri,
-        code_challenge_method="S256",
-        timeout=HTTP_TIMEOUT_S,
-        follow_redirects=False,
+async def _exchange_code(
+    chosen: OidcProvider,
+    metadata: ProviderMetadata,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str,
+) -> dict[str, Any]:
+    """The provider's tokens for ``code`` (RFC 6749 4.1.3, with the PKCE verifier),
+    the client authenticated as its discovery document allows."""
+    body = prepare_token_request(
+        "authorization_code", redirect_uri=redirect_uri, code=code, code_verifier=code_verifier
     )
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    client = ClientAuth(chosen.client_id, chosen.client_secret, metadata.token_auth_method)
+    uri, headers, body = client.prepare("POST", metadata.token_endpoint, headers, body)
+    status, tokens = await request_json("POST", uri, headers=headers, content=body)
+    if status >= 500:
+        log.warning("OpenID provider %r token endpoint answered %s", chosen.id, status)
+        raise Unavailable(
+            "The sign-in provider can't be reached right now; try again later.",
+            code="oidc_unavailable",
+        )
+    if status != 200 or tokens is None or "error" in tokens:
+        why = tokens.get("error") if tokens is not None else f"HTTP {status}"
+        log.info("OpenID provider %r refused the code: %s", chosen.id, why)
+        raise BadInput(
+            "The sign-in provider refused this sign-in; start again.", code="oidc_code_refused"
+        )
+    return tokens
 
 
 async def finish(
@@ -228,25 +256,7 @@ async def _verified_claims(
     ctx: Context, chosen: OidcProvider, redirect_uri: str, code: str, pending: PendingOidcLogin
 ) -> dict[str, Any]:
     metadata = await ctx.oidc.metadata(chosen)
-    try:
-        async with _client(chosen, redirect_uri, metadata.token_auth_method) as client:
-            tokens = await client.fetch_token(
-                metadata.token_endpoint,
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=pending.code_verifier,
-            )
-    except AuthlibBaseError as exc:
-        log.info("OpenID provider %r refused the code: %s", chosen.id, exc)
-        raise BadInput(
-            "The sign-in provider refused this sign-in; start again.", code="oidc_code_refused"
-        ) from exc
-    except (httpx.HTTPError, ValueError) as exc:
-        log.warning("OpenID provider %r token endpoint failed: %s", chosen.id, exc)
-        raise Unavailable(
-            "The sign-in provider can't be reached right now; try again later.",
-            code="oidc_unavailable",
-        ) from exc
+    tokens = await _exchange_code(chosen, metadata, redirect_uri, code, pending.code_verifier)
     id_token = tokens.get("id_token")
     if not isinstance(id_token, str):
         raise _refused(chosen, "the provider sent no ID token")

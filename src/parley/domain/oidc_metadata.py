@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 DISCOVERY_TTL_S = 3600.0
 KEYS_REFRESH_MIN_S = 60.0
 HTTP_TIMEOUT_S = 10.0
-# A discovery document or key set is a few kilobytes; a provider sending megabytes is
-# broken or hostile.
+# A discovery document, key set or token answer is a few kilobytes; a provider sending
+# megabytes is broken or hostile.
 MAX_DOCUMENT_BYTES = 512 * 1024
 # Asymmetric signatures only: "none" is no signature, and HS* would be keyed with the
 # client secret, which more parties know than the provider's private key.
@@ -106,27 +106,43 @@ async def fetch_json(url: str, *, bearer: str | None = None) -> dict[str, Any]:
     headers = {"Accept": "application/json"}
     if bearer is not None:
         headers["Authorization"] = f"Bearer {bearer}"
+    status, document = await request_json("GET", url, headers=headers)
+    if status != 200 or document is None:
+        log.warning("OpenID provider document %s unavailable: HTTP %s", url, status)
+        raise Unavailable(
+            "The sign-in provider sent something unusable; try again later.",
+            code="oidc_unavailable",
+        )
+    return document
+
+
+async def request_json(
+    method: str, url: str, *, headers: dict[str, str], content: str | None = None
+) -> tuple[int, dict[str, Any] | None]:
+    """One request to a provider: its status and JSON object (None when the body is not
+    one). Unavailable when the provider cannot be reached or answers past the limits."""
     try:
         async with (
             httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, follow_redirects=False) as client,
-            client.stream("GET", url, headers=headers) as response,
+            client.stream(method, url, headers=headers, content=content) as response,
         ):
-            response.raise_for_status()
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_DOCUMENT_BYTES:
-                    raise ValueError("too large")
-        document = orjson.loads(bytes(body))
+                    raise ValueError("answer too large")
+            status = response.status_code
     except (httpx.HTTPError, ValueError) as exc:
-        log.warning("OpenID provider document %s unavailable: %s", url, exc)
+        log.warning("OpenID provider at %s unreachable: %s", url, exc)
         raise Unavailable(
             "The sign-in provider can't be reached right now; try again later.",
             code="oidc_unavailable",
         ) from exc
-    if not isinstance(document, dict):
-        raise Unavailable("The sign-in provider sent something unusable.", code="oidc_unavailable")
-    return document
+    try:
+        document = orjson.loads(bytes(body))
+    except orjson.JSONDecodeError:
+        return status, None
+    return status, document if isinstance(document, dict) else None
 
 
 def _parse_discovery(provider: OidcProvider, document: dict[str, Any]) -> ProviderMetadata:
