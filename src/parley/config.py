@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.domain.addresses import DEFAULT_IPV6_PREFIX, Network, parse_networks
+from parley.domain.oidc_providers import OidcProvider, ProviderConfigError, parse_providers
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -99,6 +100,13 @@ class Settings:
     trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
     ipv6_prefix: int = DEFAULT_IPV6_PREFIX
     upload_quota_mb: int = DEFAULT_UPLOAD_QUOTA_MB
+    # OpenID Connect sign-in: the providers (JSON, or the path of a JSON file; see
+    # parley.domain.oidc_providers), and whether they are the only way in.
+    oidc_providers: str = ""
+    oidc_only: bool = False
+    # The address people reach Parley at (https://chat.example.org), for the callback
+    # URL given to OpenID providers; when blank, taken from each request.
+    public_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -133,6 +141,10 @@ class Settings:
     def trusted_proxy_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
 
+    @cached_property
+    def oidc_provider_list(self) -> tuple[OidcProvider, ...]:
+        return parse_providers(self.oidc_providers)
+
 
 _ENV_NAMES = {
     "host": "PARLEY_HOST",
@@ -161,6 +173,9 @@ _ENV_NAMES = {
     "trusted_proxies": "PARLEY_TRUSTED_PROXIES",
     "ipv6_prefix": "PARLEY_IPV6_PREFIX",
     "upload_quota_mb": "PARLEY_UPLOAD_QUOTA_MB",
+    "oidc_providers": "PARLEY_OIDC_PROVIDERS",
+    "oidc_only": "PARLEY_OIDC_ONLY",
+    "public_url": "PARLEY_PUBLIC_URL",
 }
 
 
@@ -217,6 +232,16 @@ def load_settings(
         parse_networks(settings.trusted_proxies)
     except ValueError as exc:
         raise SettingsError(f"PARLEY_TRUSTED_PROXIES: {exc}") from None
+    try:
+        providers = settings.oidc_provider_list
+    except ProviderConfigError as exc:
+        raise SettingsError(f"PARLEY_OIDC_PROVIDERS: {exc}") from None
+    if settings.oidc_only and not providers:
+        raise SettingsError("PARLEY_OIDC_ONLY needs at least one provider in PARLEY_OIDC_PROVIDERS")
+    if settings.public_url and not settings.public_url.startswith(("https://", "http://")):
+        raise SettingsError(
+            f"PARLEY_PUBLIC_URL must be an http(s) URL, not {settings.public_url!r}"
+        )
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

@@ -194,8 +194,9 @@ def test_what_the_chat_page_loads_to_be_ready_fits_the_budget(open_page, live_se
     _ready_mark(page)
     assert "/static/js/app.js" in sizes and any(path.endswith(".css") for path in sizes), sizes
     for lazy in (
-        *("picker.js", "twofactor.js", "room-admin.js", "bots.js", "managed-list.js"),
-        *("dialogs.js", "sessions.js", "action-sheet.js", "search.js", "mention-complete.js"),
+        *("picker.js", "twofactor.js", "oidc-links.js", "room-admin.js", "bots.js"),
+        *("managed-list.js", "dialogs.js", "sessions.js", "action-sheet.js", "search.js"),
+        "mention-complete.js",
     ):
         assert f"/static/js/ui/{lazy}" not in sizes, f"{lazy} is loaded up front"
     assert "/static/css/sheets.css" not in sizes

@@ -17,7 +17,7 @@ from parley.domain.context import Context
 from parley.domain.models import Account, Session, User
 from parley.domain.passwords import password_problem
 from parley.domain.session_lifetime import SessionLifetime, parse_time
-from parley.errors import BadInput, NotFound, RateLimited, Unauthorized
+from parley.errors import BadInput, Forbidden, NotFound, RateLimited, Unauthorized
 
 DISPLAY_NAME_MAX = 64
 USER_AGENT_MAX = 255
@@ -113,7 +113,9 @@ async def register(
     ip: str,
     user_agent: str,
 ) -> SignedIn:
-    """Create an account and sign it in. Raises BadInput, Conflict, RateLimited."""
+    """Create an account and sign it in. Raises BadInput, Conflict, RateLimited, and
+    Forbidden ``password_login_disabled`` when sign-in providers are the only way in."""
+    refuse_password_login(ctx)
     validate_username(username)
     name = validate_display_name(display_name, username)
     problem = password_problem(password, username)
@@ -142,8 +144,10 @@ async def login(
 
     Raises Unauthorized (same message for unknown user and wrong password, or
     ``otp_required``/``otp_invalid``/``otp_reused``) and RateLimited after too many
-    failures.
+    failures; Forbidden ``password_login_disabled`` when sign-in providers are the only
+    way in.
     """
+    refuse_password_login(ctx)
     await check_sign_in_allowed(ctx, username, ip)
 
     account = await ctx.store.users.account_by_username(username or "")
@@ -167,6 +171,16 @@ async def login(
     # not clear their address's record by signing in to it between guesses.
     await ctx.limits.failed_logins.reset(_login_key(username))
     return await _start_session(ctx, account.user, ip=ip, user_agent=user_agent)
+
+
+def refuse_password_login(ctx: Context) -> None:
+    """Forbidden ``password_login_disabled`` when PARLEY_OIDC_ONLY makes the operator's
+    OpenID providers the only way in (parley.domain.oidc)."""
+    if ctx.settings.oidc_only:
+        raise Forbidden(
+            "This server signs people in only through its sign-in providers.",
+            code="password_login_disabled",
+        )
 
 
 def _login_key(username: str | None) -> str:
@@ -208,6 +222,12 @@ async def confirm_recent_sign_in(
     signed_in = datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None
     if signed_in is None or datetime.now(UTC) - signed_in > timedelta(seconds=RECENT_SIGN_IN_S):
         raise Unauthorized("Enter your password to continue.", code="password_required")
+
+
+async def start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:
+    """A new session for ``user``, whose identity something else has checked (an OpenID
+    provider's ID token, parley.domain.oidc)."""
+    return await _start_session(ctx, user, ip=ip, user_agent=user_agent)
 
 
 async def _start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:

@@ -10,6 +10,7 @@ from parley.blobs.base import BlobStore
 from parley.bus.base import Bus
 from parley.config import Settings
 from parley.domain.models import utc_now
+from parley.domain.oidc_metadata import OidcMetadata
 from parley.domain.presence import Presence
 from parley.domain.ratelimit import RateLimits
 from parley.store import Store
@@ -39,3 +40,5 @@ class Context:
     search_slots: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(SEARCH_CONCURRENCY)
     )
+    # OpenID providers' discovery documents and keys, fetched on first use.
+    oidc: OidcMetadata = field(default_factory=OidcMetadata)

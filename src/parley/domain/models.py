@@ -211,3 +211,24 @@ class AppendOutcome:
 
     message: Message
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOidcLogin:
+    """A sign-in in progress at an OpenID provider (parley.domain.oidc)."""
+
+    provider: str
+    browser_hash: str
+    nonce: str
+    code_verifier: str
+    link_user_id: int | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class OidcLink:
+    """An OpenID identity (issuer, subject) linked to an account."""
+
+    issuer: str
+    subject: str
+    created_at: str

@@ -180,3 +180,35 @@ webhooks = sa.Table(
     sa.Column("created_by", sa.Integer, nullable=False),
     sa.Column("created_at", TIME, nullable=False),
 )
+
+# Accounts signed in through an OpenID provider: the provider's subject (``sub``, unique
+# per issuer) belongs to one Parley account, and an account has at most one identity per
+# issuer. Made at the first sign-in, or by a signed-in person linking their account.
+oidc_links = sa.Table(
+    "oidc_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("issuer", sa.String(255), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.UniqueConstraint("issuer", "subject", name="uq_oidc_links_subject"),
+    sa.UniqueConstraint("issuer", "user_id", name="uq_oidc_links_user"),
+)
+
+# Sign-ins in progress at a provider, each good once and for a few minutes: only hashes
+# of the state and of the browser's binding cookie are kept; the nonce and the PKCE
+# verifier are needed in clear to finish.
+oidc_logins = sa.Table(
+    "oidc_logins",
+    metadata,
+    sa.Column("state_hash", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("browser_hash", sa.String(64), nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    # Set when a signed-in person links this account to the provider.
+    sa.Column("link_user_id", sa.Integer, nullable=True),
+    sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Column("created_at", TIME, nullable=False, index=True),
+)

@@ -16,6 +16,7 @@ from parley.web import (
     messages,
     metrics,
     mutes,
+    oidc,
     pages,
     reactions,
     room_admin,
@@ -32,6 +33,7 @@ def blueprints() -> list[Blueprint]:
     return [
         pages.bp,
         auth.bp,
+        oidc.bp,
         rooms.bp,
         messages.bp,
         users.bp,

@@ -21,11 +21,23 @@ def _secure() -> bool:
 
 
 def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
+    response = jsonify(
+        {
+            "user": signed_in.user,
+            "token": signed_in.token,
+            "csrf_token": csrf_token_for(signed_in.session_id),
+        }
+    )
+    response.status_code = status
+    set_session_cookies(response, signed_in)
+    return response
+
+
+def set_session_cookies(response: Response, signed_in: SignedIn) -> None:
+    """The session cookie and the page-readable CSRF cookie of a fresh sign-in."""
     csrf = csrf_token_for(signed_in.session_id)
     # The browser may drop the cookie when the session ends anyway; the server decides.
     max_age = SessionLifetime.from_settings(ctx().settings).cookie_max_age_s or SESSION_MAX_AGE_S
-    response = jsonify({"user": signed_in.user, "token": signed_in.token, "csrf_token": csrf})
-    response.status_code = status
     response.set_cookie(
         SESSION_COOKIE,
         signed_in.token,
@@ -45,7 +57,6 @@ def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
         secure=_secure(),
         path="/",
     )
-    return response
 
 
 @bp.post("/api/auth/register")

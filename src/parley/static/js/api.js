@@ -134,6 +134,10 @@ export const api = {
   register: (username, password, display_name) =>
     request("POST", "/api/auth/register", display_name ? { username, password, display_name } : { username, password }),
   logout: () => request("POST", "/api/auth/logout"),
+  oidcProviders: () => request("GET", "/api/auth/oidc/providers"),
+  oidcLinks: () => request("GET", "/api/me/oidc"),
+  oidcLink: (id) => request("POST", `/api/auth/oidc/${enc(id)}/link`),
+  oidcUnlink: (id) => request("DELETE", `/api/me/oidc/${enc(id)}`),
   updateMe: (fields) => request("PATCH", "/api/me", fields),
   changePassword: (current_password, new_password) =>
     request("POST", "/api/me/password", { current_password, new_password }),

@@ -109,13 +109,16 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     },
   }, isLogin ? "Create an account" : "Sign in");
 
-  root.appendChild(h("main", { class: "auth", id: "main" },
-    h("div", { class: "auth-card" },
-      h("h1", { class: "brand" }, "Parley"),
-      h("h2", {}, isLogin ? "Sign in" : "Create your account"),
-      form,
-      h("p", { class: "auth-switch" }, isLogin ? "New here? " : "Already have an account? ", switchLink),
-    ),
-  ));
+  const heading = h("h2", {}, isLogin ? "Sign in" : "Create your account");
+  const switchLine = h("p", { class: "auth-switch" }, isLogin ? "New here? " : "Already have an account? ", switchLink);
+  const card = h("div", { class: "auth-card" }, h("h1", { class: "brand" }, "Parley"), heading, form, switchLine);
+  root.appendChild(h("main", { class: "auth", id: "main" }, card));
   username.focus();
+  // The operator's sign-in providers, if any: their buttons are sso.js's, fetched only
+  // when there are some.
+  api.oidcProviders().then((data) => {
+    if (!data.providers || !data.providers.length) return;
+    return import("./sso.js").then(({ showProviders }) =>
+      showProviders(data, { form, heading, switchLine, error, username, showError }));
+  }).catch(() => {}); // the form still works; providers that can't load show nothing
 }

@@ -199,6 +199,11 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection(() => me.username)))
     .catch(() => twoFactor.replaceWith(h("p", { class: "muted" }, "Two-factor settings couldn't load. Reopen Account to try again.")));
 
+  const providers = h("div");
+  import("./oidc-links.js")
+    .then(({ oidcLinksSection }) => providers.replaceWith(oidcLinksSection()))
+    .catch(() => providers.replaceWith(h("p", { class: "muted" }, "Sign-in provider settings couldn't load. Reopen Account to try again.")));
+
   const bots = h("div");
   import("./bots.js")
     .then(({ botsSection }) => bots.replaceWith(botsSection()))
@@ -209,6 +214,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     h("section", { "aria-label": "Profile" }, nameForm),
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,
+    providers,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
     bots,
     sessionsSection(() => {
