@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from parley.domain.addresses import DEFAULT_IPV6_PREFIX, Network, parse_networks
 
@@ -94,6 +95,9 @@ class Settings:
     trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
     ipv6_prefix: int = DEFAULT_IPV6_PREFIX
     upload_quota_mb: int = DEFAULT_UPLOAD_QUOTA_MB
+    # The address people open Parley at (https://chat.example.org): passkeys are bound
+    # to its host name and origin. Empty: taken from each request's Host header.
+    public_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -155,6 +159,7 @@ _ENV_NAMES = {
     "trusted_proxies": "PARLEY_TRUSTED_PROXIES",
     "ipv6_prefix": "PARLEY_IPV6_PREFIX",
     "upload_quota_mb": "PARLEY_UPLOAD_QUOTA_MB",
+    "public_url": "PARLEY_PUBLIC_URL",
 }
 
 
@@ -206,6 +211,11 @@ def load_settings(
         parse_networks(settings.trusted_proxies)
     except ValueError as exc:
         raise SettingsError(f"PARLEY_TRUSTED_PROXIES: {exc}") from None
+    if settings.public_url:
+        problem = public_url_problem(settings.public_url)
+        if problem:
+            raise SettingsError(f"PARLEY_PUBLIC_URL: {problem}")
+        settings = replace(settings, public_url=settings.public_url.rstrip("/"))
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(
@@ -213,6 +223,21 @@ def load_settings(
             "use postgresql://user@host/database or sqlite:///path/to/file.db"
         )
     return settings
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the public address (None when it can): an http(s) origin,
+    ``https://chat.example.org`` or ``http://localhost:8000``, with no path or query."""
+    try:
+        parts = urlsplit(url.rstrip("/"))
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return f"not a URL: {url!r}"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"must be http(s)://host[:port], not {url!r}"
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return f"must be only scheme, host and port (no path, query or user), not {url!r}"
+    return None
 
 
 def with_secret_key(settings: Settings) -> Settings:

@@ -22,6 +22,7 @@ from parley.store.invites import InviteStore
 from parley.store.memberships import MembershipStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
+from parley.store.passkeys import PasskeyStore
 from parley.store.reactions import ReactionStore
 from parley.store.room_admin import RoomAdminStore
 from parley.store.rooms import RoomStore
@@ -129,6 +130,7 @@ class Store:
     invites: InviteStore
     bots: BotStore
     webhooks: WebhookStore
+    passkeys: PasskeyStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -181,5 +183,6 @@ async def open_store(
         invites=InviteStore(engine),
         bots=BotStore(engine),
         webhooks=WebhookStore(engine),
+        passkeys=PasskeyStore(engine),
         checkpointer=checkpointer,
     )

@@ -6,10 +6,17 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
 from parley.domain import accounts
-from parley.domain.accounts import SignedIn
+from parley.domain.accounts import SecondFactorPasskey, SignedIn
 from parley.domain.session_lifetime import SessionLifetime
 from parley.web.cookies import CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_S
-from parley.web.deps import client_ip, csrf_token_for, ctx, is_https, require_auth
+from parley.web.deps import (
+    client_ip,
+    csrf_token_for,
+    ctx,
+    is_https,
+    relying_party,
+    require_auth,
+)
 from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
 
 bp = Blueprint("auth", __name__)
@@ -19,7 +26,7 @@ def _secure() -> bool:
     return is_https()
 
 
-def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
+def signed_in_response(signed_in: SignedIn, status: int) -> Response:
     csrf = csrf_token_for(signed_in.session_id)
     # The browser may drop the cookie when the session ends anyway; the server decides.
     max_age = SessionLifetime.from_settings(ctx().settings).cookie_max_age_s or SESSION_MAX_AGE_S
@@ -58,12 +65,16 @@ async def register(data: RegisterBody) -> Response:
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
     )
-    return _signed_in_response(signed_in, 201)
+    return signed_in_response(signed_in, 201)
 
 
 @bp.post("/api/auth/login")
 @validate_request(LoginBody)
 async def login(data: LoginBody) -> Response:
+    passkey = None
+    if data.passkey is not None:
+        rp = relying_party()
+        passkey = SecondFactorPasskey(data.passkey, rp.id, rp.origin)
     signed_in = await accounts.login(
         ctx(),
         data.username,
@@ -71,8 +82,9 @@ async def login(data: LoginBody) -> Response:
         data.otp,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
+        passkey=passkey,
     )
-    return _signed_in_response(signed_in, 200)
+    return signed_in_response(signed_in, 200)
 
 
 @bp.post("/api/auth/logout")
