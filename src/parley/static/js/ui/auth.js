@@ -36,8 +36,12 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
   const otp = h("input", {
     id: "auth-otp", name: "otp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 32,
   });
+  // Passkeys: the code that talks to the authenticator is fetched on first use.
+  const canPasskey = isLogin && typeof PublicKeyCredential === "function";
+  const otpPasskey = canPasskey && h("button", { type: "button", class: "link" }, "Use a passkey instead");
   const otpField = h("div", { class: "field", hidden: true },
-    h("label", { for: "auth-otp" }, "Two-factor code"), otp);
+    h("label", { for: "auth-otp" }, "Two-factor code"), otp, otpPasskey);
+  const passkeyButton = canPasskey && h("button", { type: "button" }, "Use a passkey");
   const submit = h("button", { type: "submit", class: "primary" }, isLogin ? "Sign in" : "Create account");
 
   const form = h("form", { class: "auth-form", novalidate: true, "aria-describedby": "auth-error" },
@@ -57,6 +61,24 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     if (focus) focus.focus();
   };
 
+  // The browser's passkey prompt, then `finish(credential)` with its answer.
+  const withPasskey = async (button, finish) => {
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      onSignedIn(await (await import("../webauthn.js")).signInWith(finish));
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  if (canPasskey) {
+    passkeyButton.onclick = () => withPasskey(passkeyButton, api.passkeyLogin);
+    otpPasskey.onclick = () =>
+      withPasskey(otpPasskey, (c) => api.login(username.value.trim(), password.value, undefined, c));
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -72,6 +94,7 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
       if (!(err instanceof ApiError)) throw err;
       if (err.code === "otp_required") {
         otpField.hidden = false;
+        if (canPasskey) passkeyButton.parentElement.hidden = true; // the field offers one
         showError(MESSAGES.otp_required, otp);
       } else if (err.code === "username_taken") {
         showError(MESSAGES.username_taken, username);
@@ -106,6 +129,7 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
       h("h1", { class: "brand" }, "Parley"),
       h("h2", {}, isLogin ? "Sign in" : "Create your account"),
       form,
+      canPasskey && h("div", { class: "auth-passkey" }, h("p", { class: "muted" }, "or"), passkeyButton),
       h("p", { class: "auth-switch" }, isLogin ? "New here? " : "Already have an account? ", switchLink),
     ),
   ));

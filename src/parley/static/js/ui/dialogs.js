@@ -144,6 +144,16 @@ export async function directoryDialog(isMember, onJoined) {
 }
 
 /** Display name, password, notifications, and signing out here or elsewhere. */
+// Two-factor sign-in, passkeys and bots live in modules of their own, fetched only when
+// the account dialog opens: a placeholder now, the section once it has loaded.
+function lazySection(module, name, what) {
+  const slot = h("div");
+  import(module)
+    .then((loaded) => slot.replaceWith(loaded[name]()))
+    .catch(() => slot.replaceWith(h("p", { class: "muted" }, `${what} settings couldn't load. Reopen Account to try again.`)));
+  return slot;
+}
+
 export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   const nameError = errorLine();
   const nameDone = h("p", { class: "form-ok", role: "status" });
@@ -202,17 +212,9 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     notifyButton.hidden = !notifications.canAsk();
   });
 
-  // Two-factor sign-in and bots live in modules of their own, fetched only when this
-  // dialog opens.
-  const twoFactor = h("div");
-  import("./twofactor.js")
-    .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection()))
-    .catch(() => twoFactor.replaceWith(h("p", { class: "muted" }, "Two-factor settings couldn't load. Reopen Account to try again.")));
-
-  const bots = h("div");
-  import("./bots.js")
-    .then(({ botsSection }) => bots.replaceWith(botsSection()))
-    .catch(() => bots.replaceWith(h("p", { class: "muted" }, "Bot settings couldn't load. Reopen Account to try again.")));
+  const twoFactor = lazySection("./twofactor.js", "twoFactorSection", "Two-factor");
+  const passkeys = lazySection("./passkeys.js", "passkeysSection", "Passkey");
+  const bots = lazySection("./bots.js", "botsSection", "Bot");
 
   const signOut = h("button", { type: "button", class: "danger" }, "Sign out");
   const dialog = modal("Account",
@@ -220,6 +222,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     h("section", { "aria-label": "Profile" }, nameForm),
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,
+    passkeys,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
     bots,
     h("section", { "aria-label": "Sessions" }, h("h3", {}, "Sessions"), others, sessionsDone, signOut));
