@@ -87,7 +87,7 @@ def test_add_a_passkey_sign_out_and_sign_in_with_it_alone(open_page, live_server
     sign_in_with_password(page, live_server, ana)
     section = add_passkey(page, "This laptop")
     expect(section.get_by_role("listitem").filter(has_text="This laptop")).to_contain_text(
-        "not used yet"
+        "never used"
     )
     held = credentials(cdp, authenticator)
     assert len(held) == 1

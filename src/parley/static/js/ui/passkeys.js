@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 import { ManagedList } from "./managed-list.js";
 
 const day = (time) => new Date(time).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
-const describe = (p) => ` added ${day(p.created_at)}, ${p.last_used_at ? `last used ${day(p.last_used_at)}` : "not used yet"}`;
+const describe = (p) => (p.last_used_at ? ` · last used ${day(p.last_used_at)}` : " · never used");
 
 /** The account dialog's "Passkeys" section. */
 export function passkeysSection() {
