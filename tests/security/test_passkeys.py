@@ -493,3 +493,25 @@ def test_the_relying_party_is_the_public_url_or_the_requests_host() -> None:
     )
     with pytest.raises(Exception, match="no host"):
         relying_party("", "", False)
+
+
+async def test_bots_and_disabled_accounts_have_no_passkey_way_in(
+    rp_server: ServerProcess, people: list[Person]
+) -> None:
+    ana, _ = people
+    r = await ana.http.post("/api/bots", json={"username": f"pkbot{ana.id}"})
+    token = r.json()["token"]
+    async with httpx.AsyncClient(base_url=rp_server.url, timeout=30) as http:
+        r = await http.post(
+            "/api/auth/passkeys/register/options", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert_refused(r, "bot_passkey", 403)
+    # A disabled account's passkey opens nothing (the account is disabled in the database
+    # here: making an admin of the test server is another test's business).
+    device = authenticator(rp_server)
+    await register(ana, device)
+    db = sqlite3.connect(rp_server.data_dir / "parley.db")
+    with db:
+        db.execute("UPDATE users SET disabled = 1 WHERE id = ?", (ana.id,))
+    db.close()
+    assert_refused(await passkey_login(rp_server, device.get(await login_options(rp_server))))
