@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from parley.domain.addresses import DEFAULT_IPV6_PREFIX, Network, parse_networks
 from parley.domain.oidc_providers import OidcProvider, ProviderConfigError, parse_providers
@@ -104,8 +105,9 @@ class Settings:
     # parley.domain.oidc_providers), and whether they are the only way in.
     oidc_providers: str = ""
     oidc_only: bool = False
-    # The address people reach Parley at (https://chat.example.org), for the callback
-    # URL given to OpenID providers; when blank, taken from each request.
+    # The address people reach Parley at (https://chat.example.org): the callback URL
+    # given to OpenID providers, and the host name and origin passkeys are bound to.
+    # Empty: taken from each request's Host header.
     public_url: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -238,10 +240,11 @@ def load_settings(
         raise SettingsError(f"PARLEY_OIDC_PROVIDERS: {exc}") from None
     if settings.oidc_only and not providers:
         raise SettingsError("PARLEY_OIDC_ONLY needs at least one provider in PARLEY_OIDC_PROVIDERS")
-    if settings.public_url and not settings.public_url.startswith(("https://", "http://")):
-        raise SettingsError(
-            f"PARLEY_PUBLIC_URL must be an http(s) URL, not {settings.public_url!r}"
-        )
+    if settings.public_url:
+        problem = public_url_problem(settings.public_url)
+        if problem:
+            raise SettingsError(f"PARLEY_PUBLIC_URL: {problem}")
+        settings = replace(settings, public_url=settings.public_url.rstrip("/"))
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(
@@ -249,6 +252,21 @@ def load_settings(
             "use postgresql://user@host/database or sqlite:///path/to/file.db"
         )
     return settings
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the public address (None when it can): an http(s) origin,
+    ``https://chat.example.org`` or ``http://localhost:8000``, with no path or query."""
+    try:
+        parts = urlsplit(url.rstrip("/"))
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return f"not a URL: {url!r}"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"must be http(s)://host[:port], not {url!r}"
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return f"must be only scheme, host and port (no path, query or user), not {url!r}"
+    return None
 
 
 def with_secret_key(settings: Settings) -> Settings:

@@ -185,6 +185,12 @@ class RedisRateLimits(RateLimits):
             searches=RedisSends(
                 client, rl + "search", ratelimit.SEARCHES_PER_S, ratelimit.SEARCHES_BURST
             ),
+            passkey_challenges=RedisSends(
+                client,
+                rl + "passkey",
+                ratelimit.PASSKEY_CHALLENGES_PER_S,
+                ratelimit.PASSKEY_CHALLENGES_BURST,
+            ),
         )
         self._client = client
 

@@ -22,6 +22,7 @@ from parley.app import create_app
 from parley.config import Settings
 from tests.files_support import uploaded
 from tests.security.helpers import cookie_client
+from tests.security.passkey_authenticator import SoftAuthenticator
 from tests.support import PASSWORD, Person, ServerProcess, sign_up
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -48,6 +49,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/auth/2fa/setup", "POST"): AUTHENTICATED,
     ("/api/auth/2fa/enable", "POST"): AUTHENTICATED,
     ("/api/auth/2fa/disable", "POST"): AUTHENTICATED,
+    ("/api/auth/passkeys/login/options", "POST"): PUBLIC,
+    ("/api/auth/passkeys/login", "POST"): PUBLIC,
+    ("/api/auth/passkeys/register/options", "POST"): AUTHENTICATED,
+    ("/api/auth/passkeys/register", "POST"): AUTHENTICATED,
+    ("/api/auth/passkeys", "GET"): AUTHENTICATED,
+    ("/api/auth/passkeys/<int:passkey_id>", "PATCH"): AUTHENTICATED,
+    ("/api/auth/passkeys/<int:passkey_id>", "DELETE"): AUTHENTICATED,
     ("/api/me", "GET"): AUTHENTICATED,
     ("/api/me", "PATCH"): AUTHENTICATED,
     ("/api/me/password", "POST"): AUTHENTICATED,
@@ -167,6 +175,7 @@ class Scene:
     hook_id: int
     hook_token: str
     bot_id: int
+    passkey_id: int
 
     def secrets(self) -> list[str]:
         return [self.secret, self.room_name, self.file_name, FILE_BYTES.decode()]
@@ -185,6 +194,7 @@ class Scene:
             "hook_id": str(self.hook_id),
             "token": "not-a-token",
             "bot_id": str(self.bot_id),
+            "passkey_id": str(self.passkey_id),
         }
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 
@@ -205,6 +215,12 @@ async def scene(server: ServerProcess) -> AsyncIterator[Scene]:
     assert hook.status_code == 201, hook.text
     bot = await ana.http.post("/api/bots", json={"username": f"bot{tag}"})
     assert bot.status_code == 201, bot.text
+    options = (await ana.http.post("/api/auth/passkeys/register/options")).json()
+    device = SoftAuthenticator(origin=server.url, rp_id="127.0.0.1")  # the request's host
+    passkey = await ana.http.post(
+        "/api/auth/passkeys/register", json={"credential": device.create(options)}
+    )
+    assert passkey.status_code == 201, passkey.text
     left = await ben.http.delete(f"/api/rooms/{room['id']}/members/me")
     assert left.status_code == 204
     sessions = (await ana.http.get("/api/sessions")).json()["sessions"]
@@ -225,6 +241,7 @@ async def scene(server: ServerProcess) -> AsyncIterator[Scene]:
         hook_id=hook.json()["webhook"]["id"],
         hook_token=hook.json()["webhook"]["url"].rsplit("/", 1)[1],
         bot_id=bot.json()["bot"]["id"],
+        passkey_id=passkey.json()["passkey"]["id"],
     )
     for person in (ana, ben, cat, gone):
         await person.http.aclose()

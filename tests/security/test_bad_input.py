@@ -83,6 +83,7 @@ OPAQUE_TEXT = {"password", "current_password", "new_password", "otp"}
 RAW_JSON_FIELDS = {
     "rooms.mark_read": {"seq": "integer"},
     "twofactor.setup": {"password": "string"},
+    "passkeys.register_options": {"password": "string"},
     "webhooks.post_as_webhook": {"body": "string", "text": "string", "client_id": "string"},
 }
 # Body-less routes; a route not here, with no schema and not in RAW_JSON_FIELDS, fails.
@@ -91,6 +92,7 @@ NO_BODY = {
     "bots.delete_bot", "edits.delete", "invites.accept", "reactions.add", "reactions.remove",
     "room_admin.archive", "room_admin.unarchive", "room_admin.unban", "room_admin.remove_member",
     "rooms.join", "rooms.leave", "mutes.mute", "mutes.unmute", "webhooks.delete_webhook",
+    "passkeys.login_options", "passkeys.delete",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}
@@ -255,6 +257,7 @@ async def _world(ana: Person, ben: Person) -> World:
         "user_id": ben.id,
         "hook_id": int(hook_id),
         "bot_id": bot.json()["bot"]["id"],
+        "passkey_id": 1,
     }
     strings = {
         "token": token,

@@ -43,3 +43,11 @@ def test_a_secret_key_is_created_once_and_kept(tmp_path: Path) -> None:
     assert first == again
     assert len(first) >= 40
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_public_url_is_an_origin() -> None:
+    env = {"PARLEY_PUBLIC_URL": "https://chat.example.org/"}
+    assert load_settings({}, env).public_url == "https://chat.example.org"
+    for bad in ("chat.example.org", "ftp://chat.example.org", "https://x.example/chat", "https://"):
+        with pytest.raises(SettingsError, match="PARLEY_PUBLIC_URL"):
+            load_settings({}, {"PARLEY_PUBLIC_URL": bad})

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,8 +31,18 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = HASHER.hash("parley-timing-equaliser")
 
 LOGIN_FAILED = "Wrong username or password."
+TOO_MANY_FAILURES = "Too many failed sign-in attempts; try again later."
 # How long after signing in a session may make sensitive changes without the password.
 RECENT_SIGN_IN_S = 10 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorPasskey:
+    """A passkey's answer offered as the second factor, and where it must come from."""
+
+    credential: Mapping[str, Any]
+    rp_id: str
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +72,7 @@ def validate_display_name(display_name: str | None, fallback: str) -> str:
     )
 
 
-def _address_key(ctx: Context, ip: str) -> str | None:
+def address_key(ctx: Context, ip: str) -> str | None:
     """What per-address limits count ``ip`` under, or None for loopback (exempt).
 
     Loopback is exempt: load tests run on one machine, and behind a reverse proxy
@@ -74,19 +86,37 @@ def _address_key(ctx: Context, ip: str) -> str | None:
 async def check_sign_in_allowed(ctx: Context, username: str, ip: str | None) -> None:
     """RateLimited while the account (or, given ``ip``, the address) is past its limit."""
     wait = await ctx.limits.failed_logins.retry_after(_login_key(username))
-    by_address = _address_key(ctx, ip) if ip is not None else None
-    if not wait and by_address is not None:
-        wait = await ctx.limits.login_addresses.retry_after(by_address)
     if wait:
-        raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
+        raise RateLimited(wait, TOO_MANY_FAILURES)
+    await check_address_allowed(ctx, ip)
+
+
+async def check_address_allowed(ctx: Context, ip: str | None) -> None:
+    """RateLimited while the client address is waiting out its failed sign-ins."""
+    by_address = address_key(ctx, ip) if ip is not None else None
+    if by_address is not None:
+        wait = await ctx.limits.login_addresses.retry_after(by_address)
+        if wait:
+            raise RateLimited(wait, TOO_MANY_FAILURES)
 
 
 async def count_failed_sign_in(ctx: Context, username: str, ip: str | None) -> None:
     """A wrong password or code: counted for the account and (given ``ip``) the address."""
     await ctx.limits.failed_logins.record(_login_key(username))
-    by_address = _address_key(ctx, ip) if ip is not None else None
+    await count_failed_address(ctx, ip)
+
+
+async def count_failed_address(ctx: Context, ip: str | None) -> None:
+    """A failed sign-in that names no account (an unknown passkey): the address's only."""
+    by_address = address_key(ctx, ip) if ip is not None else None
     if by_address is not None:
         await ctx.limits.login_addresses.record(by_address)
+
+
+async def forgive_failed_sign_ins(ctx: Context, username: str) -> None:
+    """A successful sign-in clears the account's count (never the address's: a guesser
+    who also owns an account must not clear their address's record between guesses)."""
+    await ctx.limits.failed_logins.reset(_login_key(username))
 
 
 async def hash_password(password: str) -> str:
@@ -121,14 +151,14 @@ async def register(
     problem = password_problem(password, username)
     if problem:
         raise BadInput(problem, code="weak_password")
-    by_address = _address_key(ctx, ip)
+    by_address = address_key(ctx, ip)
     if by_address is not None:
         wait = await ctx.limits.registrations.retry_after(by_address)
         if wait:
             raise RateLimited(wait, "Too many accounts created from this address.")
         await ctx.limits.registrations.record(by_address)
     user = await ctx.store.users.create(username, name, await hash_password(password), ctx.clock())
-    return await _start_session(ctx, user, ip=ip, user_agent=user_agent)
+    return await start_session(ctx, user, ip=ip, user_agent=user_agent)
 
 
 async def login(
@@ -139,13 +169,16 @@ async def login(
     *,
     ip: str,
     user_agent: str,
+    passkey: SecondFactorPasskey | None = None,
 ) -> SignedIn:
     """Check credentials (and the second factor) and start a session.
 
+    With two-factor on, the second factor is a code (``otp``) or, instead, a passkey's
+    answer to a sign-in challenge (``passkey``), which must be one of this account's.
     Raises Unauthorized (same message for unknown user and wrong password, or
-    ``otp_required``/``otp_invalid``/``otp_reused``) and RateLimited after too many
-    failures; Forbidden ``password_login_disabled`` when sign-in providers are the only
-    way in.
+    ``otp_required``/``otp_invalid``/``otp_reused``/``passkey_invalid``) and RateLimited
+    after too many failures; Forbidden ``password_login_disabled`` when sign-in providers
+    are the only way in.
     """
     refuse_password_login(ctx)
     await check_sign_in_allowed(ctx, username, ip)
@@ -158,7 +191,11 @@ async def login(
     if not await _verify(account.password_hash, password) or account.disabled:
         await count_failed_sign_in(ctx, username, ip)
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
-    if account.totp_enabled:
+    if account.totp_enabled and passkey is not None:
+        from parley.domain import passkeys
+
+        await passkeys.check_second_factor(ctx, account, passkey, ip=ip)
+    elif account.totp_enabled:
         if not otp:
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
         check = await login_codes.check_login_code(ctx, account.user.id, otp)
@@ -167,10 +204,14 @@ async def login(
             raise login_codes.code_refused(check)
     if HASHER.check_needs_rehash(account.password_hash):
         await ctx.store.users.set_password_hash(account.user.id, await hash_password(password))
-    # Only the account's count is forgiven: a guesser who also owns an account must
-    # not clear their address's record by signing in to it between guesses.
-    await ctx.limits.failed_logins.reset(_login_key(username))
-    return await _start_session(ctx, account.user, ip=ip, user_agent=user_agent)
+    await forgive_failed_sign_ins(ctx, username)
+    return await start_session(ctx, account.user, ip=ip, user_agent=user_agent)
+
+
+def has_password(account: Account) -> bool:
+    """Whether the account can sign in with a password at all (bots, and accounts made
+    without one, store a marker that no password matches)."""
+    return account.password_hash.startswith("$argon2")
 
 
 def refuse_password_login(ctx: Context) -> None:
@@ -199,7 +240,7 @@ async def confirm_password(
     key = _login_key(account.user.username)
     wait = await ctx.limits.failed_logins.retry_after(key)
     if wait:
-        raise RateLimited(wait, "Too many failed sign-in attempts; try again later.")
+        raise RateLimited(wait, TOO_MANY_FAILURES)
     if not await _verify(account.password_hash, password or ""):
         await ctx.limits.failed_logins.record(key)
         raise Unauthorized(wrong, code="invalid_credentials")
@@ -225,12 +266,8 @@ async def confirm_recent_sign_in(
 
 
 async def start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:
-    """A new session for ``user``, whose identity something else has checked (an OpenID
-    provider's ID token, parley.domain.oidc)."""
-    return await _start_session(ctx, user, ip=ip, user_agent=user_agent)
-
-
-async def _start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -> SignedIn:
+    """A new session for ``user``, whose identity was checked: a password, a passkey, or
+    an OpenID provider's ID token (parley.domain.oidc)."""
     token = secrets.token_urlsafe(32)
     now = ctx.clock()
     session = Session(

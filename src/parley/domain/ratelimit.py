@@ -39,6 +39,10 @@ UPLOADS_PER_S = 1 / 3
 # Searches a person may run: 10 at once, then one a second (each is also time-bounded).
 SEARCHES_BURST = 10
 SEARCHES_PER_S = 1.0
+# Passkey challenges one client address (or signed-in person) may ask for: each is a
+# row kept for two minutes, so 20 at once, then one every 3 seconds.
+PASSKEY_CHALLENGES_BURST = 20
+PASSKEY_CHALLENGES_PER_S = 1 / 3
 # Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 # When full, the tracker looks at this many of its least recently used keys and forgets
@@ -278,7 +282,8 @@ class RateLimits:
 
     ``failed_logins`` is keyed by account (the contract's 10 in 15 minutes);
     ``login_addresses`` by client address (IPv6 by network), with growing delays;
-    ``sends``, ``rooms``, ``uploads`` and ``searches`` by user id. parley.ratelimit_redis
+    ``sends``, ``rooms``, ``uploads`` and ``searches`` by user id; ``passkey_challenges``
+    by client address (anonymous sign-in) or user id (registration). parley.ratelimit_redis
     builds the same set shared by every process through Redis.
     """
 
@@ -294,6 +299,7 @@ class RateLimits:
         rooms: SendLimiter | None = None,
         uploads: SendLimiter | None = None,
         searches: SendLimiter | None = None,
+        passkey_challenges: SendLimiter | None = None,
     ) -> None:
         # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
@@ -301,6 +307,9 @@ class RateLimits:
         self.uploads: SendLimiter = uploads or LocalSends(TokenBucket(UPLOADS_PER_S, UPLOADS_BURST))
         self.searches: SendLimiter = searches or LocalSends(
             TokenBucket(SEARCHES_PER_S, SEARCHES_BURST)
+        )
+        self.passkey_challenges: SendLimiter = passkey_challenges or LocalSends(
+            TokenBucket(PASSKEY_CHALLENGES_PER_S, PASSKEY_CHALLENGES_BURST)
         )
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)

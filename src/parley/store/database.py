@@ -23,6 +23,7 @@ from parley.store.memberships import MembershipStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
 from parley.store.oidc import OidcStore
+from parley.store.passkeys import PasskeyStore
 from parley.store.reactions import ReactionStore
 from parley.store.room_admin import RoomAdminStore
 from parley.store.rooms import RoomStore
@@ -131,6 +132,7 @@ class Store:
     bots: BotStore
     webhooks: WebhookStore
     oidc: OidcStore
+    passkeys: PasskeyStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -184,5 +186,6 @@ async def open_store(
         bots=BotStore(engine),
         webhooks=WebhookStore(engine),
         oidc=OidcStore(engine),
+        passkeys=PasskeyStore(engine),
         checkpointer=checkpointer,
     )

@@ -212,3 +212,36 @@ oidc_logins = sa.Table(
     sa.Column("address", sa.String(64), nullable=False, server_default=""),
     sa.Column("created_at", TIME, nullable=False, index=True),
 )
+
+# Passkeys (WebAuthn credentials): the public key only; the private key never leaves
+# the person's authenticator, so a copy of this table signs nobody in.
+passkeys = sa.Table(
+    "passkeys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    # base64url of the authenticator's credential id (at most 1023 bytes: 1364 characters).
+    sa.Column("credential_id", sa.String(1400), nullable=False, unique=True),
+    # The COSE public key, as the authenticator gave it at registration.
+    sa.Column("public_key", sa.LargeBinary, nullable=False),
+    # The authenticator's signature counter: a use must show a greater one (clones).
+    sa.Column("sign_count", sa.BigInteger, nullable=False, server_default="0"),
+    # base64url of the WebAuthn user handle the credential was made for.
+    sa.Column("user_handle", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("last_used_at", TIME, nullable=True),
+)
+
+# WebAuthn challenges handed out and not yet answered: each is good once (deleted when
+# used) and only until expires_at. Only a hash is kept, as for invites.
+passkey_challenges = sa.Table(
+    "passkey_challenges",
+    metadata,
+    sa.Column("challenge_hash", sa.String(64), primary_key=True),
+    # "login" (anyone) or "register" (for user_id only).
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("user_handle", sa.String(100), nullable=True),
+    sa.Column("expires_at", TIME, nullable=False, index=True),
+)

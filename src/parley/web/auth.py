@@ -7,10 +7,17 @@ from quart_schema import validate_request
 
 from parley.credentials import SESSION_COOKIE
 from parley.domain import accounts
-from parley.domain.accounts import SignedIn
+from parley.domain.accounts import SecondFactorPasskey, SignedIn
 from parley.domain.session_lifetime import SessionLifetime
 from parley.web.cookies import CSRF_COOKIE, SESSION_MAX_AGE_S
-from parley.web.deps import client_ip, csrf_token_for, ctx, is_https, require_auth
+from parley.web.deps import (
+    client_ip,
+    csrf_token_for,
+    ctx,
+    is_https,
+    relying_party,
+    require_auth,
+)
 from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
 
 bp = Blueprint("auth", __name__)
@@ -20,7 +27,7 @@ def _secure() -> bool:
     return is_https()
 
 
-def _signed_in_response(signed_in: SignedIn, status: int) -> Response:
+def signed_in_response(signed_in: SignedIn, status: int) -> Response:
     response = jsonify(
         {
             "user": signed_in.user,
@@ -70,12 +77,16 @@ async def register(data: RegisterBody) -> Response:
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
     )
-    return _signed_in_response(signed_in, 201)
+    return signed_in_response(signed_in, 201)
 
 
 @bp.post("/api/auth/login")
 @validate_request(LoginBody)
 async def login(data: LoginBody) -> Response:
+    passkey = None
+    if data.passkey is not None:
+        rp = relying_party()
+        passkey = SecondFactorPasskey(data.passkey, rp.id, rp.origin)
     signed_in = await accounts.login(
         ctx(),
         data.username,
@@ -83,8 +94,9 @@ async def login(data: LoginBody) -> Response:
         data.otp,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
+        passkey=passkey,
     )
-    return _signed_in_response(signed_in, 200)
+    return signed_in_response(signed_in, 200)
 
 
 @bp.post("/api/auth/logout")

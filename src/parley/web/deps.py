@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from quart import current_app, g, request
 
 from parley.credentials import read_credential
-from parley.domain import accounts, addresses
+from parley.domain import accounts, addresses, passkeys
 from parley.domain.context import Context
 from parley.domain.models import Account, User
+from parley.domain.passkeys import RelyingParty
 from parley.errors import Forbidden, Unauthorized
 from parley.web.cookies import CSRF_HEADER
 
@@ -61,6 +62,13 @@ def _from_trusted_proxy() -> bool:
     return peer is not None and addresses.within(peer, ctx().settings.trusted_proxy_networks)
 
 
+def relying_party() -> RelyingParty:
+    """Who passkeys made here are for: PARLEY_PUBLIC_URL, or the host the request named."""
+    return passkeys.relying_party(
+        ctx().settings.public_url, request.headers.get("Host", ""), is_https()
+    )
+
+
 def csrf_token(secret_key: str, session_id: str) -> str:
     """A per-session CSRF token the page reads and echoes in a header (not a cookie)."""
     return hmac.new(secret_key.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
@@ -89,7 +97,9 @@ async def current_auth() -> Auth | None:
 
 
 # Signing in or up with a stale cookie still in the jar must work without a token.
-CSRF_EXEMPT_ENDPOINTS = frozenset({"auth.login", "auth.register"})
+CSRF_EXEMPT_ENDPOINTS = frozenset(
+    {"auth.login", "auth.register", "passkeys.login_options", "passkeys.login"}
+)
 
 
 async def csrf_guard() -> None:

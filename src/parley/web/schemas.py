@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.domain.numbers import INT64_MAX
@@ -21,6 +23,8 @@ class LoginBody(_Body):
     username: str = Field(max_length=64)
     password: str = Field(max_length=1024)
     otp: str | None = Field(default=None, max_length=64)
+    # Instead of ``otp``: a passkey's answer to POST /api/auth/passkeys/login/options.
+    passkey: dict[str, Any] | None = None
 
 
 class ProfileBody(_Body):
@@ -62,3 +66,17 @@ class PasswordConfirmBody(_Body):
 class OtpPasswordBody(_Body):
     otp: str = Field(max_length=64)
     password: str | None = Field(default=None, max_length=1024)
+
+
+class PasskeyLoginBody(_Body):
+    # The PublicKeyCredential's JSON (credential.toJSON()); py_webauthn reads it.
+    credential: dict[str, Any]
+
+
+class PasskeyRegisterBody(_Body):
+    credential: dict[str, Any]
+    name: str | None = Field(default=None, max_length=256)
+
+
+class PasskeyNameBody(_Body):
+    name: str = Field(max_length=256)

@@ -115,6 +115,7 @@ function upload(file, onProgress = () => {}) {
 const enc = encodeURIComponent;
 const room = (id, rest = "") => `/api/rooms/${enc(id)}${rest}`;
 const member = (id, userId) => room(id, `/members/${enc(userId)}`);
+const passkey = (rest = "") => `/api/auth/passkeys${rest}`;
 const msg = (id, rest = "") => `/api/messages/${enc(id)}${rest}`;
 
 function query(params) {
@@ -127,10 +128,11 @@ function query(params) {
 }
 
 export const api = {
-  // Me: signing in and out, my account, two-factor sign-in, my bots.
+  // Me: signing in and out, my account, two-factor sign-in, passkeys, my bots.
   me: () => request("GET", "/api/me"),
-  login: (username, password, otp) =>
-    request("POST", "/api/auth/login", otp ? { username, password, otp } : { username, password }),
+  // undefined leaves a field out of the JSON: `passkey` is a passkey's answer instead of `otp`.
+  login: (username, password, otp, answer) =>
+    request("POST", "/api/auth/login", { username, password, otp: otp || undefined, passkey: answer }),
   register: (username, password, display_name) =>
     request("POST", "/api/auth/register", display_name ? { username, password, display_name } : { username, password }),
   logout: () => request("POST", "/api/auth/logout"),
@@ -148,6 +150,13 @@ export const api = {
   twoFactorSetup: (password) => request("POST", "/api/auth/2fa/setup", { password }),
   twoFactorEnable: (otp) => request("POST", "/api/auth/2fa/enable", { otp }),
   twoFactorDisable: (password, otp) => request("POST", "/api/auth/2fa/disable", { password, otp }),
+  passkeyLoginOptions: () => request("POST", passkey("/login/options")),
+  passkeyLogin: (credential) => request("POST", passkey("/login"), { credential }),
+  passkeys: () => request("GET", passkey()),
+  passkeyRegisterOptions: (password) => request("POST", passkey("/register/options"), { password }),
+  registerPasskey: (credential, name) => request("POST", passkey("/register"), { credential, name }),
+  renamePasskey: (id, name) => request("PATCH", passkey(`/${enc(id)}`), { name }),
+  deletePasskey: (id) => request("DELETE", passkey(`/${enc(id)}`)),
   bots: () => request("GET", "/api/bots"),
   createBot: (fields) => request("POST", "/api/bots", fields),
   disableBot: (id) => request("DELETE", `/api/bots/${enc(id)}`),

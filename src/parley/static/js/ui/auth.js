@@ -37,11 +37,16 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
   const otp = h("input", {
     id: "auth-otp", name: "otp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 32,
   });
+  // Passkeys: the code that talks to the authenticator is fetched on first use.
+  const canPasskey = isLogin && typeof PublicKeyCredential === "function";
+  const otpPasskey = canPasskey && h("button", { type: "button", class: "link" }, "Use a passkey instead");
   // A question, not a mistake: shown as a hint, not in the red error line.
   const otpField = h("div", { class: "field", hidden: true },
     h("label", { for: "auth-otp" }, "Two-factor code"), otp,
     h("p", { class: "hint", id: "otp-hint", role: "status" },
-      "Two-factor sign-in is on. Enter the 6-digit code from your authenticator app, or a recovery code."));
+      "Two-factor sign-in is on. Enter the 6-digit code from your authenticator app, or a recovery code."),
+    otpPasskey);
+  const passkeyButton = canPasskey && h("button", { type: "button" }, "Use a passkey");
   const submit = h("button", { type: "submit", class: "primary" }, isLogin ? "Sign in" : "Create account");
 
   const form = h("form", { class: "auth-form", novalidate: true, "aria-describedby": "auth-error" },
@@ -63,6 +68,24 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     if (focus) focus.focus();
   };
 
+  // The browser's passkey prompt, then `finish(credential)` with its answer.
+  const withPasskey = async (button, finish) => {
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      onSignedIn(await (await import("../webauthn.js")).signInWith(finish));
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  if (canPasskey) {
+    passkeyButton.onclick = () => withPasskey(passkeyButton, api.passkeyLogin);
+    otpPasskey.onclick = () =>
+      withPasskey(otpPasskey, (c) => api.login(username.value.trim(), password.value, undefined, c));
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -78,6 +101,7 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
       if (!(err instanceof ApiError)) throw err;
       if (err.code === "otp_required") {
         otpField.hidden = false;
+        if (canPasskey) passkeyButton.parentElement.hidden = true; // the field offers one
         otp.focus();
       } else if (err.code === "otp_reused") {
         showError(MESSAGES.otp_reused, otp);
@@ -111,7 +135,9 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
 
   const heading = h("h2", {}, isLogin ? "Sign in" : "Create your account");
   const switchLine = h("p", { class: "auth-switch" }, isLogin ? "New here? " : "Already have an account? ", switchLink);
-  const card = h("div", { class: "auth-card" }, h("h1", { class: "brand" }, "Parley"), heading, form, switchLine);
+  const card = h("div", { class: "auth-card" }, h("h1", { class: "brand" }, "Parley"), heading, form,
+    canPasskey && h("div", { class: "auth-passkey" }, h("p", { class: "muted" }, "or"), passkeyButton),
+    switchLine);
   root.appendChild(h("main", { class: "auth", id: "main" }, card));
   username.focus();
   // The operator's sign-in providers, if any: their buttons are sso.js's, fetched only

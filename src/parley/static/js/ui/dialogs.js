@@ -145,6 +145,16 @@ export async function directoryDialog(isMember, onJoined) {
 }
 
 /** Display name, password, notifications, and signing out here or elsewhere. */
+// Two-factor sign-in, passkeys and bots live in modules of their own, fetched only when
+// the account dialog opens: a placeholder now, the section once it has loaded.
+function lazySection(module, name, what, ...args) {
+  const slot = h("div");
+  import(module)
+    .then((loaded) => slot.replaceWith(loaded[name](...args)))
+    .catch(() => slot.replaceWith(h("p", { class: "muted" }, `${what} settings couldn't load. Reopen Account to try again.`)));
+  return slot;
+}
+
 export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   const nameError = errorLine();
   const nameDone = h("p", { class: "form-ok", role: "status" });
@@ -192,28 +202,19 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     notifyButton.hidden = !notifications.canAsk();
   });
 
-  // Two-factor sign-in and bots live in modules of their own, fetched only when this
-  // dialog opens.
-  const twoFactor = h("div");
-  import("./twofactor.js")
-    .then(({ twoFactorSection }) => twoFactor.replaceWith(twoFactorSection(() => me.username)))
-    .catch(() => twoFactor.replaceWith(h("p", { class: "muted" }, "Two-factor settings couldn't load. Reopen Account to try again.")));
-
-  const providers = h("div");
-  import("./oidc-links.js")
-    .then(({ oidcLinksSection }) => providers.replaceWith(oidcLinksSection()))
-    .catch(() => providers.replaceWith(h("p", { class: "muted" }, "Sign-in provider settings couldn't load. Reopen Account to try again.")));
-
-  const bots = h("div");
-  import("./bots.js")
-    .then(({ botsSection }) => bots.replaceWith(botsSection()))
-    .catch(() => bots.replaceWith(h("p", { class: "muted" }, "Bot settings couldn't load. Reopen Account to try again.")));
+  // Two-factor sign-in, passkeys, sign-in providers and bots live in modules of their
+  // own, fetched only when this dialog opens.
+  const twoFactor = lazySection("./twofactor.js", "twoFactorSection", "Two-factor", () => me.username);
+  const passkeys = lazySection("./passkeys.js", "passkeysSection", "Passkey");
+  const providers = lazySection("./oidc-links.js", "oidcLinksSection", "Sign-in provider");
+  const bots = lazySection("./bots.js", "botsSection", "Bot");
 
   const dialog = modal("Account",
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
     h("section", { "aria-label": "Profile" }, nameForm),
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,
+    passkeys,
     providers,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
     bots,
