@@ -14,7 +14,6 @@ import { TypingTracker, typingText } from "../typing.js";
 import { h, clear, displayName, icon } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { Composer } from "./composer.js";
-import { AttachmentTray } from "./attachments.js";
 import { Sidebar, MembersPanel, roomMark } from "./sidebar.js";
 import { Notifier } from "./notify.js";
 import { Drafts } from "../drafts.js";
@@ -80,11 +79,23 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     onScrolledToBottom: () => markRead(),
     decorate: (li, message) => features?.decorateMessage(li, message),
   });
-  const tray = new AttachmentTray();
+  // The upload tray (ui/upload-tray.js) is fetched with the first file attached.
+  let tray = null;
+  const traySlot = h("div", { hidden: true });
+  async function attach(files) {
+    if (!tray) {
+      const { AttachmentTray } = await import("./upload-tray.js");
+      if (!tray) {
+        tray = new AttachmentTray();
+        traySlot.replaceWith(tray.el);
+      }
+    }
+    tray.add(files);
+  }
   const composer = new Composer({
     onSend: (text) => send(text),
-    onAttach: (files) => tray.add(files),
-    hasAttachments: () => tray.hasFiles,
+    onAttach: (files) => attach(files),
+    hasAttachments: () => Boolean(tray?.hasFiles),
     onTyping: () => {
       if (rooms.current && typing.shouldAnnounce(rooms.current)) {
         socket.send({ type: "typing", room_id: rooms.get(rooms.current).id });
@@ -132,7 +143,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     h("p", {}, "Create a room, browse public rooms, or start a direct message from the menu."));
   // An address naming a room I can't open says so (instead of silently showing another).
   const unavailable = h("p", { class: "notice", role: "status", hidden: true });
-  const roomMain = h("div", { class: "room-main", hidden: true }, list.el, h("div", { class: "jump-slot" }, list.jump), typingLine, pickerSlot, tray.el, composer.el);
+  const roomMain = h("div", { class: "room-main", hidden: true }, list.el, h("div", { class: "jump-slot" }, list.jump), typingLine, pickerSlot, traySlot, composer.el);
   // Files dropped anywhere on the open room are attached to the next message.
   roomMain.addEventListener("dragover", (e) => {
     if (e.dataTransfer && [...e.dataTransfer.types].includes("Files")) {
@@ -147,7 +158,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     roomMain.classList.remove("drop-target");
     if (e.dataTransfer && e.dataTransfer.files.length) {
       e.preventDefault();
-      tray.add([...e.dataTransfer.files]);
+      attach([...e.dataTransfer.files]);
     }
   });
   const header = h("header", { class: "room-header" },
@@ -361,7 +372,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const extra = features?.beforeSend(id); // the reply, taken before any await
     drafts.set(id, "");
     let attachments = [];
-    if (tray.items.length) {
+    if (tray?.items.length) {
       // Uploads finish first: a message is sent with the ids of the files that made it.
       attachments = await tray.settle();
       tray.reset();

@@ -5,6 +5,9 @@
 import { api, ApiError } from "../api.js";
 import { h, clear, icon } from "./dom.js";
 import { sessionsSection } from "./sessions.js";
+import { useStyles } from "./styles.js";
+
+await useStyles("/static/css/sheets.css"); // drawn styled from the first frame
 
 function modal(title, ...content) {
   const heading = h("h2", { id: "dialog-title" }, title);

@@ -4,6 +4,9 @@
 
 import { loadCatalog, search, recent, remember } from "../emoji-data.js";
 import { h, clear, icon } from "./dom.js";
+import { useStyles } from "./styles.js";
+
+await useStyles("/static/css/picker.css"); // drawn styled from the first frame
 
 // The tabs are drawn with Parley's icons, not the catalog's emoji: a tab must show
 // even where no colour emoji font is installed.

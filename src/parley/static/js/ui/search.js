@@ -6,6 +6,9 @@
 import { api } from "../api.js";
 import { render } from "../markdown.js";
 import { h, clear, displayName, icon } from "./dom.js";
+import { useStyles } from "./styles.js";
+
+await useStyles("/static/css/sheets.css"); // drawn styled from the first frame
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
