@@ -134,3 +134,21 @@ async def test_the_directory_lists_newest_first_and_searches_by_name(ana: Person
     # % and _ are searched for as themselves, not as SQL wildcards.
     wildcard = await ana.http.get("/api/rooms", params={"scope": "public", "q": f"{tag}%club"})
     assert wildcard.json()["rooms"] == []
+
+
+async def test_the_owner_of_a_room_with_others_in_it_hands_it_over_before_leaving(
+    ana: Person, ben: Person
+) -> None:
+    room = await ana.create_room("keep-an-owner", "private")
+    await ana.add(room["id"], ben)
+    r = await ana.http.delete(f"/api/rooms/{room['id']}/members/me")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "owner_must_hand_over"
+    members = (await ana.http.get(f"/api/rooms/{room['id']}/members")).json()["members"]
+    assert {m["username"]: m["role"] for m in members}[ana.username] == "owner"
+    # Once Ben owns it, Ana may go; an owner alone in a room may always leave.
+    r = await ana.http.patch(f"/api/rooms/{room['id']}/members/{ben.id}", json={"role": "owner"})
+    assert r.status_code == 200, r.text
+    assert (await ana.http.delete(f"/api/rooms/{room['id']}/members/me")).status_code == 204
+    alone = await ben.create_room("just-me", "private")
+    assert (await ben.http.delete(f"/api/rooms/{alone['id']}/members/me")).status_code == 204

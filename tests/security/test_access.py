@@ -56,6 +56,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/auth/passkeys", "GET"): AUTHENTICATED,
     ("/api/auth/passkeys/<int:passkey_id>", "PATCH"): AUTHENTICATED,
     ("/api/auth/passkeys/<int:passkey_id>", "DELETE"): AUTHENTICATED,
+    # OpenID Connect: starting and finishing a sign-in is for anyone (the provider's
+    # answer is the proof); linking and unlinking an identity are the account's own.
+    ("/api/auth/oidc/providers", "GET"): PUBLIC,
+    ("/api/auth/oidc/<provider_id>/login", "GET"): PUBLIC,
+    ("/api/auth/oidc/<provider_id>/callback", "GET"): PUBLIC,
+    ("/api/auth/oidc/<provider_id>/link", "POST"): AUTHENTICATED,
+    ("/api/me/oidc", "GET"): AUTHENTICATED,
+    ("/api/me/oidc/<provider_id>", "DELETE"): AUTHENTICATED,
     ("/api/me", "GET"): AUTHENTICATED,
     ("/api/me", "PATCH"): AUTHENTICATED,
     ("/api/me/password", "POST"): AUTHENTICATED,
@@ -194,6 +202,7 @@ class Scene:
             "hook_id": str(self.hook_id),
             "token": "not-a-token",
             "bot_id": str(self.bot_id),
+            "provider_id": "no-such-provider",
             "passkey_id": str(self.passkey_id),
         }
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)

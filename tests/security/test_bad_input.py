@@ -92,7 +92,7 @@ NO_BODY = {
     "bots.delete_bot", "edits.delete", "invites.accept", "reactions.add", "reactions.remove",
     "room_admin.archive", "room_admin.unarchive", "room_admin.unban", "room_admin.remove_member",
     "rooms.join", "rooms.leave", "mutes.mute", "mutes.unmute", "webhooks.delete_webhook",
-    "passkeys.login_options", "passkeys.delete",
+    "passkeys.login_options", "passkeys.delete", "oidc.link", "oidc.unlink",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}
@@ -266,6 +266,7 @@ async def _world(ana: Person, ben: Person) -> World:
         "file_id": "x",
         "emoji": "%F0%9F%91%8D",
         "rest": "x",
+        "provider_id": "x",
     }
     return World(ana, ben, ids, strings)
 

@@ -12,7 +12,7 @@ from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
 from parley.domain.numbers import parse_int
 from parley.domain.ratelimit import spend
-from parley.errors import BadInput, Forbidden, NotFound
+from parley.errors import BadInput, Conflict, Forbidden, NotFound
 
 ROOM_NAME_MAX = 80
 TOPIC_MAX = 500
@@ -114,9 +114,15 @@ async def add_member(ctx: Context, actor: User, room_id: int, username: str) -> 
 
 
 async def leave(ctx: Context, user: User, room_id: int) -> None:
-    room, _ = await access_room(ctx, user, room_id)
+    room, role = await access_room(ctx, user, room_id)
     if room.kind == "dm":
         raise Forbidden("You cannot leave a direct-message room.", code="forbidden")
+    # A room with people in it keeps an owner: the owner hands it over first.
+    if role == "owner" and len(await ctx.store.memberships.member_ids(room_id)) > 1:
+        raise Conflict(
+            "You own this room: make someone else its owner before you leave.",
+            code="owner_must_hand_over",
+        )
     await ctx.store.memberships.remove_member(room_id, user.id)
     await ctx.bus.publish(
         Event(
