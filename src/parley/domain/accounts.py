@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -36,13 +35,8 @@ TOO_MANY_FAILURES = "Too many failed sign-in attempts; try again later."
 RECENT_SIGN_IN_S = 10 * 60
 
 
-@dataclass(frozen=True, slots=True)
-class SecondFactorPasskey:
-    """A passkey's answer offered as the second factor, and where it must come from."""
-
-    credential: Mapping[str, Any]
-    rp_id: str
-    origin: str
+# A second factor checked by someone else (a passkey's answer): raises when it fails.
+SecondFactor = Callable[[Account], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +163,13 @@ async def login(
     *,
     ip: str,
     user_agent: str,
-    passkey: SecondFactorPasskey | None = None,
+    second_factor: SecondFactor | None = None,
 ) -> SignedIn:
     """Check credentials (and the second factor) and start a session.
 
-    With two-factor on, the second factor is a code (``otp``) or, instead, a passkey's
-    answer to a sign-in challenge (``passkey``), which must be one of this account's.
+    With two-factor on, the second factor is a code (``otp``) or, instead, a check the
+    caller brings (``second_factor``: a passkey's answer, parley.domain.passkeys), which
+    raises when it fails. Passed in, so that accounts does not import passkeys.
     Raises Unauthorized (same message for unknown user and wrong password, or
     ``otp_required``/``otp_invalid``/``otp_reused``/``passkey_invalid``) and RateLimited
     after too many failures; Forbidden ``password_login_disabled`` when sign-in providers
@@ -191,10 +186,8 @@ async def login(
     if not await _verify(account.password_hash, password) or account.disabled:
         await count_failed_sign_in(ctx, username, ip)
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
-    if account.totp_enabled and passkey is not None:
-        from parley.domain import passkeys
-
-        await passkeys.check_second_factor(ctx, account, passkey, ip=ip)
+    if account.totp_enabled and second_factor is not None:
+        await second_factor(account)
     elif account.totp_enabled:
         if not otp:
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 
@@ -232,3 +233,26 @@ class OidcLink:
     issuer: str
     subject: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPasskey:
+    """A registered WebAuthn credential: its public key, never the private one."""
+
+    id: int
+    user_id: int
+    credential_id: str
+    public_key: bytes
+    sign_count: int
+    user_handle: str
+    name: str
+    created_at: str
+    last_used_at: str | None
+
+
+class PasskeyRemoval(Enum):
+    """What removing a passkey did (the last one of an account without a password stays)."""
+
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"
+    LAST_ONE = "last_one"

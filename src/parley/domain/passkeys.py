@@ -51,11 +51,10 @@ from webauthn.helpers.structs import (
 )
 
 from parley.domain import accounts, text
-from parley.domain.accounts import SecondFactorPasskey, SignedIn
+from parley.domain.accounts import SignedIn
 from parley.domain.context import Context
-from parley.domain.models import Account, User
+from parley.domain.models import Account, PasskeyRemoval, StoredPasskey, User
 from parley.errors import BadInput, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
-from parley.store.passkeys import Removal, StoredPasskey
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +74,15 @@ REGISTER = "register"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 REFUSED = "That passkey was not accepted. Try again, or sign in another way."
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorPasskey:
+    """A passkey's answer offered as the second factor, and where it must come from."""
+
+    credential: Mapping[str, Any]
+    rp_id: str
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,9 +413,9 @@ async def remove(ctx: Context, account: Account, passkey_id: int) -> None:
     result = await ctx.store.passkeys.remove(
         account.user.id, passkey_id, keep_one=not accounts.has_password(account)
     )
-    if result is Removal.NOT_FOUND:
+    if result is PasskeyRemoval.NOT_FOUND:
         raise NotFound("No such passkey.", code="passkey_not_found")
-    if result is Removal.LAST_ONE:
+    if result is PasskeyRemoval.LAST_ONE:
         raise Conflict(
             "This passkey is the only way into your account: add another passkey "
             "before you delete it.",

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from parley.domain.models import PasskeyRemoval, StoredPasskey
 from parley.store.schema import passkey_challenges, passkeys, users
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPasskey:
-    id: int
-    user_id: int
-    credential_id: str
-    public_key: bytes
-    sign_count: int
-    user_handle: str
-    name: str
-    created_at: str
-    last_used_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +16,6 @@ class Challenge:
     purpose: str
     user_id: int | None
     user_handle: str | None
-
-
-class Removal(Enum):
-    REMOVED = "removed"
-    NOT_FOUND = "not_found"
-    LAST_ONE = "last_one"
 
 
 def _passkey(row: sa.Row[tuple[object, ...]]) -> StoredPasskey:
@@ -185,7 +166,7 @@ class PasskeyStore:
             ).first()
         return None if row is None else _passkey(row)
 
-    async def remove(self, user_id: int, passkey_id: int, *, keep_one: bool) -> Removal:
+    async def remove(self, user_id: int, passkey_id: int, *, keep_one: bool) -> PasskeyRemoval:
         """Delete one of the user's passkeys; with ``keep_one``, never the last one.
 
         The count and the delete are one statement, under a lock on the user's row on
@@ -207,10 +188,12 @@ class PasskeyStore:
                 )
             result = await conn.execute(passkeys.delete().where(*conditions))
             if result.rowcount:
-                return Removal.REMOVED
+                return PasskeyRemoval.REMOVED
             exists = await conn.execute(
                 sa.select(passkeys.c.id).where(
                     passkeys.c.id == passkey_id, passkeys.c.user_id == user_id
                 )
             )
-            return Removal.LAST_ONE if exists.first() is not None else Removal.NOT_FOUND
+            return (
+                PasskeyRemoval.LAST_ONE if exists.first() is not None else PasskeyRemoval.NOT_FOUND
+            )

@@ -6,8 +6,9 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
 from parley.credentials import SESSION_COOKIE
-from parley.domain import accounts
-from parley.domain.accounts import SecondFactorPasskey, SignedIn
+from parley.domain import accounts, passkeys
+from parley.domain.accounts import SecondFactor, SignedIn
+from parley.domain.models import Account
 from parley.domain.session_lifetime import SessionLifetime
 from parley.web.cookies import CSRF_COOKIE, SESSION_MAX_AGE_S
 from parley.web.deps import (
@@ -83,10 +84,15 @@ async def register(data: RegisterBody) -> Response:
 @bp.post("/api/auth/login")
 @validate_request(LoginBody)
 async def login(data: LoginBody) -> Response:
-    passkey = None
+    second_factor: SecondFactor | None = None
     if data.passkey is not None:
         rp = relying_party()
-        passkey = SecondFactorPasskey(data.passkey, rp.id, rp.origin)
+        answer = passkeys.SecondFactorPasskey(data.passkey, rp.id, rp.origin)
+        ip = client_ip()
+
+        async def second_factor(account: Account) -> None:
+            await passkeys.check_second_factor(ctx(), account, answer, ip=ip)
+
     signed_in = await accounts.login(
         ctx(),
         data.username,
@@ -94,7 +100,7 @@ async def login(data: LoginBody) -> Response:
         data.otp,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
-        passkey=passkey,
+        second_factor=second_factor,
     )
     return signed_in_response(signed_in, 200)
 
