@@ -13,7 +13,7 @@ from quart import Quart, Response
 from quart_schema import QuartSchema
 
 from parley.asgi import Receive, Scope, SendFn
-from parley.blobs.local import LocalBlobStore
+from parley.blobs import open_blob_store
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
@@ -109,7 +109,7 @@ class ParleyApp:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await open_store(settings.effective_database_url)
         bus, presence = await _fan_out(settings)
-        blobs = LocalBlobStore(settings.uploads_dir)
+        blobs = open_blob_store(settings.blob_url, settings.uploads_dir)
         await asyncio.to_thread(blobs.prepare)
         self._ctx = Context(
             settings=settings,
@@ -148,6 +148,8 @@ class ParleyApp:
             await self._ctx.bus.close()
             await self._ctx.presence.close()
             await self._ctx.limits.close()
+            if self._ctx.blobs is not None:
+                self._ctx.blobs.close()
             self._ctx = None
 
 

@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         asyncio.run(_check_database(settings))
         if args.command == "serve":
+            _check_blobs(settings)
             sys.exit(_serve(settings))
         if args.command == "user":
             password = _new_password(args)
@@ -162,6 +163,19 @@ async def _check_database(settings: Settings) -> None:
         await probe(settings.effective_database_url)
     except DatabaseUnavailable as exc:
         raise UserError(f"cannot use the database: {exc}") from exc
+
+
+def _check_blobs(settings: Settings) -> None:
+    """Refuse to start, saying why, when the blob store (a bucket) is not usable."""
+    from parley.blobs import BlobUnavailable, open_blob_store
+
+    store = open_blob_store(settings.blob_url, settings.uploads_dir)
+    try:
+        store.prepare()
+    except BlobUnavailable as exc:
+        raise UserError(f"cannot use the blob store {settings.blob_url}: {exc}") from exc
+    finally:
+        store.close()
 
 
 def _serve(settings: Settings) -> int:

@@ -48,6 +48,9 @@ class LocalBlobStore:
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
 
+    def close(self) -> None:
+        pass  # nothing held between calls
+
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):
             raise FileNotFoundError(key)  # never let a key walk the file system

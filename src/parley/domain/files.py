@@ -11,17 +11,18 @@ one the user may not see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import filetype
 
-from parley.blobs.base import BlobStore, SavedBlob
+from parley.blobs.base import BlobStore, BlobUnavailable, SavedBlob
 from parley.domain import images
 from parley.domain.context import Context
 from parley.domain.models import File, FileRecord, User
@@ -92,6 +93,16 @@ def _blobs(ctx: Context) -> BlobStore:
     return ctx.blobs
 
 
+@contextlib.contextmanager
+def _storage() -> Iterator[None]:
+    """Storage that cannot be reached (a bucket down) is a 503 the client may retry."""
+    try:
+        yield
+    except BlobUnavailable as exc:
+        log.warning("file storage unavailable: %s", exc)
+        raise Unavailable("File storage is unavailable; try again shortly.") from exc
+
+
 def clean_name(name: object) -> str:
     """A display and download name: no folders, no control characters, at most 255."""
     text = name if isinstance(name, str) else ""
@@ -142,14 +153,15 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
                 head.extend(chunk[: SNIFF_BYTES - len(head)])
             yield chunk
 
-    saved = await blobs.save(measured())
-    content_type = sniff(bytes(head))
-    thumb: images.Thumbnail | None = None
-    thumb_saved: SavedBlob | None = None
-    if content_type in IMAGE_TYPES and saved.size <= THUMBNAIL_SOURCE_MAX_BYTES:
-        thumb = await _thumbnail(ctx, blobs, saved.key)
-        if thumb is not None:
-            thumb_saved = await blobs.save(_single(thumb.data))
+    with _storage():
+        saved = await blobs.save(measured())
+        content_type = sniff(bytes(head))
+        thumb: images.Thumbnail | None = None
+        thumb_saved: SavedBlob | None = None
+        if content_type in IMAGE_TYPES and saved.size <= THUMBNAIL_SOURCE_MAX_BYTES:
+            thumb = await _thumbnail(ctx, blobs, saved.key)
+            if thumb is not None:
+                thumb_saved = await blobs.save(_single(thumb.data))
     file_id = secrets.token_urlsafe(FILE_ID_BYTES)
     record = FileRecord(
         file=File.stored(
@@ -170,7 +182,13 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
         await ctx.store.files.insert(record)
         # Cleanup may have removed identical bytes between our save and this insert.
         keys = [k for k in (record.blob_key, record.thumb_key) if k]
-        if not all([await blobs.exists(k) for k in keys]):
+        try:
+            with _storage():
+                present = all([await blobs.exists(k) for k in keys])
+        except Unavailable:
+            await ctx.store.files.delete(file_id)
+            raise
+        if not present:
             await ctx.store.files.delete(file_id)
             raise Unavailable("The upload was interrupted; please try again.")
     stored = await ctx.store.files.get(file_id)
@@ -220,6 +238,12 @@ async def download(
 ) -> Download:
     """Where a file's bytes (or its thumbnail's) are, and how to serve them."""
     record = await access_file(ctx, user, file_id)
+    with _storage():
+        return await _download(ctx, record, thumbnail)
+
+
+async def _download(ctx: Context, record: FileRecord, thumbnail: bool) -> Download:
+    file_id = record.file.id
     if thumbnail:
         if record.thumb_key is None:
             raise NotFound("This file has no thumbnail.", code="no_thumbnail")
