@@ -44,6 +44,10 @@ class BlobStore(Protocol):
         """
         ...
 
+    async def sweep(self) -> None:
+        """Drop temporary data (partial uploads) older than any upload still running."""
+        ...
+
     def close(self) -> None:
         """Release what the store holds (threads, connections); blocking, at shutdown."""
         ...

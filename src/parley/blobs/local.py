@@ -42,6 +42,12 @@ class LocalBlobStore:
         Only old ones: another process sharing this folder may be writing the rest.
         """
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._sweep(now)
+
+    async def sweep(self) -> None:
+        await asyncio.to_thread(self._sweep)
+
+    def _sweep(self, now: float | None = None) -> None:
         cutoff = (time.time() if now is None else now) - STALE_TMP_S
         for leftover in self._tmp.iterdir():
             with contextlib.suppress(OSError):

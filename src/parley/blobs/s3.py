@@ -111,6 +111,13 @@ class S3BlobStore:
     def prepare(self, now: datetime | None = None) -> None:
         """Check the bucket; abort multipart uploads a crash left (blocking)."""
         self.check()
+        self._sweep(now)
+
+    async def sweep(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._sweep)
+
+    def _sweep(self, now: datetime | None = None) -> None:
+        """Abort multipart uploads a crash or a lost link left (their parts cost storage)."""
         cutoff = (now or datetime.now(UTC)) - STALE_UPLOAD
         with contextlib.suppress(BotoCoreError, ClientError):
             listing = self._client.list_multipart_uploads(

@@ -328,6 +328,7 @@ async def cleanup_forever(ctx: Context, interval_s: float = CLEANUP_INTERVAL_S) 
             removed = await remove_unattached(ctx)
             if removed:
                 log.info("removed %d uploads never posted", removed)
+            await _blobs(ctx).sweep()
         except Exception:
             log.exception("cleaning up unattached uploads failed")
         await asyncio.sleep(interval_s)
