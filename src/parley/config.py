@@ -253,15 +253,9 @@ def load_settings(
         if problem:
             raise SettingsError(f"PARLEY_PUBLIC_URL: {problem}")
         settings = replace(settings, public_url=settings.public_url.rstrip("/"))
-    if settings.blob_url.startswith("s3:"):
-        from parley.blobs.base import parse_s3_url
-
-        try:
-            parse_s3_url(settings.blob_url)
-        except ValueError as exc:
-            raise SettingsError(f"PARLEY_BLOB_URL: {exc}") from None
-    elif "://" in settings.blob_url and not settings.blob_url.startswith("file://"):
-        raise SettingsError("PARLEY_BLOB_URL: use s3://bucket/prefix or a folder")
+    problem = blob_url_problem(settings.blob_url)
+    if problem:
+        raise SettingsError(f"PARLEY_BLOB_URL: {problem}")
     if settings.blob_presign and not settings.blob_url.startswith("s3:"):
         raise SettingsError("PARLEY_BLOB_PRESIGN needs an s3:// PARLEY_BLOB_URL")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
@@ -271,6 +265,21 @@ def load_settings(
             "use postgresql://user@host/database or sqlite:///path/to/file.db"
         )
     return settings
+
+
+def blob_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name a blob store (None when it can): s3://bucket/prefix or a
+    folder ("" is the data folder's uploads/)."""
+    if url.startswith("s3:"):
+        from parley.blobs.base import parse_s3_url
+
+        try:
+            parse_s3_url(url)
+        except ValueError as exc:
+            return str(exc)
+    elif "://" in url and not url.startswith("file://"):
+        return "use s3://bucket/prefix or a folder"
+    return None
 
 
 def public_url_problem(url: str) -> str | None:
