@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.api.test_files import (
@@ -199,3 +200,52 @@ def test_a_missing_bucket_stops_the_start_with_a_clear_error(s3: S3Server, tmp_p
         proc.start()
     assert "bucket 'no-such-bucket' does not exist" in str(refused.value)
     proc.stop()
+
+
+# -- presigned downloads ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def presigning(s3: S3Server, tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    env = s3_env(s3.url, f"s3://{BUCKET}/{PREFIX}") | {"PARLEY_BLOB_PRESIGN": "1"}
+    proc = ServerProcess(tmp_path / "data", env=env)
+    await asyncio.to_thread(proc.start)
+    yield proc
+    await asyncio.to_thread(proc.stop)
+
+
+async def test_with_presign_a_member_is_sent_to_a_short_lived_bucket_link_and_others_are_not(
+    presigning: ServerProcess, s3: S3Server
+):
+    ana, ben = await sign_up(presigning.url), await sign_up(presigning.url)
+    try:
+        data = jpeg(32, 16)
+        file = await uploaded(ana.http, data, "café.jpg")
+        r = await ana.http.get(file["url"])
+        assert r.status_code == 302
+        assert r.headers["cache-control"] == "no-store"
+        link = r.headers["location"]
+        assert link.startswith(s3.url + f"/{BUCKET}/{PREFIX}/")
+        assert "Expires=" in link or "X-Amz-Expires=300" in link
+
+        async with httpx.AsyncClient() as anyone:  # the link alone: what the browser does
+            got = await anyone.get(link)
+            assert got.status_code == 200
+            assert got.content == data
+            assert got.headers["content-type"] == "image/jpeg"
+            assert got.headers["content-disposition"] == (
+                "inline; filename=\"caf_.jpg\"; filename*=UTF-8''caf%C3%A9.jpg"
+            )
+            part = await anyone.get(link, headers={"Range": "bytes=2-9"})
+            assert part.status_code == 206
+            assert part.content == data[2:10]
+        thumb = await ana.http.get(file["thumbnail_url"])
+        assert thumb.status_code == 302
+
+        for url in (file["url"], file["thumbnail_url"]):  # no link for a stranger
+            refused = await ben.http.get(url)
+            assert refused.status_code == 404
+            assert "location" not in refused.headers
+    finally:
+        for person in (ana, ben):
+            await person.http.aclose()

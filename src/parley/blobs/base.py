@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 _S3_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?$")
 
@@ -77,3 +77,12 @@ class BlobStore(Protocol):
     async def delete(self, key: str) -> None:
         """Remove the blob; a missing key is not an error."""
         ...
+
+
+@runtime_checkable
+class Presigning(Protocol):
+    """A store whose bytes a client can fetch directly by a short-lived signed URL."""
+
+    def presigned_url(
+        self, key: str, expires_s: int, *, content_type: str, disposition: str
+    ) -> str: ...

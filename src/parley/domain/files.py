@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import filetype
 
-from parley.blobs.base import BlobStore, BlobUnavailable, SavedBlob
+from parley.blobs.base import BlobStore, BlobUnavailable, Presigning, SavedBlob
 from parley.domain import images
 from parley.domain.context import Context
 from parley.domain.models import File, FileRecord, User
@@ -45,6 +45,10 @@ NEUTRAL_TYPE = "application/octet-stream"
 # Above this the image is stored without a thumbnail rather than read whole for Pillow.
 THUMBNAIL_SOURCE_MAX_BYTES = 50 * 1024 * 1024
 FILE_ID_BYTES = 16
+# With PARLEY_BLOB_PRESIGN, how long a download link handed out after the access check
+# works: long enough to start (and seek in) a video, short enough that a link copied
+# out of the browser soon stops working.
+PRESIGN_TTL_S = 300
 _FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Served inline with their own type: what browsers only display, never execute.
@@ -259,6 +263,20 @@ async def _download(ctx: Context, record: FileRecord, thumbnail: bool) -> Downlo
         log.warning("file %s: blob %s is missing", file_id, key[:12])
         raise _not_found()
     return Download(key, size, record.file.name, kind, inline)
+
+
+def presigned_url(ctx: Context, found: Download, disposition: str) -> str | None:
+    """A short-lived URL of the bucket itself for ``found``, when the operator enabled
+    PARLEY_BLOB_PRESIGN and the store can sign; None: serve the bytes through Parley.
+
+    The bucket answers with the same type and disposition Parley would have used.
+    """
+    blobs = ctx.blobs
+    if not ctx.settings.blob_presign or not isinstance(blobs, Presigning):
+        return None
+    return blobs.presigned_url(
+        found.key, PRESIGN_TTL_S, content_type=found.content_type, disposition=disposition
+    )
 
 
 async def _quota_left(ctx: Context, user: User) -> tuple[int, float]:
