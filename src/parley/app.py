@@ -14,6 +14,7 @@ from quart_schema import QuartSchema
 
 from parley.asgi import Receive, Scope, SendFn
 from parley.blobs import open_blob_store
+from parley.blobs.base import Presigning
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
@@ -25,7 +26,7 @@ from parley.metrics import Readings
 from parley.realtime.asgi_transport import serve_socket
 from parley.realtime.gateway import Gateway
 from parley.realtime.transport import WS_PATH, ParleySocket
-from parley.security_headers import SECURITY_HEADERS
+from parley.security_headers import SECURITY_HEADERS, content_security_policy
 from parley.store import open_store
 from parley.web import blueprints
 from parley.web.deps import csrf_guard
@@ -57,6 +58,9 @@ class ParleyApp:
         self._ctx: Context | None = None
         self._gateway: Gateway | None = None
         self._cleanup: asyncio.Task[None] | None = None
+        # The headers every Quart response gets; set again at start when file requests
+        # may be redirected to a bucket (PARLEY_BLOB_PRESIGN).
+        self.page_headers = dict(SECURITY_HEADERS)
 
     @property
     def ctx(self) -> Context:
@@ -111,6 +115,9 @@ class ParleyApp:
         bus, presence = await _fan_out(settings)
         blobs = open_blob_store(settings.blob_url, settings.uploads_dir)
         await asyncio.to_thread(blobs.prepare)
+        if settings.blob_presign and isinstance(blobs, Presigning):
+            origin = blobs.presigned_origin()
+            self.page_headers["Content-Security-Policy"] = content_security_policy(origin)
         self._ctx = Context(
             settings=settings,
             store=store,
@@ -218,7 +225,7 @@ def _create_quart(parley: ParleyApp) -> Quart:
 
     @app.after_request
     async def security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in parley.page_headers.items():
             response.headers.setdefault(name, value)
         if response.mimetype == "application/json":
             response.headers.setdefault("Cache-Control", "no-store")

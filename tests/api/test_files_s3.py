@@ -241,6 +241,10 @@ async def test_with_presign_a_member_is_sent_to_a_short_lived_bucket_link_and_ot
             assert part.content == data[2:10]
         thumb = await ana.http.get(file["thumbnail_url"])
         assert thumb.status_code == 302
+        # The pages let images and media come from the bucket the links point at.
+        policy = (await ana.http.get("/")).headers["content-security-policy"]
+        assert f"img-src 'self' {s3.url} blob: data:;" in policy
+        assert f"media-src 'self' {s3.url} blob:;" in policy
 
         for url in (file["url"], file["thumbnail_url"]):  # no link for a stranger
             refused = await ben.http.get(url)

@@ -86,3 +86,7 @@ class Presigning(Protocol):
     def presigned_url(
         self, key: str, expires_s: int, *, content_type: str, disposition: str
     ) -> str: ...
+
+    def presigned_origin(self) -> str:
+        """The scheme://host[:port] every presigned URL points at (for the pages' CSP)."""
+        ...

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -223,10 +224,15 @@ class S3BlobStore:
                 "Key": self._name(key),
                 "ResponseContentType": content_type,
                 "ResponseContentDisposition": disposition,
+                "ResponseCacheControl": f"private, max-age={expires_s}",
             },
             ExpiresIn=expires_s,
         )
         return url
+
+    def presigned_origin(self) -> str:
+        sample = urlsplit(self.presigned_url("0" * 64, 60, content_type="", disposition=""))
+        return f"{sample.scheme}://{sample.netloc}"
 
 
 class _Multipart:
