@@ -161,6 +161,11 @@ async def test_an_unreachable_bucket_answers_503_and_keeps_nothing(
         file = await uploaded(person.http, data, "lost.bin")
         assert (await person.http.get(file["url"])).content == data
         assert [k for k in s3.keys(bucket) if "/.tmp/" in k] == []
+
+        proxy.cut()  # down again: a download is refused the same way, before any byte
+        r = await person.http.get(file["url"])
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "unavailable"
     finally:
         await person.http.aclose()
 
