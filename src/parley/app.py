@@ -13,7 +13,8 @@ from quart import Quart, Response
 from quart_schema import QuartSchema
 
 from parley.asgi import Receive, Scope, SendFn
-from parley.blobs.local import LocalBlobStore
+from parley.blobs import open_blob_store
+from parley.blobs.base import Presigning
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
@@ -25,7 +26,7 @@ from parley.metrics import Readings
 from parley.realtime.asgi_transport import serve_socket
 from parley.realtime.gateway import Gateway
 from parley.realtime.transport import WS_PATH, ParleySocket
-from parley.security_headers import SECURITY_HEADERS
+from parley.security_headers import SECURITY_HEADERS, content_security_policy
 from parley.store import open_store
 from parley.web import blueprints
 from parley.web.deps import csrf_guard
@@ -57,6 +58,9 @@ class ParleyApp:
         self._ctx: Context | None = None
         self._gateway: Gateway | None = None
         self._cleanup: asyncio.Task[None] | None = None
+        # The headers every Quart response gets; set again at start when file requests
+        # may be redirected to a bucket (PARLEY_BLOB_PRESIGN).
+        self.page_headers = dict(SECURITY_HEADERS)
 
     @property
     def ctx(self) -> Context:
@@ -109,8 +113,11 @@ class ParleyApp:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await open_store(settings.effective_database_url)
         bus, presence = await _fan_out(settings)
-        blobs = LocalBlobStore(settings.uploads_dir)
+        blobs = open_blob_store(settings.blob_url, settings.uploads_dir)
         await asyncio.to_thread(blobs.prepare)
+        if settings.blob_presign and isinstance(blobs, Presigning):
+            origin = blobs.presigned_origin()
+            self.page_headers["Content-Security-Policy"] = content_security_policy(origin)
         self._ctx = Context(
             settings=settings,
             store=store,
@@ -148,6 +155,8 @@ class ParleyApp:
             await self._ctx.bus.close()
             await self._ctx.presence.close()
             await self._ctx.limits.close()
+            if self._ctx.blobs is not None:
+                self._ctx.blobs.close()
             self._ctx = None
 
 
@@ -216,7 +225,7 @@ def _create_quart(parley: ParleyApp) -> Quart:
 
     @app.after_request
     async def security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in parley.page_headers.items():
             response.headers.setdefault(name, value)
         if response.mimetype == "application/json":
             response.headers.setdefault("Cache-Control", "no-store")

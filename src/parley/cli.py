@@ -1,4 +1,4 @@
-"""The ``parley`` command: ``serve``, ``user create``, ``db upgrade``."""
+"""The ``parley`` command: ``serve``, ``user create``, ``db upgrade``, ``blobs migrate``."""
 
 from __future__ import annotations
 
@@ -117,6 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = _command_parser(db_commands, "upgrade", "apply migrations")
     _add_common(upgrade)
+
+    blobs = _command_parser(commands, "blobs", "file storage maintenance")
+    blob_commands = blobs.add_subparsers(dest="blobs_command", required=True, metavar="COMMAND")
+    migrate = _command_parser(
+        blob_commands,
+        "migrate",
+        "copy every stored file from PARLEY_BLOB_URL's store into another (resumable)",
+    )
+    _add_common(migrate)
+    migrate.add_argument(
+        "--to",
+        required=True,
+        help="the target store: s3://bucket/prefix or a folder",
+    )
     return parser
 
 
@@ -143,12 +157,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         asyncio.run(_check_database(settings))
         if args.command == "serve":
+            _check_blobs(settings)
             sys.exit(_serve(settings))
         if args.command == "user":
             password = _new_password(args)
             sys.exit(asyncio.run(_create_user(settings, args, password)))
         if args.command == "db":
             sys.exit(asyncio.run(_upgrade(settings)))
+        if args.command == "blobs":
+            sys.exit(asyncio.run(_migrate_blobs(settings, args.to)))
     except UserError as exc:
         _fail(str(exc), EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -162,6 +179,19 @@ async def _check_database(settings: Settings) -> None:
         await probe(settings.effective_database_url)
     except DatabaseUnavailable as exc:
         raise UserError(f"cannot use the database: {exc}") from exc
+
+
+def _check_blobs(settings: Settings) -> None:
+    """Refuse to start, saying why, when the blob store (a bucket) is not usable."""
+    from parley.blobs import BlobUnavailable, open_blob_store
+
+    store = open_blob_store(settings.blob_url, settings.uploads_dir)
+    try:
+        store.prepare()
+    except BlobUnavailable as exc:
+        raise UserError(f"cannot use the blob store {settings.blob_url}: {exc}") from exc
+    finally:
+        store.close()
 
 
 def _serve(settings: Settings) -> int:
@@ -226,6 +256,41 @@ async def _upgrade(settings: Settings) -> int:
     await store.close()
     print("database is at the newest schema")
     return EXIT_OK
+
+
+async def _migrate_blobs(settings: Settings, to: str) -> int:
+    from parley.blobs import BlobUnavailable, open_blob_store
+    from parley.blobs.migrate import migrate
+    from parley.config import blob_url_problem
+    from parley.store import open_store
+
+    problem = blob_url_problem(to)
+    if problem:
+        raise UserError(f"--to: {problem}")
+    source = open_blob_store(settings.blob_url, settings.uploads_dir)
+    target = open_blob_store(to, settings.uploads_dir)
+    store = await open_store(settings.effective_database_url)
+    try:
+        for name, blobs in (("source", source), ("target", target)):
+            try:
+                await asyncio.to_thread(blobs.prepare)
+            except BlobUnavailable as exc:
+                raise UserError(f"cannot use the {name} store: {exc}") from exc
+        keys = await store.files.all_blob_keys()
+        print(f"{len(keys)} blobs to copy to {to}", flush=True)
+        report = await migrate(keys, source, target, lambda line: print(line, flush=True))
+    except BlobUnavailable as exc:
+        print(f"parley: stopped: {exc}; run the same command again to resume", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await store.close()
+        source.close()
+        target.close()
+    print(
+        f"done: {report.copied} copied ({report.copied_bytes} bytes), "
+        f"{report.present} already there, {report.missing} missing, {report.corrupt} corrupt"
+    )
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -109,6 +109,12 @@ class Settings:
     # given to OpenID providers, and the host name and origin passkeys are bound to.
     # Empty: taken from each request's Host header.
     public_url: str = ""
+    # Where uploaded bytes go: "" for the data folder's uploads/, another folder, or
+    # s3://bucket/prefix (endpoint, region and keys from the AWS_* settings boto3 reads).
+    blob_url: str = ""
+    # With an s3:// store: file downloads redirect to a short-lived presigned URL
+    # (after the access check) instead of passing the bytes through Parley.
+    blob_presign: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -178,6 +184,8 @@ _ENV_NAMES = {
     "oidc_providers": "PARLEY_OIDC_PROVIDERS",
     "oidc_only": "PARLEY_OIDC_ONLY",
     "public_url": "PARLEY_PUBLIC_URL",
+    "blob_url": "PARLEY_BLOB_URL",
+    "blob_presign": "PARLEY_BLOB_PRESIGN",
 }
 
 
@@ -245,6 +253,11 @@ def load_settings(
         if problem:
             raise SettingsError(f"PARLEY_PUBLIC_URL: {problem}")
         settings = replace(settings, public_url=settings.public_url.rstrip("/"))
+    problem = blob_url_problem(settings.blob_url)
+    if problem:
+        raise SettingsError(f"PARLEY_BLOB_URL: {problem}")
+    if settings.blob_presign and not settings.blob_url.startswith("s3:"):
+        raise SettingsError("PARLEY_BLOB_PRESIGN needs an s3:// PARLEY_BLOB_URL")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(
@@ -252,6 +265,21 @@ def load_settings(
             "use postgresql://user@host/database or sqlite:///path/to/file.db"
         )
     return settings
+
+
+def blob_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name a blob store (None when it can): s3://bucket/prefix or a
+    folder ("" is the data folder's uploads/)."""
+    if url.startswith("s3:"):
+        from parley.blobs.base import parse_s3_url
+
+        try:
+            parse_s3_url(url)
+        except ValueError as exc:
+            return str(exc)
+    elif "://" in url and not url.startswith("file://"):
+        return "use s3://bucket/prefix or a folder"
+    return None
 
 
 def public_url_problem(url: str) -> str | None:

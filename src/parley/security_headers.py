@@ -7,12 +7,21 @@ that no response goes out without them.
 
 from __future__ import annotations
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-        "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+
+def content_security_policy(files_origin: str = "") -> str:
+    """The pages' CSP; ``files_origin`` (a bucket's, with PARLEY_BLOB_PRESIGN) may also
+    supply images and media, since file requests are redirected there."""
+    extra = f" {files_origin}" if files_origin else ""
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self'{extra} blob: data:; media-src 'self'{extra} blob:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
+    )
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": content_security_policy(),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",

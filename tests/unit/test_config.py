@@ -51,3 +51,15 @@ def test_the_public_url_is_an_origin() -> None:
     for bad in ("chat.example.org", "ftp://chat.example.org", "https://x.example/chat", "https://"):
         with pytest.raises(SettingsError, match="PARLEY_PUBLIC_URL"):
             load_settings({}, {"PARLEY_PUBLIC_URL": bad})
+
+
+def test_the_blob_store_is_a_bucket_or_a_folder() -> None:
+    assert load_settings(environ={}).blob_url == ""
+    ok = load_settings(environ={"PARLEY_BLOB_URL": "s3://chat-files/parley"})
+    assert ok.blob_url == "s3://chat-files/parley"
+    assert load_settings(environ={"PARLEY_BLOB_URL": "/srv/files"}).blob_url == "/srv/files"
+    for bad in ("s3://", "s3://Bad_Bucket/x", "gs://bucket/x"):
+        with pytest.raises(SettingsError, match="PARLEY_BLOB_URL"):
+            load_settings(environ={"PARLEY_BLOB_URL": bad})
+    with pytest.raises(SettingsError, match="PARLEY_BLOB_PRESIGN needs an s3://"):
+        load_settings(environ={"PARLEY_BLOB_PRESIGN": "1"})

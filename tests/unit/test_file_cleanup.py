@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from parley.blobs.base import BlobStore
 from parley.blobs.local import LocalBlobStore
+from parley.blobs.s3 import S3BlobStore
 from parley.bus.local import LocalBus
 from parley.config import Settings
 from parley.domain import files, messaging
@@ -17,6 +20,7 @@ from parley.domain.models import User
 from parley.domain.presence import LocalPresence
 from parley.domain.ratelimit import RateLimits
 from parley.store import open_store
+from tests.s3_support import S3Server
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -29,11 +33,28 @@ class Clock:
         return self.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[tuple[Context, Clock, User]]:
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    proc = S3Server().start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+async def setup(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Context, Clock, User]]:
+    """The same cleanup on the local folder and on an S3 bucket (moto)."""
     settings = Settings(data_dir=tmp_path)
     store = await open_store(settings.effective_database_url)
-    blobs = LocalBlobStore(settings.uploads_dir)
+    blobs: BlobStore
+    if request.param == "s3":
+        s3: S3Server = request.getfixturevalue("s3")
+        bucket = f"cleanup-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(bucket)
+        blobs = S3BlobStore(f"s3://{bucket}/blobs", client=s3.client())
+    else:
+        blobs = LocalBlobStore(settings.uploads_dir)
     blobs.prepare()
     clock = Clock()
     ctx = Context(
@@ -48,6 +69,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[Context, Clock, User]]:
     user = await store.users.create("ana", "Ana", "x", clock())
     yield ctx, clock, user
     await store.close()
+    blobs.close()
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:

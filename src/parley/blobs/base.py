@@ -9,9 +9,25 @@ upload to a temporary key, then a copy to the hash key, fits ``save`` exactly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+_S3_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?$")
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` -> (bucket, "some/prefix/"); ValueError if malformed."""
+    found = _S3_URL.match(url)
+    if found is None:
+        raise ValueError(f"not an s3://bucket/prefix URL: {url!r}")
+    prefix = (found.group(2) or "").strip("/")
+    return found.group(1), prefix + "/" if prefix else ""
+
+
+class BlobUnavailable(Exception):
+    """The storage cannot be reached or refused the operation (the domain answers 503)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +37,21 @@ class SavedBlob:
 
 
 class BlobStore(Protocol):
+    def prepare(self) -> None:
+        """Blocking, once at start: check the storage is usable, drop what a crash left.
+
+        Raises BlobUnavailable saying why when it is not usable.
+        """
+        ...
+
+    async def sweep(self) -> None:
+        """Drop temporary data (partial uploads) older than any upload still running."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds (threads, connections); blocking, at shutdown."""
+        ...
+
     async def save(self, chunks: AsyncIterable[bytes]) -> SavedBlob:
         """Store the stream's bytes under their hash; returns the key and size.
 
@@ -45,4 +76,17 @@ class BlobStore(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove the blob; a missing key is not an error."""
+        ...
+
+
+@runtime_checkable
+class Presigning(Protocol):
+    """A store whose bytes a client can fetch directly by a short-lived signed URL."""
+
+    def presigned_url(
+        self, key: str, expires_s: int, *, content_type: str, disposition: str
+    ) -> str: ...
+
+    def presigned_origin(self) -> str:
+        """The scheme://host[:port] every presigned URL points at (for the pages' CSP)."""
         ...

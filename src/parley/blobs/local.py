@@ -42,11 +42,20 @@ class LocalBlobStore:
         Only old ones: another process sharing this folder may be writing the rest.
         """
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._sweep(now)
+
+    async def sweep(self) -> None:
+        await asyncio.to_thread(self._sweep)
+
+    def _sweep(self, now: float | None = None) -> None:
         cutoff = (time.time() if now is None else now) - STALE_TMP_S
         for leftover in self._tmp.iterdir():
             with contextlib.suppress(OSError):
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
+
+    def close(self) -> None:
+        pass  # nothing held between calls
 
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):

@@ -11,17 +11,18 @@ one the user may not see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import filetype
 
-from parley.blobs.base import BlobStore, SavedBlob
+from parley.blobs.base import BlobStore, BlobUnavailable, Presigning, SavedBlob
 from parley.domain import images
 from parley.domain.context import Context
 from parley.domain.models import File, FileRecord, User
@@ -44,6 +45,10 @@ NEUTRAL_TYPE = "application/octet-stream"
 # Above this the image is stored without a thumbnail rather than read whole for Pillow.
 THUMBNAIL_SOURCE_MAX_BYTES = 50 * 1024 * 1024
 FILE_ID_BYTES = 16
+# With PARLEY_BLOB_PRESIGN, how long a download link handed out after the access check
+# works: long enough to start (and seek in) a video, short enough that a link copied
+# out of the browser soon stops working.
+PRESIGN_TTL_S = 300
 _FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Served inline with their own type: what browsers only display, never execute.
@@ -90,6 +95,16 @@ def _blobs(ctx: Context) -> BlobStore:
     if ctx.blobs is None:
         raise Unavailable("File storage is not configured.")
     return ctx.blobs
+
+
+@contextlib.contextmanager
+def _storage() -> Iterator[None]:
+    """Storage that cannot be reached (a bucket down) is a 503 the client may retry."""
+    try:
+        yield
+    except BlobUnavailable as exc:
+        log.warning("file storage unavailable: %s", exc)
+        raise Unavailable("File storage is unavailable; try again shortly.") from exc
 
 
 def clean_name(name: object) -> str:
@@ -142,14 +157,15 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
                 head.extend(chunk[: SNIFF_BYTES - len(head)])
             yield chunk
 
-    saved = await blobs.save(measured())
-    content_type = sniff(bytes(head))
-    thumb: images.Thumbnail | None = None
-    thumb_saved: SavedBlob | None = None
-    if content_type in IMAGE_TYPES and saved.size <= THUMBNAIL_SOURCE_MAX_BYTES:
-        thumb = await _thumbnail(ctx, blobs, saved.key)
-        if thumb is not None:
-            thumb_saved = await blobs.save(_single(thumb.data))
+    with _storage():
+        saved = await blobs.save(measured())
+        content_type = sniff(bytes(head))
+        thumb: images.Thumbnail | None = None
+        thumb_saved: SavedBlob | None = None
+        if content_type in IMAGE_TYPES and saved.size <= THUMBNAIL_SOURCE_MAX_BYTES:
+            thumb = await _thumbnail(ctx, blobs, saved.key)
+            if thumb is not None:
+                thumb_saved = await blobs.save(_single(thumb.data))
     file_id = secrets.token_urlsafe(FILE_ID_BYTES)
     record = FileRecord(
         file=File.stored(
@@ -170,7 +186,13 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
         await ctx.store.files.insert(record)
         # Cleanup may have removed identical bytes between our save and this insert.
         keys = [k for k in (record.blob_key, record.thumb_key) if k]
-        if not all([await blobs.exists(k) for k in keys]):
+        try:
+            with _storage():
+                present = all([await blobs.exists(k) for k in keys])
+        except Unavailable:
+            await ctx.store.files.delete(file_id)
+            raise
+        if not present:
             await ctx.store.files.delete(file_id)
             raise Unavailable("The upload was interrupted; please try again.")
     stored = await ctx.store.files.get(file_id)
@@ -220,6 +242,12 @@ async def download(
 ) -> Download:
     """Where a file's bytes (or its thumbnail's) are, and how to serve them."""
     record = await access_file(ctx, user, file_id)
+    with _storage():
+        return await _download(ctx, record, thumbnail)
+
+
+async def _download(ctx: Context, record: FileRecord, thumbnail: bool) -> Download:
+    file_id = record.file.id
     if thumbnail:
         if record.thumb_key is None:
             raise NotFound("This file has no thumbnail.", code="no_thumbnail")
@@ -235,6 +263,20 @@ async def download(
         log.warning("file %s: blob %s is missing", file_id, key[:12])
         raise _not_found()
     return Download(key, size, record.file.name, kind, inline)
+
+
+def presigned_url(ctx: Context, found: Download, disposition: str) -> str | None:
+    """A short-lived URL of the bucket itself for ``found``, when the operator enabled
+    PARLEY_BLOB_PRESIGN and the store can sign; None: serve the bytes through Parley.
+
+    The bucket answers with the same type and disposition Parley would have used.
+    """
+    blobs = ctx.blobs
+    if not ctx.settings.blob_presign or not isinstance(blobs, Presigning):
+        return None
+    return blobs.presigned_url(
+        found.key, PRESIGN_TTL_S, content_type=found.content_type, disposition=disposition
+    )
 
 
 async def _quota_left(ctx: Context, user: User) -> tuple[int, float]:
@@ -304,6 +346,7 @@ async def cleanup_forever(ctx: Context, interval_s: float = CLEANUP_INTERVAL_S) 
             removed = await remove_unattached(ctx)
             if removed:
                 log.info("removed %d uploads never posted", removed)
+            await _blobs(ctx).sweep()
         except Exception:
             log.exception("cleaning up unattached uploads failed")
         await asyncio.sleep(interval_s)

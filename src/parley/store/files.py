@@ -159,3 +159,12 @@ class FileStore:
         )
         async with self._engine.connect() as conn:
             return (await conn.execute(query.limit(1))).first() is not None
+
+    async def all_blob_keys(self) -> list[str]:
+        """Every blob key a file refers to (bytes and thumbnails), each once, sorted."""
+        query = sa.union(
+            sa.select(files.c.blob_key.label("key")),
+            sa.select(files.c.thumb_key.label("key")).where(files.c.thumb_key.is_not(None)),
+        )
+        async with self._engine.connect() as conn:
+            return sorted(str(row.key) for row in await conn.execute(query))

@@ -56,6 +56,13 @@ def content_disposition(name: str, inline: bool) -> str:
 
 
 def _serve(found: files.Download) -> Response:
+    elsewhere = files.presigned_url(ctx(), found, content_disposition(found.name, found.inline))
+    if elsewhere is not None:
+        # The access check passed just now; the link itself expires in minutes, so
+        # neither it nor this redirect may be kept by a cache.
+        return Response(
+            b"", status=302, headers={"Location": elsewhere, "Cache-Control": "no-store"}
+        )
     etag = f'"{found.key}"'
     headers = {
         "Content-Type": found.content_type,
