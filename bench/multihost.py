@@ -8,12 +8,18 @@ Run by hand, as root (it creates network namespaces), from the repository root:
 What it builds, all inside namespaces it creates and removes again (the host's own
 interfaces, routes, PostgreSQL and Redis are never touched):
 
-    pmh<id>-br  bridge br0, 10.77.0.1/24: the WebSocket clients run here
-    pmh<id>-n1  10.77.0.11  parley serve  ─┐ each on a veth pair into br0, and each
-    pmh<id>-n2  10.77.0.12  parley serve   │ link slowed with tc netem (1-20 ms of
-    pmh<id>-n3  10.77.0.13  parley serve   │ delay with jitter, 0.3 % loss, both ways)
-    pmh<id>-db  10.77.0.20  a private PostgreSQL cluster (initdb in a temp dir, run as
-                            the postgres user) and a private redis-server
+    pmh<id>-br  10.77.0.1   the WebSocket clients (this script's own process) run here
+    pmh<id>-n1  10.77.0.11  parley serve  ─┐ each linked to the clients' namespace and
+    pmh<id>-n2  10.77.0.12  parley serve   │ to each other, every link with 1-20 ms of
+    pmh<id>-n3  10.77.0.13  parley serve   │ one-way delay (a quarter of it jitter) and
+    pmh<id>-db  10.77.0.20  PostgreSQL    ─┘ 0.3 % loss, both ways
+                            (a private cluster: initdb in a temp dir, run as the
+                            postgres user) and a private redis-server
+
+Links: where the kernel has sch_netem, a bridge br0 in the clients' namespace with a
+veth pair per namespace and `tc qdisc add ... netem` on both ends; where it does not
+(this project's CI box), bench/linkemu.py, which routes between TUN devices with the
+same delay and loss (``--links`` chooses; the report says which one ran).
 
 Then, with members each holding one WebSocket (``/ws?resume=1``, resume from the last
 seq seen, unacked sends resent with the same client_id on every reconnect, as the web
