@@ -170,7 +170,7 @@ class Lab:
             sh("ip", "-n", inner, "addr", "add", f"{addr}/24", "dev", "eth0")
             sh("ip", "-n", inner, "link", "set", "eth0", "up")
             delay = DELAYS_MS[short]
-            netem = ["netem", "delay", f"{delay}ms", f"{max(1, delay // 4)}ms", "loss", LOSS_PCT]
+            netem = ["netem", "delay", f"{delay}ms", f"{delay / 4:g}ms", "loss", LOSS_PCT]
             sh("tc", "-n", inner, "qdisc", "add", "dev", "eth0", "root", *netem)
             sh("tc", "-n", br, "qdisc", "add", "dev", f"v{short}", "root", *netem)
 
@@ -626,6 +626,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between sends")
     parser.add_argument("--cut-seconds", type=float, default=30.0)
     parser.add_argument(
+        "--delay-scale",
+        type=float,
+        default=1.0,
+        help="multiply every link delay (0: no delay, to see what the links themselves cost)",
+    )
+    parser.add_argument(
         "--links",
         choices=("auto", "netem", "tun"),
         default="auto",
@@ -635,6 +641,8 @@ def main() -> None:
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: it creates network namespaces (ip netns, tc netem)")
+    for link in DELAYS_MS:
+        DELAYS_MS[link] = round(DELAYS_MS[link] * args.delay_scale)
     lab = Lab(os.environ.get("PARLEY_BLOB_URL"), args.links)
 
     def interrupted(signum: int, _frame: Any) -> None:
