@@ -632,6 +632,13 @@ def main() -> None:
         help="multiply every link delay (0: no delay, to see what the links themselves cost)",
     )
     parser.add_argument(
+        "--delay",
+        action="append",
+        default=[],
+        metavar="LINK=MS",
+        help="one link's one-way delay after --delay-scale (br, n1, n2, n3, db); repeatable",
+    )
+    parser.add_argument(
         "--links",
         choices=("auto", "netem", "tun"),
         default="auto",
@@ -643,12 +650,18 @@ def main() -> None:
         raise SystemExit("run as root: it creates network namespaces (ip netns, tc netem)")
     for link in DELAYS_MS:
         DELAYS_MS[link] = round(DELAYS_MS[link] * args.delay_scale)
+    for setting in args.delay:
+        link, ms = setting.split("=")
+        if link not in DELAYS_MS:
+            raise SystemExit(f"--delay {setting}: the links are {', '.join(DELAYS_MS)}")
+        DELAYS_MS[link] = int(ms)
     lab = Lab(os.environ.get("PARLEY_BLOB_URL"), args.links)
 
     def interrupted(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt  # into the finally below, whatever is running
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     ok = False
     try:
         lab.build_network()
