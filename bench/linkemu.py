@@ -55,7 +55,7 @@ def serve(links: list[tuple[str, float]], loss: float, seed: int) -> None:
     while True:
         timeout = max(0.0, queue[0][0] - time.monotonic()) if queue else 1.0
         readable, _, _ = select.select(watched, [], [], timeout)
-        if sys.stdin.fileno() in readable and not sys.stdin.buffer.read1(1):
+        if sys.stdin.fileno() in readable and not os.read(sys.stdin.fileno(), 1):
             return  # the caller has gone: stop, and the devices go with us
         now = time.monotonic()
         for src, fd in enumerate(fds):

@@ -328,6 +328,7 @@ class Member:
     latencies: list[tuple[str, float]] = field(default_factory=list)
     reconnects: int = 0
     errors: list[str] = field(default_factory=list)
+    retries: set[asyncio.Task[None]] = field(default_factory=set)
     ws: Any = None
     stopping: bool = False
     connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -395,10 +396,10 @@ class Member:
                     # would have seen it. The send is tried again, as the web client does.
                     self.errors.append(f"{frame.get('code')}: {frame.get('message')}")
                     ref = frame.get("ref")
-                    if ref in self.pending:
-                        asyncio.get_running_loop().call_later(
-                            1.0, lambda ref=ref: asyncio.ensure_future(self.retry(ref))
-                        )
+                    if isinstance(ref, str) and ref in self.pending:
+                        task = asyncio.create_task(self.retry(ref, 1.0))
+                        self.retries.add(task)  # held until done: the loop keeps weak refs
+                        task.add_done_callback(self.retries.discard)
         self.ws = None
 
     async def transmit(self, client_id: str, body: str) -> None:
@@ -406,7 +407,8 @@ class Member:
         with contextlib.suppress(websockets.WebSocketException, OSError):
             await self.ws.send(orjson.dumps(frame).decode())
 
-    async def retry(self, client_id: str) -> None:
+    async def retry(self, client_id: str, after: float) -> None:
+        await asyncio.sleep(after)
         if client_id in self.pending and self.connected.is_set() and self.ws is not None:
             await self.transmit(client_id, self.pending[client_id])
 
