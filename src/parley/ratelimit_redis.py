@@ -8,13 +8,19 @@ still agree. Keys expire on their own once idle.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from parley.domain import ratelimit
-from parley.domain.ratelimit import RateLimits, backoff_delay
+from parley.domain.ratelimit import RateLimits, TokenBucket, backoff_delay
+
+_log = logging.getLogger(__name__)
+# Redis down, restarting or cut off; not a bad script or a wrong reply.
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 DEFAULT_PREFIX = "parley"
 # A key never holds more events than this (a flood cannot grow one without bound).
@@ -79,7 +85,13 @@ return 0
 
 
 class RedisSends:
-    """A token bucket per key, kept in Redis."""
+    """A token bucket per key, kept in Redis; in this process while Redis is unreachable.
+
+    Sends go on through a Redis restart (they are stored in the database and fanned out
+    once Redis is back, see docs/deploy.md), so the limiter must not turn an outage into
+    refused messages. Meanwhile each process keeps its own bucket of the same size: a
+    flood still meets a limit, per process instead of per deployment, for that time.
+    """
 
     def __init__(self, client: aioredis.Redis, name: str, rate: float, burst: int) -> None:
         self.rate = rate
@@ -87,18 +99,28 @@ class RedisSends:
         self._prefix = f"{name}:"
         self._take = client.register_script(_TAKE)
         self._refund = client.register_script(_REFUND)
+        self._local = TokenBucket(rate, burst)
 
     async def take(self, key: str) -> float:
         if self.rate <= 0:
             return 0.0
-        return float(await self._take(keys=[self._prefix + key], args=[self.rate, self.burst]))
+        try:
+            wait = await self._take(keys=[self._prefix + key], args=[self.rate, self.burst])
+        except UNREACHABLE as exc:
+            _log.warning("rate limit %s kept in this process: Redis unreachable (%s)", key, exc)
+            return self._local.take(key)
+        return float(wait)
 
     def take_now(self, key: str) -> float | None:
         return 0.0 if self.rate <= 0 else None  # the bucket is in Redis
 
     async def refund(self, key: str) -> None:
-        if self.rate > 0:
+        if self.rate <= 0:
+            return
+        try:
             await self._refund(keys=[self._prefix + key], args=[self.burst])
+        except UNREACHABLE:
+            self._local.refund(key)
 
 
 class RedisEvents:

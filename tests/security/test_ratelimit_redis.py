@@ -136,3 +136,21 @@ async def test_send_limiting_off_means_off(redis_url: str) -> None:
         assert all([await limits.sends.take("9") == 0.0 for _ in range(50)])
     finally:
         await limits.close()
+
+
+async def test_sends_go_on_while_redis_is_unreachable_and_a_flood_still_meets_a_limit() -> None:
+    # Found by bench/multihost.py: during a Redis restart every send was refused with
+    # internal_error ("The message was not stored"), though the database was up.
+    limits = open_redis_limits(f"redis://127.0.0.1:{free_port()}/0", 20, 100)
+    try:
+        began = time.monotonic()
+        waits = [await limits.sends.take("user:7") for _ in range(200)]
+        refilled = (time.monotonic() - began) * 20  # tokens that came back meanwhile
+        assert waits[:100] == [0.0] * 100
+        # Past the burst, this process's own bucket holds.
+        assert waits.count(0.0) <= 100 + refilled + 1
+        assert max(waits) > 0
+        await limits.sends.refund("user:7")
+        assert await limits.sends.take("user:7") == 0.0
+    finally:
+        await limits.close()
