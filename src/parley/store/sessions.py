@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.domain.models import Account, Session
 from parley.store.schema import sessions, users
 from parley.store.users import user_from_row
+
+
+def _session(row: Any) -> Session:
+    return Session(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        user_agent=row.user_agent,
+        ip=row.ip,
+    )
 
 
 class SessionStore:
@@ -93,14 +106,7 @@ class SessionStore:
             rows = (await conn.execute(query)).all()
         return [
             (
-                Session(
-                    id=r.id,
-                    user_id=r.user_id,
-                    created_at=r.created_at,
-                    last_seen_at=r.last_seen_at,
-                    user_agent=r.user_agent,
-                    ip=r.ip,
-                ),
+                _session(r),
                 bool(r.is_bot),
             )
             for r in rows
@@ -128,17 +134,7 @@ class SessionStore:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [
-            Session(
-                id=r.id,
-                user_id=r.user_id,
-                created_at=r.created_at,
-                last_seen_at=r.last_seen_at,
-                user_agent=r.user_agent,
-                ip=r.ip,
-            )
-            for r in rows
-        ]
+        return [_session(r) for r in rows]
 
     async def delete(self, user_id: int, session_id: str) -> bool:
         """Revoke one of the user's sessions; False if the user has no such session."""
