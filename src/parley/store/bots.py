@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from parley.domain.models import User
 from parley.errors import Conflict
 from parley.store.schema import users
-from parley.store.users import USER_COLUMNS, user_from_row
+from parley.store.users import USER_COLUMNS, insert_user, user_from_row
 
 # Not an argon2 hash: password sign-in can never succeed for a bot.
 NO_PASSWORD = "!bot"
@@ -25,21 +25,15 @@ class BotStore:
         """Insert a bot user; Conflict(username_taken) if the name is taken in any case."""
         try:
             async with self._engine.begin() as conn:
-                user_id = (
-                    await conn.execute(
-                        users.insert()
-                        .values(
-                            username=username,
-                            username_key=username.lower(),
-                            display_name=display_name,
-                            password_hash=NO_PASSWORD,
-                            created_at=created_at,
-                            is_bot=True,
-                            bot_owner_id=owner_id,
-                        )
-                        .returning(users.c.id)
-                    )
-                ).scalar_one()
+                user_id = await insert_user(
+                    conn,
+                    username,
+                    display_name,
+                    NO_PASSWORD,
+                    created_at,
+                    is_bot=True,
+                    bot_owner_id=owner_id,
+                )
         except IntegrityError as exc:
             raise Conflict("That username is taken.", code="username_taken") from exc
         return User(user_id, username, display_name, created_at)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from parley.domain.models import OidcLink, PendingOidcLogin, User
 from parley.errors import Conflict
 from parley.store.schema import oidc_links, oidc_logins, users
-from parley.store.users import USER_COLUMNS, user_from_row
+from parley.store.users import USER_COLUMNS, insert_user, user_from_row
 
 
 class OidcStore:
@@ -111,19 +111,7 @@ class OidcStore:
         """
         try:
             async with self._engine.begin() as conn:
-                user_id = (
-                    await conn.execute(
-                        users.insert()
-                        .values(
-                            username=username,
-                            username_key=username.lower(),
-                            display_name=display_name,
-                            password_hash=password_hash,
-                            created_at=now,
-                        )
-                        .returning(users.c.id)
-                    )
-                ).scalar_one()
+                user_id = await insert_user(conn, username, display_name, password_hash, now)
                 await conn.execute(
                     oidc_links.insert().values(
                         issuer=issuer, subject=subject, user_id=user_id, created_at=now

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Account, User
 from parley.errors import Conflict
@@ -32,6 +32,31 @@ def _account_from_row(row: Any) -> Account:
     )
 
 
+async def insert_user(
+    conn: AsyncConnection,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    created_at: str,
+    **flags: Any,
+) -> int:
+    """Insert a user row in the open transaction; its id. ``flags``: is_admin, is_bot,
+    bot_owner_id. A name taken in any case raises IntegrityError (username_key)."""
+    result = await conn.execute(
+        users.insert()
+        .values(
+            username=username,
+            username_key=username.lower(),
+            display_name=display_name,
+            password_hash=password_hash,
+            created_at=created_at,
+            **flags,
+        )
+        .returning(users.c.id)
+    )
+    return int(result.scalar_one())
+
+
 class UserStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -48,19 +73,9 @@ class UserStore:
         """Insert a user; raises Conflict(username_taken) if the name is taken in any case."""
         try:
             async with self._engine.begin() as conn:
-                result = await conn.execute(
-                    users.insert()
-                    .values(
-                        username=username,
-                        username_key=username.lower(),
-                        display_name=display_name,
-                        password_hash=password_hash,
-                        created_at=created_at,
-                        is_admin=is_admin,
-                    )
-                    .returning(users.c.id)
+                user_id = await insert_user(
+                    conn, username, display_name, password_hash, created_at, is_admin=is_admin
                 )
-                user_id = result.scalar_one()
         except IntegrityError as exc:
             raise Conflict("That username is taken.", code="username_taken") from exc
         return User(id=user_id, username=username, display_name=display_name, created_at=created_at)
