@@ -34,10 +34,14 @@ After each room's traffic every guarantee of shared/contract.md is checked
 (bench/ledger.py): each acked message stored once, seqs without gaps, delivered to every
 member exactly once and in seq order, every send acked in the end.
 
-Files: an upload on one node and a download on another need shared blob storage
-(PARLEY_BLOB_URL, e.g. s3://...). With PARLEY_BLOB_URL set, the nodes get it and the
-rehearsal uploads on node 1 and downloads on node 2; without it that check is skipped
-and said so.
+Files: an upload on one node and a download on another need shared blob storage. By
+default the rehearsal starts an S3 API (moto's standalone server, from the test tools in
+requirements-ci.txt) in the database namespace, behind the same slow, lossy link, creates a
+bucket there and gives every node PARLEY_BLOB_URL=s3://... with the AWS_* settings; then it
+uploads on node 1 and downloads the same bytes, and the thumbnail of an image, from nodes 2
+and 3. With PARLEY_BLOB_URL already set (and AWS_* for a real bucket) the nodes use that
+bucket instead; ``--blobs local`` keeps each node's files on its own disk and skips the
+check.
 
 Everything is torn down on success, failure and Ctrl+C; every wait has a deadline.
 """
@@ -72,6 +76,9 @@ SUBNET = "10.77.0"  # only ever configured inside the namespaces made here
 BRIDGE_IP = f"{SUBNET}.1"
 DB_IP = f"{SUBNET}.20"
 PORT = 8000
+S3_PORT = 9000
+S3_BUCKET = "parley-rehearsal"
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "rehearsal", "AWS_SECRET_ACCESS_KEY": "rehearsal-secret"}
 # One-way delay per link (ms); each crossing of the bridge pays both links' delays.
 DELAYS_MS = {"br": 1, "n1": 2, "n2": 8, "n3": 15, "db": 5}
 LOSS_PCT = "0.3%"
@@ -107,6 +114,7 @@ class Lab:
     """The namespaces, links, databases and nodes; torn down by close() whatever happened."""
 
     def __init__(self, blob_url: str | None, links: str) -> None:
+        """``blob_url``: an operator's bucket, "moto" for one started here, None for none."""
         self.links = links
         self.tag = f"pmh{secrets.token_hex(3)}"
         self.tmp = Path(tempfile.mkdtemp(prefix="parley-multihost-"))
@@ -114,6 +122,7 @@ class Lab:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.pgdata = self.tmp / "pg"
         self.blob_url = blob_url
+        self.blob_env: dict[str, str] = {}
         self.secret = secrets.token_urlsafe(32)
         self.redis_prefix = "parley"
 
@@ -225,6 +234,37 @@ class Lab:
             "-w", "-t", "60", "start",
         )  # fmt: skip
         self.start_redis()
+        if self.blob_url == "moto":
+            self.start_s3()
+
+    def start_s3(self) -> None:
+        """moto's S3 API in the database namespace: every node reaches it over its link."""
+        log = (self.tmp / "s3.log").open("ab")
+        self.procs["s3"] = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns("db"), sys.executable, "-m", "moto.server",
+             "-H", DB_IP, "-p", str(S3_PORT)],
+            stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        endpoint = f"http://{DB_IP}:{S3_PORT}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                # A bucket is made with one PUT; moto needs no signature to make one.
+                if httpx.put(f"{endpoint}/{S3_BUCKET}", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.3)
+        else:
+            raise SystemExit("moto's S3 server did not start (see s3.log)")
+        self.blob_url = f"s3://{S3_BUCKET}/parley"
+        self.blob_env = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            **S3_KEYS,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
 
     def start_redis(self) -> None:
         log = (self.tmp / "redis.log").open("ab")
@@ -259,6 +299,7 @@ class Lab:
         }
         if self.blob_url:
             env["PARLEY_BLOB_URL"] = self.blob_url
+            env.update(self.blob_env)
         data_dir = self.tmp / f"node{i + 1}"
         data_dir.mkdir()
         log = (self.tmp / f"node{i + 1}.log").open("ab")
@@ -525,18 +566,49 @@ def latency_summary(members: list[Member], phase: str) -> dict[str, float | int]
     }
 
 
+def png_bytes() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (640, 480), (200, 60, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 async def file_check(http: httpx.AsyncClient, lab: Lab, token: str) -> str:
+    """Upload on node 1; the same bytes, a Range of them and the thumbnail from 2 and 3."""
     if not lab.blob_url:
-        return "skipped: needs shared blob storage, set PARLEY_BLOB_URL (e.g. s3://bucket/prefix)"
-    payload = secrets.token_bytes(300_000)
+        return "skipped: each node keeps its files on its own disk (--blobs local)"
     auth = {"Authorization": f"Bearer {token}"}
-    r = await http.post(f"{lab.url(0)}/api/files", files={"file": ("r.bin", payload)}, headers=auth)
-    r.raise_for_status()
-    url = r.json()["file"]["url"]
-    got = await http.get(lab.url(1) + url, headers=auth)
-    if got.status_code != 200 or got.content != payload:
-        raise SystemExit(f"upload on node 1, download on node 2: {got.status_code}")
-    return "ok: uploaded on node 1, the same bytes downloaded from node 2"
+    uploads = {"r.bin": secrets.token_bytes(9 * 1024 * 1024), "p.png": png_bytes()}
+    checked = []
+    for name, payload in uploads.items():
+        began = time.monotonic()
+        r = await http.post(
+            f"{lab.url(0)}/api/files", files={"file": (name, payload)}, headers=auth
+        )
+        r.raise_for_status()
+        up_s = time.monotonic() - began
+        stored = r.json()["file"]
+        for node in (1, 2):
+            got = await http.get(lab.url(node) + stored["url"], headers=auth)
+            if got.status_code != 200 or got.content != payload:
+                raise SystemExit(f"{name} uploaded on node 1, node {node + 1}: {got.status_code}")
+            part = await http.get(
+                lab.url(node) + stored["url"], headers={**auth, "Range": "bytes=100-199"}
+            )
+            if part.status_code != 206 or part.content != payload[100:200]:
+                raise SystemExit(f"{name}: a Range from node {node + 1}: {part.status_code}")
+            if stored.get("thumbnail_url"):
+                thumb = await http.get(lab.url(node) + stored["thumbnail_url"], headers=auth)
+                if thumb.status_code != 200 or not thumb.content:
+                    raise SystemExit(f"{name}: thumbnail from node {node + 1}: {thumb.status_code}")
+        checked.append(f"{name} {len(payload):,} B up in {up_s:.1f} s")
+    return (
+        f"ok ({lab.blob_url}): uploaded on node 1; the same bytes, a Range and the thumbnail "
+        "read from nodes 2 and 3: " + "; ".join(checked)
+    )
 
 
 async def rehearse(lab: Lab, args: argparse.Namespace) -> dict[str, Any]:
@@ -641,6 +713,13 @@ def main() -> None:
         help="one link's one-way delay after --delay-scale (br, n1, n2, n3, db); repeatable",
     )
     parser.add_argument(
+        "--blobs",
+        choices=("s3", "local"),
+        default="s3",
+        help="s3: the nodes share a bucket (PARLEY_BLOB_URL if set, else moto's S3 server "
+        "started in the database namespace); local: each node's own disk",
+    )
+    parser.add_argument(
         "--links",
         choices=("auto", "netem", "tun"),
         default="auto",
@@ -657,7 +736,8 @@ def main() -> None:
         if link not in DELAYS_MS:
             raise SystemExit(f"--delay {setting}: the links are {', '.join(DELAYS_MS)}")
         DELAYS_MS[link] = int(ms)
-    lab = Lab(os.environ.get("PARLEY_BLOB_URL"), args.links)
+    blob_url = None if args.blobs == "local" else os.environ.get("PARLEY_BLOB_URL", "moto")
+    lab = Lab(blob_url, args.links)
 
     def interrupted(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt  # into the finally below, whatever is running

@@ -8,6 +8,7 @@ still agree. Keys expire on their own once idle.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from typing import Any
@@ -124,14 +125,26 @@ class RedisSends:
 
 
 class RedisEvents:
-    """Recent event times per key (a sorted set), kept ``window`` seconds."""
+    """Recent event times per key (a sorted set), kept ``window`` seconds.
 
-    def __init__(self, client: aioredis.Redis, name: str, window: float) -> None:
+    While Redis is unreachable the same rule runs on ``fallback``, this process's own
+    window: a sign-up or a sign-in is never refused because Redis is down, and a password
+    guesser still meets a limit (per process instead of per deployment) for that time.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        name: str,
+        window: float,
+        fallback: ratelimit.LocalWindow | ratelimit.LocalBackoff,
+    ) -> None:
         self.window = window
         self._client = client
         self._prefix = f"{name}:"
         self._recent = client.register_script(_RECENT)
         self._record = client.register_script(_RECORD)
+        self._fallback = fallback
 
     async def recent(self, key: str) -> tuple[int, float, float, float]:
         """Count, oldest and newest event time, and Redis's now."""
@@ -139,25 +152,40 @@ class RedisEvents:
         count, oldest, newest, now = (float(v) for v in raw)
         return int(count), oldest, newest, now
 
+    async def retry_after(self, key: str) -> float:
+        try:
+            return self._rule(*await self.recent(key))
+        except UNREACHABLE as exc:
+            _log.warning("limit %s kept in this process: Redis unreachable (%s)", key, exc)
+            return await self._fallback.retry_after(key)
+
+    def _rule(self, count: int, oldest: float, newest: float, now: float) -> float:
+        raise NotImplementedError
+
     async def record(self, key: str) -> None:
         member = secrets.token_hex(8)  # two events in the same microsecond both count
-        await self._record(
-            keys=[self._prefix + key], args=[self.window, member, MAX_EVENTS_PER_KEY]
-        )
+        try:
+            await self._record(
+                keys=[self._prefix + key], args=[self.window, member, MAX_EVENTS_PER_KEY]
+            )
+        except UNREACHABLE:
+            await self._fallback.record(key)
 
     async def reset(self, key: str) -> None:
-        await self._client.delete(self._prefix + key)
+        await self._fallback.reset(key)
+        with contextlib.suppress(*UNREACHABLE):
+            await self._client.delete(self._prefix + key)
 
 
 class RedisWindow(RedisEvents):
     """At most ``allowed`` events per key in the window."""
 
     def __init__(self, client: aioredis.Redis, name: str, allowed: int, window: float) -> None:
-        super().__init__(client, name, window)
+        local = ratelimit.LocalWindow(ratelimit.SlidingWindow(allowed, window))
+        super().__init__(client, name, window, local)
         self.allowed = allowed
 
-    async def retry_after(self, key: str) -> float:
-        count, oldest, _, now = await self.recent(key)
+    def _rule(self, count: int, oldest: float, newest: float, now: float) -> float:
         if count < self.allowed:
             return 0.0
         return max(0.001, oldest + self.window - now)
@@ -166,8 +194,11 @@ class RedisWindow(RedisEvents):
 class RedisBackoff(RedisEvents):
     """Growing delays after repeated failures, as LocalBackoff."""
 
-    async def retry_after(self, key: str) -> float:
-        count, _, newest, now = await self.recent(key)
+    def __init__(self, client: aioredis.Redis, name: str, window: float) -> None:
+        local = ratelimit.LocalBackoff(ratelimit.SlidingWindow(ratelimit.MAX_TRACKED_KEYS, window))
+        super().__init__(client, name, window, local)
+
+    def _rule(self, count: int, oldest: float, newest: float, now: float) -> float:
         delay = backoff_delay(count)
         return max(0.0, newest + delay - now) if delay else 0.0
 

@@ -40,6 +40,12 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 # Any fixed number: every Parley process that migrates the same PostgreSQL takes it.
 PG_MIGRATION_LOCK = 0x7061726C
 PROBE_TIMEOUT_S = 10
+# A node cut off from the network in the middle of a transaction keeps its row locks (a
+# room's seq row, say) until its connection dies, and every other node's writes to that
+# room wait behind it: 30 s of partition was 30 s of silence in the room for everyone
+# (bench/multihost.py). PostgreSQL ends such a transaction after this long idle. Parley's
+# own transactions never wait between statements on anything but the database itself.
+PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 5000
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,7 +61,16 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=8, max_overflow=8)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    server_settings = {
+        "idle_in_transaction_session_timeout": str(PG_IDLE_IN_TRANSACTION_TIMEOUT_MS)
+    }
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
+    )
 
 
 def _alembic_config(sync_connection: sa.Connection) -> AlembicConfig:
