@@ -22,6 +22,16 @@ SEARCH_CONCURRENCY = 2
 
 
 @dataclass
+class LifecycleCounts:
+    """Messages tombstoned by account erasure and by retention in this process
+    (``/metrics``)."""
+
+    erased: int = 0
+    expired: int = 0
+    files_removed: int = 0
+
+
+@dataclass
 class Context:
     settings: Settings
     store: Store
@@ -42,3 +52,4 @@ class Context:
     )
     # OpenID providers' discovery documents and keys, fetched on first use.
     oidc: OidcMetadata = field(default_factory=OidcMetadata)
+    lifecycle: LifecycleCounts = field(default_factory=LifecycleCounts)
