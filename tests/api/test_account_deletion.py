@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
+import pyotp
 import pytest
 import websockets
 
@@ -207,3 +208,20 @@ async def test_the_last_admin_stays_and_erasure_follows_the_servers_setting(
     finally:
         await boss.http.aclose()
         await ana.http.aclose()
+
+
+async def test_with_two_factor_on_deleting_my_account_also_needs_a_code(ana: Person) -> None:
+    setup = await ana.http.post("/api/auth/2fa/setup", json={"password": PASSWORD})
+    assert setup.status_code == 200, setup.text
+    totp = pyotp.TOTP(setup.json()["secret"])
+    enabled = await ana.http.post("/api/auth/2fa/enable", json={"otp": totp.now()})
+    assert enabled.status_code == 200, enabled.text
+    recovery = enabled.json()["recovery_codes"][0]
+    r = await _delete_me(ana)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "otp_required"
+    r = await _delete_me(ana, otp="000000")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "otp_invalid"
+    assert (await ana.http.get("/api/me")).status_code == 200
+    r = await _delete_me(ana, otp=recovery)
+    assert r.status_code == 204, r.text
+    assert (await ana.http.get("/api/me")).status_code == 401
