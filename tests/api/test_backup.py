@@ -6,10 +6,13 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
 from tests.files_support import uploaded
 from tests.support import PASSWORD, REPO_ROOT, Person, ServerProcess, sign_up
 
@@ -142,3 +145,66 @@ def test_a_backup_of_a_folder_with_no_database_is_refused(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "no database" in result.stderr
     assert not (tmp_path / "nothing" / "parley.db").exists()
+
+
+@pytest.fixture
+def two_databases() -> Iterator[tuple[str, str]]:
+    with (
+        fresh_postgres_database(DEFAULT_POSTGRES_URL) as source,
+        fresh_postgres_database(DEFAULT_POSTGRES_URL) as target,
+    ):
+        yield source, target
+
+
+async def test_a_postgresql_backup_restores_into_an_empty_database(
+    tmp_path: Path, two_databases: tuple[str, str]
+) -> None:
+    source_url, target_url = two_databases
+    server = ServerProcess(tmp_path / "data", env={"PARLEY_DATABASE_URL": source_url})
+    server.start()
+    restored: ServerProcess | None = None
+    ana = await sign_up(server.url)
+    try:
+        room = await ana.create_room("pg", "public")
+        file = await uploaded(ana.http, b"pg file\n", "pg.txt", "text/plain")
+        r = await ana.http.post(
+            f"/api/rooms/{room['id']}/messages", json={"body": "x", "attachments": [file["id"]]}
+        )
+        assert r.status_code == 201
+        for i in range(5):
+            assert (await ana.post(room["id"], f"pg {i}")).status_code == 201
+        dest = tmp_path / "pg-backup"
+        result = await asyncio.to_thread(
+            parley, "backup", str(dest), "--database-url", source_url, data_dir=server.data_dir
+        )
+        assert result.returncode == 0, result.stderr
+        manifest = json.loads((dest / "manifest.json").read_text())
+        assert manifest["database"]["engine"] == "postgresql"
+        assert manifest["counts"]["messages"] == 6
+        # Not into a database that has tables.
+        busy = await asyncio.to_thread(
+            parley,
+            "restore",
+            str(dest),
+            "--database-url",
+            source_url,
+            data_dir=tmp_path / "empty",
+        )
+        assert busy.returncode == 2 and "not empty" in busy.stderr
+        target = tmp_path / "restored"
+        done = await asyncio.to_thread(
+            parley, "restore", str(dest), "--database-url", target_url, data_dir=target
+        )
+        assert done.returncode == 0, done.stderr
+        restored = ServerProcess(target, env={"PARLEY_DATABASE_URL": target_url}).start()
+        async with httpx.AsyncClient(base_url=restored.url, timeout=30) as http:
+            http.headers["Authorization"] = f"Bearer {ana.token}"
+            got = await http.get(f"/api/rooms/{room['id']}/messages")
+            assert [m["seq"] for m in got.json()["messages"]] == [1, 2, 3, 4, 5, 6]
+            content = await http.get(f"/api/files/{file['id']}/content")
+            assert content.content == b"pg file\n"
+    finally:
+        await ana.http.aclose()
+        server.stop()
+        if restored is not None:
+            restored.stop()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from parley.config import Settings
 from parley.domain.models import NewMessage, User
 from parley.store import open_store
+from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
 from tests.support import Person, ServerProcess, sign_up
 
 
@@ -90,8 +94,17 @@ async def test_old_messages_become_tombstones_and_members_see_it_live(
         await ben.http.aclose()
 
 
-async def test_only_one_process_holds_the_retention_lease(tmp_path: Path) -> None:
-    store = await open_store(Settings(data_dir=tmp_path).effective_database_url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path).effective_database_url
+        return
+    with fresh_postgres_database(DEFAULT_POSTGRES_URL) as url:
+        yield Settings(database_url=url).effective_database_url
+
+
+async def test_only_one_process_holds_the_retention_lease(database_url: str) -> None:
+    store = await open_store(database_url)
     try:
         leases = store.lifecycle
         now, later = _days_ago(0), _days_ago(-1 / 24)
