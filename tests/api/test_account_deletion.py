@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -83,7 +84,7 @@ async def test_deleting_my_account_keeps_my_messages_as_deleted_user(
 
 
 async def test_erasing_my_messages_tombstones_them_live_and_removes_their_files(
-    ana: Person, ben: Person
+    server: ServerProcess, ana: Person, ben: Person
 ) -> None:
     room = await ana.create_room("erase", "public")
     await ana.add(room["id"], ben)
@@ -92,11 +93,25 @@ async def test_erasing_my_messages_tombstones_them_live_and_removes_their_files(
         f"/api/rooms/{room['id']}/messages", json={"body": "see file", "attachments": [file["id"]]}
     )
     assert r.status_code == 201, r.text
-    mine = [r.json()["message"]] + [
+    only_hers = f"only {ana.username}'s bytes\n".encode()
+    key = hashlib.sha256(only_hers).hexdigest()
+    blob = server.data_dir / "uploads" / key[:2] / key[2:4] / key
+    unique = await uploaded(ana.http, only_hers, "unique.txt", "text/plain")
+    r2 = await ana.http.post(
+        f"/api/rooms/{room['id']}/messages", json={"body": "mine", "attachments": [unique["id"]]}
+    )
+    assert r2.status_code == 201 and blob.exists()
+    mine = [r.json()["message"], r2.json()["message"]] + [
         (await ana.post(room["id"], f"mine {i}")).json()["message"] for i in range(3)
     ]
     theirs = (await ben.post(room["id"], "ben stays")).json()["message"]
     assert (await ben.http.get(f"/api/files/{file['id']}/content")).status_code == 200
+    # ben uploads the same bytes: one blob, two files; his must outlive ana's.
+    same = await uploaded(ben.http, b"private notes\n", "copy.txt", "text/plain")
+    r = await ben.http.post(
+        f"/api/rooms/{room['id']}/messages", json={"body": "copy", "attachments": [same["id"]]}
+    )
+    assert r.status_code == 201
     async with ben.socket() as sock:
         r = await _delete_me(ana, "erase")
         assert r.status_code == 204, r.text
@@ -110,6 +125,9 @@ async def test_erasing_my_messages_tombstones_them_live_and_removes_their_files(
         assert gone["seq"] == message["seq"]  # the seq stays: resume sees the tombstone
     assert history[theirs["id"]]["body"] == "ben stays"
     assert (await ben.http.get(f"/api/files/{file['id']}/content")).status_code == 404
+    assert not blob.exists()  # bytes no other file shares are gone from the disk
+    kept = await ben.http.get(f"/api/files/{same['id']}/content")
+    assert kept.status_code == 200 and kept.content == b"private notes\n"
     # A resume from before the erasure gets the tombstones, in seq order.
     async with ben.socket() as sock:
         await sock.send({"type": "resume", "cursors": {str(room["id"]): 0}})
