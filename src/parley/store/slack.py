@@ -170,25 +170,35 @@ class SlackImportStore:
                 )
             ).scalar_one()
             first = int(last) - len(batch) + 1
-            ids = []
-            for offset, item in enumerate(batch):
-                message_id = (
+            await conn.execute(
+                messages.insert(),
+                [
+                    {
+                        "room_id": room_id,
+                        "seq": first + offset,
+                        "author_id": item.author_id,
+                        "body": item.body,
+                        "created_at": item.created_at,
+                        "edited_at": item.edited_at,
+                        "reply_to": item.reply_to,
+                        "file_names": item.file_names,
+                    }
+                    for offset, item in enumerate(batch)
+                ],
+            )
+            ids = [
+                int(i)
+                for i in (
                     await conn.execute(
-                        messages.insert()
-                        .values(
-                            room_id=room_id,
-                            seq=first + offset,
-                            author_id=item.author_id,
-                            body=item.body,
-                            created_at=item.created_at,
-                            edited_at=item.edited_at,
-                            reply_to=item.reply_to,
-                            file_names=item.file_names,
+                        sa.select(messages.c.id)
+                        .where(
+                            messages.c.room_id == room_id,
+                            messages.c.seq.between(first, int(last)),
                         )
-                        .returning(messages.c.id)
+                        .order_by(messages.c.seq)
                     )
-                ).scalar_one()
-                ids.append(int(message_id))
+                ).scalars()
+            ]
             links = [
                 {"message_id": mid, "file_id": fid, "position": pos}
                 for mid, item in zip(ids, batch, strict=True)
