@@ -48,6 +48,10 @@ async def test_deleting_my_account_keeps_my_messages_as_deleted_user(
     room = await ana.create_room("leaving", "private")
     await ana.add(room["id"], ben)
     posted = (await ana.post(room["id"], "remember me")).json()["message"]
+    dm = await ana.http.post("/api/dms", json={"username": ben.username})
+    assert dm.status_code in (200, 201), dm.text
+    dm_id = dm.json()["room"]["id"]
+    assert (await ana.post(dm_id, "just between us")).status_code == 201
     bot = await ana.http.post("/api/bots", json={"username": "bot" + ana.username[-6:]})
     assert bot.status_code == 201, bot.text
     bot_token = bot.json()["token"]
@@ -77,6 +81,12 @@ async def test_deleting_my_account_keeps_my_messages_as_deleted_user(
     assert kept["author"]["username"] == f"~deleted-{ana.id}"
     members = (await ben.http.get(f"/api/rooms/{room['id']}/members")).json()["members"]
     assert [(m["id"], m["role"]) for m in members] == [(ben.id, "owner")]
+    # ben's DM with ana still names her peer, as "Deleted user", and is read-only.
+    listed = {r["id"]: r for r in (await ben.http.get("/api/rooms")).json()["rooms"]}
+    assert listed[dm_id]["dm_user"]["display_name"] == "Deleted user"
+    assert listed[dm_id]["archived_at"] is not None
+    assert [m["body"] for m in await ben.history(dm_id)] == ["just between us"]
+    assert (await ben.post(dm_id, "hello?")).status_code == 403
     # The name is free for anyone at once.
     again = await sign_up(server.url, ana.username)
     assert again.id != ana.id

@@ -129,6 +129,11 @@ async def _delete(ctx: Context, user: User, erase: bool) -> None:
         await ctx.bus.publish(
             Event(kind="leave", room_id=room_id, user_ids=deleted.user_ids, payload=frame)
         )
+    for room_id in deleted.archived:
+        room = await ctx.store.rooms.get(room_id)
+        if room is not None:
+            frame = frames.room_updated(room)
+            await ctx.bus.publish(Event(kind="room", room_id=room_id, payload=frame))
     for room_id, heir in deleted.new_owners:
         frame = frames.member_updated(room_id, heir, "owner")
         await ctx.bus.publish(Event(kind="room", room_id=room_id, payload=frame))

@@ -165,14 +165,39 @@ class LifecycleStore:
     async def _leave_everything(
         self, conn: AsyncConnection, user_id: int, now: str, result: DeletedAccount
     ) -> None:
+        # Direct-message rooms keep the membership: the other person's DM then still
+        # names its peer ("Deleted user") instead of turning into their own notes; it
+        # is archived (read-only), as nobody will read what is sent there.
+        dms = list(
+            (
+                await conn.execute(
+                    sa.select(rooms.c.id)
+                    .join(memberships, memberships.c.room_id == rooms.c.id)
+                    .where(
+                        memberships.c.user_id == user_id,
+                        rooms.c.kind == "dm",
+                        rooms.c.archived_at.is_(None),
+                    )
+                )
+            ).scalars()
+        )
+        if dms:
+            await conn.execute(rooms.update().where(rooms.c.id.in_(dms)).values(archived_at=now))
+            result.archived += [int(i) for i in dms]
         mine = (
             await conn.execute(
-                sa.select(memberships.c.room_id, memberships.c.role).where(
-                    memberships.c.user_id == user_id
-                )
+                sa.select(memberships.c.room_id, memberships.c.role)
+                .join(rooms, rooms.c.id == memberships.c.room_id)
+                .where(memberships.c.user_id == user_id, rooms.c.kind != "dm")
             )
         ).all()
-        await conn.execute(memberships.delete().where(memberships.c.user_id == user_id))
+        if mine:
+            await conn.execute(
+                memberships.delete().where(
+                    memberships.c.user_id == user_id,
+                    memberships.c.room_id.in_([room_id for room_id, _ in mine]),
+                )
+            )
         for room_id, role in mine:
             result.left.append(room_id)
             if role != "owner":
