@@ -81,6 +81,7 @@ class RoomView:
     mentions: int = 0
     muted: bool = False
     archived_at: str | None = None
+    retention_days: int | None = None
 
 
 @dataclass(slots=True)
