@@ -21,9 +21,14 @@ def _days_ago(days: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-async def _write_old(data_dir: Path, messages: list[tuple[int, Person, str, float]]) -> list[int]:
+async def _write_old(
+    server: ServerProcess, messages: list[tuple[int, Person, str, float]]
+) -> list[int]:
     """Store messages with old timestamps through the store, as an import would."""
-    store = await open_store(Settings(data_dir=data_dir).effective_database_url)
+    settings = Settings(
+        data_dir=server.data_dir, database_url=server.env.get("PARLEY_DATABASE_URL", "")
+    )
+    store = await open_store(settings.effective_database_url)
     try:
         ids = []
         for room_id, author, body, days in messages:
@@ -37,9 +42,20 @@ async def _write_old(data_dir: Path, messages: list[tuple[int, Person, str, floa
         await store.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path).effective_database_url
+        return
+    with fresh_postgres_database(DEFAULT_POSTGRES_URL) as url:
+        yield Settings(database_url=url).effective_database_url
+
+
 async def test_old_messages_become_tombstones_and_members_see_it_live(
-    fresh_server: ServerProcess,
+    fresh_server: ServerProcess, database_url: str
 ) -> None:
+    if database_url.startswith("postgresql"):
+        fresh_server.env["PARLEY_DATABASE_URL"] = database_url
     fresh_server.env.update({"PARLEY_RETENTION_INTERVAL_S": "1", "PARLEY_RETENTION_DAYS": "30"})
     fresh_server.start()
     ana, ben = await sign_up(fresh_server.url), await sign_up(fresh_server.url)
@@ -59,7 +75,7 @@ async def test_old_messages_become_tombstones_and_members_see_it_live(
         assert r.json()["room"]["retention_days"] == 1
         async with ben.socket() as sock:
             old_short_1, old_short_2, recent_default, old_default = await _write_old(
-                fresh_server.data_dir,
+                fresh_server,
                 [
                     (short["id"], ana, "two days old", 2),
                     (short["id"], ben, "36 hours old", 1.5),
@@ -92,15 +108,6 @@ async def test_old_messages_become_tombstones_and_members_see_it_live(
     finally:
         await ana.http.aclose()
         await ben.http.aclose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path).effective_database_url
-        return
-    with fresh_postgres_database(DEFAULT_POSTGRES_URL) as url:
-        yield Settings(database_url=url).effective_database_url
 
 
 async def test_only_one_process_holds_the_retention_lease(database_url: str) -> None:

@@ -40,17 +40,22 @@ async def tombstone(conn: AsyncConnection, ids: list[int], now: str) -> Tombston
     found = Tombstones()
     if not ids:
         return found
+    # Only rows still live, decided by the UPDATE itself: two processes tombstoning the
+    # same message (a retention pass overrunning its lease) announce it once.
     rows = (
         await conn.execute(
-            sa.select(messages.c.id, messages.c.room_id, messages.c.seq).where(
-                messages.c.id.in_(ids), messages.c.deleted_at.is_(None)
-            )
+            messages.update()
+            .where(messages.c.id.in_(ids), messages.c.deleted_at.is_(None))
+            .values(body="", file_names=None, deleted_at=now, mentions_room=False)
+            .returning(messages.c.id, messages.c.room_id, messages.c.seq)
         )
     ).all()
     live = [r.id for r in rows]
     if not live:
         return found
-    found.messages = [Tombstoned(r.id, r.room_id, r.seq) for r in rows]
+    found.messages = sorted(
+        (Tombstoned(r.id, r.room_id, r.seq) for r in rows), key=lambda t: (t.room_id, t.seq)
+    )
     found.file_ids = sorted(
         {
             str(file_id)
@@ -60,11 +65,6 @@ async def tombstone(conn: AsyncConnection, ids: list[int], now: str) -> Tombston
                 )
             ).scalars()
         }
-    )
-    await conn.execute(
-        messages.update()
-        .where(messages.c.id.in_(live))
-        .values(body="", file_names=None, deleted_at=now, mentions_room=False)
     )
     await conn.execute(message_mentions.delete().where(message_mentions.c.message_id.in_(live)))
     await conn.execute(reactions.delete().where(reactions.c.message_id.in_(live)))
