@@ -83,6 +83,9 @@ SKIPPED_SUBTYPES = frozenset(
 _USERNAME_OK = re.compile(r"[^A-Za-z0-9_.-]")
 _DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 _LINK = re.compile(r"<([^<>]*)>")
+# What Parley refuses in text (domain/text.py): control characters but line feeds and
+# tabs, and bidirectional overrides; dropped from imported text.
+_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 class ExportUnreadable(Exception):
@@ -251,9 +254,11 @@ class _Importer:
         self.now = utc_now()
         self.names = _Names({}, {}, {})
         self.blobs = open_blob_store(settings.blob_url, settings.uploads_dir)
+        self.files: dict[str, str] = {}  # Slack file id -> Parley file id
 
     async def run(self) -> ImportReport:
         self.blobs.prepare()
+        self.files = await self.ids.mapped("file")
         try:
             await self._users()
             conversations = self._conversations()
@@ -297,7 +302,7 @@ class _Importer:
             or entry.get("real_name")
             or username
         )
-        display = " ".join(str(display).split())[:64] or username
+        display = _REFUSED.sub("", " ".join(str(display).split()))[:64] or username
         existing = await self.ids.user_id_by_username(username)
         if existing is not None:
             await self.ids.remember("user", slack_id, str(existing), self.now)
@@ -384,8 +389,8 @@ class _Importer:
         topic = (
             (conv.get("topic") or {}).get("value") or (conv.get("purpose") or {}).get("value") or ""
         )
-        topic = " ".join(str(topic).split())[:500]
-        name = " ".join(str(conv.get("name") or conv["id"]).split())[:NAME_MAX]
+        topic = _REFUSED.sub("", " ".join(str(topic).split()))[:500]
+        name = _REFUSED.sub("", " ".join(str(conv.get("name") or conv["id"]).split()))[:NAME_MAX]
         created_at = ts_time(str(conv.get("created") or 0))
         creator = self.names.users.get(str(conv.get("creator") or ""))
         archived_at = self.now if conv.get("is_archived") else None
@@ -422,13 +427,9 @@ class _Importer:
         return found
 
     async def _messages(self, room_id: int, channel_id: str, folder: str) -> None:
-        done = await self.ids.mapped("message")
+        done = await self.ids.mapped("message", prefix=channel_id + ":")
         # Thread roots already imported (from an earlier run) by their ts.
-        roots = {
-            key.split(":", 1)[1]: int(mid)
-            for key, mid in done.items()
-            if key.startswith(channel_id + ":")
-        }
+        roots = {key.split(":", 1)[1]: int(mid) for key, mid in done.items()}
         batch: list[ImportedMessage] = []
         batch_ts: list[str] = []
         for message in self._read_messages(folder):
@@ -476,7 +477,7 @@ class _Importer:
             author = await self._bot_author(message)
         if author is None:
             return None
-        body = convert_text(str(message.get("text") or ""), self.names)
+        body = _REFUSED.sub("", convert_text(str(message.get("text") or ""), self.names))
         file_ids, names, missing = await self._files(message, author)
         if missing:
             listed = "\n".join(f"[file: {n}]" for n in missing)
@@ -520,7 +521,7 @@ class _Importer:
         stored: list[str] = []
         names: list[str] = []
         missing: list[str] = []
-        known = await self.ids.mapped("file")
+        known = self.files
         for entry in message.get("files") or []:
             if not isinstance(entry, dict) or not entry.get("id"):
                 continue
@@ -537,6 +538,7 @@ class _Importer:
                 continue
             file_id = await self._store_file(zipped, name, author)
             await self.ids.remember("file", slack_id, file_id, self.now)
+            known[slack_id] = file_id
             stored.append(file_id)
             names.append(name)
             self.report.files += 1

@@ -47,11 +47,18 @@ class SlackImportStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def mapped(self, kind: str) -> dict[str, str]:
-        """{Slack id: Parley id} of everything of ``kind`` imported so far."""
+    async def mapped(self, kind: str, prefix: str = "") -> dict[str, str]:
+        """{Slack id: Parley id} of everything of ``kind`` imported so far (whose Slack
+        id starts with ``prefix``: one channel's messages, "<channel id>:")."""
         query = sa.select(slack_imports.c.slack_id, slack_imports.c.parley_id).where(
             slack_imports.c.kind == kind
         )
+        if prefix:
+            # A range on the primary key, not LIKE (prefix is no pattern).
+            query = query.where(
+                slack_imports.c.slack_id >= prefix,
+                slack_imports.c.slack_id < prefix[:-1] + chr(ord(prefix[-1]) + 1),
+            )
         async with self._engine.connect() as conn:
             return {r.slack_id: r.parley_id for r in await conn.execute(query)}
 
@@ -110,6 +117,22 @@ class SlackImportStore:
         archived_at: str | None,
         dm_key: str | None = None,
     ) -> int:
+        if dm_key is not None:
+            # The two already have a direct-message room in Parley: the history joins it.
+            async with self._engine.begin() as conn:
+                existing = (
+                    await conn.execute(sa.select(rooms.c.id).where(rooms.c.dm_key == dm_key))
+                ).scalar_one_or_none()
+                if existing is not None:
+                    await conn.execute(
+                        slack_imports.insert().values(
+                            kind="channel",
+                            slack_id=slack_id,
+                            parley_id=str(existing),
+                            created_at=created_at,
+                        )
+                    )
+                    return int(existing)
         async with self._engine.begin() as conn:
             room_id = (
                 await conn.execute(
