@@ -88,6 +88,13 @@ DAY_TWO = [
      "thread_ts": ROOT_TS, "parent_user_id": "U0BOB"},
 ]  # fmt: skip
 RANDOM = [{"type": "message", "user": "U0BOB", "ts": "1705312850.000000", "text": "lunch?"}]
+GROUPS = [
+    {"id": "G0SECRET", "name": "secret", "created": 1705300200, "creator": "U0ALICE",
+     "members": ["U0ALICE", "U0CAROL"], "topic": {"value": "Shh"}, "purpose": {"value": ""}},
+]  # fmt: skip
+DMS = [{"id": "D0ALICEBOB", "created": 1705300300, "members": ["U0ALICE", "U0BOB"]}]
+SECRET = [{"type": "message", "user": "U0CAROL", "ts": "1705312870.000000", "text": "psst"}]
+DIRECT = [{"type": "message", "user": "U0BOB", "ts": "1705312880.000000", "text": "hi alice"}]
 PLAN = b"step 1: the plan\n"
 
 
@@ -99,6 +106,10 @@ def build_export(path: Path, extra: list[dict[str, Any]] | None = None) -> None:
         z.writestr("general/2024-01-15.json", json.dumps(DAY_ONE))
         z.writestr("general/2024-01-16.json", json.dumps(DAY_TWO + (extra or [])))
         z.writestr("random/2024-01-15.json", json.dumps(RANDOM))
+        z.writestr("groups.json", json.dumps(GROUPS))
+        z.writestr("dms.json", json.dumps(DMS))
+        z.writestr("secret/2024-01-15.json", json.dumps(SECRET))
+        z.writestr("D0ALICEBOB/2024-01-15.json", json.dumps(DIRECT))
         z.writestr("__uploads/F0PLAN/plan.txt", PLAN)
 
 
@@ -123,7 +134,7 @@ async def test_a_slack_export_becomes_rooms_and_messages_once(tmp_path: Path) ->
     assert made.returncode == 0, made.stderr
     first = parley("import", "slack", str(export), data_dir=data)
     assert first.returncode == 0, first.stderr
-    assert "imported 9 messages into 2 new rooms" in first.stdout, first.stdout
+    assert "imported 11 messages into 4 new rooms" in first.stdout, first.stdout
     second = parley("import", "slack", str(export), data_dir=data)
     assert second.returncode == 0, second.stderr
     assert "imported 0 messages into 0 new rooms" in second.stdout, second.stdout
@@ -138,8 +149,14 @@ async def test_a_slack_export_becomes_rooms_and_messages_once(tmp_path: Path) ->
     server = ServerProcess(data).start()
     try:
         alice = await sign_in(server, "alice")
-        rooms = {r["name"]: r for r in (await alice.http.get("/api/rooms")).json()["rooms"]}
-        assert set(rooms) == {"general", "random"}
+        listed = (await alice.http.get("/api/rooms")).json()["rooms"]
+        rooms = {r["name"]: r for r in listed if r["kind"] != "dm"}
+        assert set(rooms) == {"general", "random", "secret"}
+        assert rooms["secret"]["visibility"] == "private"
+        assert [m["body"] for m in await alice.history(rooms["secret"]["id"])] == ["psst"]
+        [dm] = [r for r in listed if r["kind"] == "dm"]
+        assert dm["dm_user"]["username"] == "bob.builder"
+        assert [m["body"] for m in await alice.history(dm["id"])] == ["hi alice"]
         general = rooms["general"]
         assert general["topic"] == "Company-wide" and general["visibility"] == "public"
         members = (await alice.http.get(f"/api/rooms/{general['id']}/members")).json()
