@@ -42,12 +42,20 @@ ERASE_BATCH = 500
 MessageChoice = Literal["keep", "erase"]
 
 
+def erasure_allowed(ctx: Context) -> bool:
+    """Whether people deleting their account may erase their messages.
+
+    The one place the setting is read (PARLEY_ALLOW_MESSAGE_ERASURE for now).
+    """
+    return ctx.settings.allow_message_erasure
+
+
 def _check_choice(ctx: Context, messages: str, *, by_admin: bool) -> bool:
     """Whether to erase; Forbidden when the server keeps messages of people leaving."""
     if messages not in ("keep", "erase"):
         raise BadInput('messages must be "keep" or "erase".', code="invalid_messages")
     erase = messages == "erase"
-    if erase and not by_admin and not ctx.settings.allow_message_erasure:
+    if erase and not by_admin and not erasure_allowed(ctx):
         raise Forbidden(
             "This server keeps the messages of deleted accounts.", code="erasure_not_allowed"
         )
