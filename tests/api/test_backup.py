@@ -208,3 +208,42 @@ async def test_a_postgresql_backup_restores_into_an_empty_database(
         server.stop()
         if restored is not None:
             restored.stop()
+
+
+def _database_at(path: Path, revision: str) -> None:
+    """An SQLite database migrated only up to ``revision``, as an older Parley left it."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from parley.store.database import _alembic_config
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+    engine.dispose()
+
+
+def test_a_backup_of_an_older_schema_is_migrated_on_restore(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = tmp_path / "old"
+    _database_at(old / "parley.db", "0008_passkeys")
+    backup = tmp_path / "old-backup"
+    assert parley("backup", str(backup), data_dir=old).returncode == 0
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["schema_revision"] == "0008_passkeys"
+    done = parley("restore", str(backup), data_dir=tmp_path / "new")
+    assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(tmp_path / "new" / "parley.db")
+    try:
+        [(revision,)] = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(rooms)")]
+    finally:
+        conn.close()
+    assert revision != "0008_passkeys" and "retention_days" in columns
+    # A backup naming a schema this Parley does not know is refused.
+    manifest["schema_revision"] = "9999_from_the_future"
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    future = parley("restore", str(backup), data_dir=tmp_path / "newer")
+    assert future.returncode == 2 and "newer" in future.stderr
