@@ -29,6 +29,8 @@ class LifecycleCounts:
     erased: int = 0
     expired: int = 0
     files_removed: int = 0
+    # Erasures going on after their request answered (held so they are not collected).
+    erasing: set[asyncio.Task[int | None]] = field(default_factory=set)
 
 
 @dataclass

@@ -39,6 +39,8 @@ from parley.errors import BadInput, Conflict, Forbidden, NotFound, Unauthorized
 log = logging.getLogger(__name__)
 
 ERASE_BATCH = 500
+# Batches erased before DELETE answers (10,000 messages); the rest right after.
+ERASE_INLINE_BATCHES = 20
 MessageChoice = Literal["keep", "erase"]
 
 
@@ -145,8 +147,13 @@ async def _delete(ctx: Context, user: User, erase: bool) -> None:
     for room_id, heir in deleted.new_owners:
         frame = frames.member_updated(room_id, heir, "owner")
         await ctx.bus.publish(Event(kind="room", room_id=room_id, payload=frame))
-    if erase:
-        await erase_messages(ctx, user.id)
+    if not erase:
+        return
+    # Most accounts are erased before the answer; a prolific one goes on after it.
+    if await erase_messages(ctx, user.id, max_batches=ERASE_INLINE_BATCHES) is None:
+        task = asyncio.create_task(erase_messages(ctx, user.id), name=f"erase-{user.id}")
+        ctx.lifecycle.erasing.add(task)
+        task.add_done_callback(ctx.lifecycle.erasing.discard)
 
 
 async def announce_tombstones(ctx: Context, batch: Tombstones) -> None:
@@ -158,11 +165,16 @@ async def announce_tombstones(ctx: Context, batch: Tombstones) -> None:
         ctx.lifecycle.files_removed += await remove_detached(ctx, batch.file_ids)
 
 
-async def erase_messages(ctx: Context, author_id: int) -> int:
+async def erase_messages(ctx: Context, author_id: int, max_batches: int = 0) -> int | None:
     """Tombstone every message of a deleted account, ERASE_BATCH at a time, yielding
-    between batches so that sends go on meanwhile; the number tombstoned."""
+    between batches so that sends go on meanwhile; the number tombstoned, or None when
+    ``max_batches`` (if not 0) were done and messages are left."""
     total = 0
+    done = 0
     while True:
+        if max_batches and done == max_batches:
+            return None
+        done += 1
         batch = await ctx.store.lifecycle.erase_batch(author_id, ctx.clock(), ERASE_BATCH)
         if not batch.messages:
             return total
@@ -176,5 +188,5 @@ async def finish_erasures(ctx: Context) -> int:
     """Finish erasures a restart cut short (run by the background job)."""
     total = 0
     for author_id in await ctx.store.lifecycle.erase_pending():
-        total += await erase_messages(ctx, author_id)
+        total += await erase_messages(ctx, author_id) or 0
     return total
