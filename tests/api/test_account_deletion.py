@@ -168,6 +168,7 @@ async def test_my_account_is_deleted_only_with_my_password(
     try:
         r = await http.request("DELETE", "/api/me", json={"password": PASSWORD, "messages": "keep"})
         assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
+        old_cookie = http.cookies["parley_session"]
         r = await http.request(
             "DELETE",
             "/api/me",
@@ -176,6 +177,9 @@ async def test_my_account_is_deleted_only_with_my_password(
         )
         assert r.status_code == 204
         assert "parley_session" not in http.cookies
+        # The old cookie, kept by someone who copied it: dead.
+        stale = await http.get("/api/me", headers={"Cookie": f"parley_session={old_cookie}"})
+        assert stale.status_code == 401
     finally:
         await http.aclose()
     # /api/me is always the caller: ben was never at risk.
