@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
 
 from parley.bus.base import Event
 from parley.domain import frames, login_codes
@@ -41,7 +40,6 @@ log = logging.getLogger(__name__)
 ERASE_BATCH = 500
 # Batches erased before DELETE answers (10,000 messages); the rest right after.
 ERASE_INLINE_BATCHES = 20
-MessageChoice = Literal["keep", "erase"]
 
 
 def erasure_allowed(ctx: Context) -> bool:
