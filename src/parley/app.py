@@ -18,7 +18,7 @@ from parley.blobs.base import Presigning
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
-from parley.domain import files
+from parley.domain import files, retention
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
@@ -58,6 +58,7 @@ class ParleyApp:
         self._ctx: Context | None = None
         self._gateway: Gateway | None = None
         self._cleanup: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         # The headers every Quart response gets; set again at start when file requests
         # may be redirected to a bucket (PARLEY_BLOB_PRESIGN).
         self.page_headers = dict(SECURITY_HEADERS)
@@ -86,6 +87,9 @@ class ParleyApp:
             gap_fills=hub.gap_fills,
             fanout_latency=hub.fanout_latency,
             bus=self.ctx.bus.readings(),
+            messages_erased=self.ctx.lifecycle.erased,
+            messages_expired=self.ctx.lifecycle.expired,
+            files_removed=self.ctx.lifecycle.files_removed,
         )
 
     async def open_socket(self, socket: ParleySocket) -> None:
@@ -127,6 +131,9 @@ class ParleyApp:
             blobs=blobs,
         )
         self._cleanup = asyncio.create_task(files.cleanup_forever(self._ctx), name="file-cleanup")
+        self._retention = asyncio.create_task(
+            retention.retention_forever(self._ctx), name="retention"
+        )
         self._gateway = Gateway(self._ctx)
         await self._gateway.start()
         # Everything made so far (modules, the app, SQLAlchemy's caches) lives as long as
@@ -145,11 +152,12 @@ class ParleyApp:
 
     async def shutdown(self) -> None:
         await self.drain()
-        if self._cleanup is not None:
-            self._cleanup.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._cleanup
-            self._cleanup = None
+        for task in (self._cleanup, self._retention):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._cleanup = self._retention = None
         if self._ctx is not None:
             await self._ctx.store.close()
             await self._ctx.bus.close()

@@ -1,4 +1,5 @@
-"""The ``parley`` command: ``serve``, ``user create``, ``db upgrade``, ``blobs migrate``."""
+"""The ``parley`` command: ``serve``, ``user create``, ``db upgrade``, ``blobs migrate``,
+``backup``, ``restore``, ``import slack``."""
 
 from __future__ import annotations
 
@@ -131,6 +132,36 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="the target store: s3://bucket/prefix or a folder",
     )
+
+    backup = _command_parser(
+        commands,
+        "backup",
+        "copy the database and stored files into DEST, safe while the server runs",
+    )
+    _add_common(backup)
+    backup.add_argument(
+        "dest", metavar="DEST", help="a new or empty folder, or a file ending in .tar.gz"
+    )
+    restore = _command_parser(
+        commands,
+        "restore",
+        "restore a backup into an empty data folder (or empty database), then migrate it",
+    )
+    _add_common(restore)
+    restore.add_argument("src", metavar="SRC", help="a backup folder or .tar.gz")
+
+    imports = _command_parser(commands, "import", "import from another chat service")
+    import_commands = imports.add_subparsers(
+        dest="import_command", required=True, metavar="COMMAND"
+    )
+    slack = _command_parser(
+        import_commands,
+        "slack",
+        "import a Slack workspace export (.zip): users, channels, messages; "
+        "running it again adds only what is new",
+    )
+    _add_common(slack)
+    slack.add_argument("export", metavar="EXPORT.zip", help="the export Slack made")
     return parser
 
 
@@ -155,6 +186,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc), EXIT_USER_ERROR)
     configure_logging(json_logs=settings.log_json)
     try:
+        if args.command in ("backup", "restore"):
+            # Not probed: that would create an empty SQLite file where none should be.
+            sys.exit(asyncio.run(_backup_or_restore(settings, args)))
         asyncio.run(_check_database(settings))
         if args.command == "serve":
             _check_blobs(settings)
@@ -166,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(asyncio.run(_upgrade(settings)))
         if args.command == "blobs":
             sys.exit(asyncio.run(_migrate_blobs(settings, args.to)))
+        if args.command == "import":
+            sys.exit(asyncio.run(_import_slack(settings, args.export)))
     except UserError as exc:
         _fail(str(exc), EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -291,6 +327,56 @@ async def _migrate_blobs(settings: Settings, to: str) -> int:
         f"{report.present} already there, {report.missing} missing, {report.corrupt} corrupt"
     )
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from parley import backup
+
+    try:
+        if args.command == "backup":
+            report = await backup.backup(settings, Path(args.dest), _say)
+            counts = ", ".join(f"{n} {table}" for table, n in report.manifest["counts"].items())
+            print(f"backed up to {report.path}: {counts}")
+        else:
+            manifest = await backup.restore(settings, Path(args.src), _say)
+            print(
+                f"restored the backup of {manifest['created_at']} into {settings.data_dir}; "
+                "start the server with the same --data-dir"
+            )
+    except backup.BackupRefused as exc:
+        raise UserError(str(exc)) from exc
+    except backup.BackupFailed as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def _import_slack(settings: Settings, export: str) -> int:
+    from pathlib import Path
+
+    from parley import slack_import
+    from parley.store import open_store
+
+    try:
+        source = slack_import.open_export(Path(export))
+    except slack_import.ExportUnreadable as exc:
+        raise UserError(str(exc)) from exc
+    store = await open_store(settings.effective_database_url)
+    try:
+        with source:
+            report = await slack_import.import_export(store, settings, source, _say)
+    except slack_import.ExportUnreadable as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        await store.close()
+    print(report.summary())
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

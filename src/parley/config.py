@@ -47,6 +47,8 @@ SECRET_KEY_FILE = "secret_key"
 # tokens are exempt: they end with the bot or its owner's account.
 DEFAULT_SESSION_IDLE_DAYS = 30.0
 DEFAULT_SESSION_MAX_DAYS = 90.0
+# The retention job (parley.domain.retention) looks for expired messages this often.
+DEFAULT_RETENTION_INTERVAL_S = 600.0
 
 
 # What --database-url / PARLEY_DATABASE_URL may name: PostgreSQL (asyncpg) or SQLite.
@@ -115,6 +117,13 @@ class Settings:
     # With an s3:// store: file downloads redirect to a short-lived presigned URL
     # (after the access check) instead of passing the bytes through Parley.
     blob_presign: bool = False
+    # Whether people deleting their account may have their messages erased too (else
+    # they stay, shown as "Deleted user"). Admins deleting an account always may.
+    allow_message_erasure: bool = True
+    # Messages older than this many days are deleted, in rooms without their own
+    # retention_days (0: kept forever); the job runs every retention_interval_s.
+    retention_days: int = 0
+    retention_interval_s: float = DEFAULT_RETENTION_INTERVAL_S
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -186,6 +195,9 @@ _ENV_NAMES = {
     "public_url": "PARLEY_PUBLIC_URL",
     "blob_url": "PARLEY_BLOB_URL",
     "blob_presign": "PARLEY_BLOB_PRESIGN",
+    "allow_message_erasure": "PARLEY_ALLOW_MESSAGE_ERASURE",
+    "retention_days": "PARLEY_RETENTION_DAYS",
+    "retention_interval_s": "PARLEY_RETENTION_INTERVAL_S",
 }
 
 
@@ -256,6 +268,8 @@ def load_settings(
     problem = blob_url_problem(settings.blob_url)
     if problem:
         raise SettingsError(f"PARLEY_BLOB_URL: {problem}")
+    if settings.retention_interval_s < 1:
+        raise SettingsError("PARLEY_RETENTION_INTERVAL_S must be at least 1")
     if settings.blob_presign and not settings.blob_url.startswith("s3:"):
         raise SettingsError("PARLEY_BLOB_PRESIGN needs an s3:// PARLEY_BLOB_URL")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):

@@ -101,6 +101,9 @@ class Readings:
     gap_fills: int
     fanout_latency: Histogram
     bus: BusReadings
+    messages_erased: int = 0
+    messages_expired: int = 0
+    files_removed: int = 0
 
 
 def render(readings: Readings) -> str:
@@ -135,6 +138,24 @@ def render(readings: Readings) -> str:
         "counter",
         "Room frames queued to connections.",
         readings.deliveries,
+    )
+    out.add(
+        "parley_messages_expired_total",
+        "counter",
+        "Messages deleted by retention in this process.",
+        readings.messages_expired,
+    )
+    out.add(
+        "parley_messages_erased_total",
+        "counter",
+        "Messages of deleted accounts erased by this process.",
+        readings.messages_erased,
+    )
+    out.add(
+        "parley_lifecycle_files_removed_total",
+        "counter",
+        "Files removed with erased or expired messages.",
+        readings.files_removed,
     )
     out.add(
         "parley_gap_fills_total",

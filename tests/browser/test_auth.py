@@ -139,3 +139,23 @@ def test_account_name_password_and_sessions(open_page, live_server: ParleyProces
     page.get_by_label("Password").fill(new_password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Account settings")).to_have_text("Ana Maria")
+
+
+def test_deleting_my_account_from_the_account_dialog(open_page, live_server: ParleyProcess) -> None:
+    username = f"del{secrets.token_hex(3)}"
+    page = open_page()
+    sign_up(page, live_server, username, "Leaving")
+    open_account(page)
+    section = page.get_by_role("region", name="Delete account")
+    section.get_by_label("Password").fill("not-the-password")
+    section.get_by_role("button", name="Delete my account").click()
+    section.get_by_role("button", name="Yes, delete my account for good").click()
+    expect(section.get_by_role("alert")).to_have_text("Your password is wrong.")
+    section.get_by_label("Erase them everywhere").check()
+    section.get_by_label("Password").fill(PASSWORD)
+    section.get_by_role("button", name="Yes, delete my account for good").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()

@@ -146,6 +146,16 @@ def test_room_settings_rename_the_room_for_everyone_and_archiving_makes_it_read_
     expect(ben.get_by_role("heading", level=1)).to_have_text(f"# {new_name}", timeout=FRAME_MS)
     expect(ben.get_by_text("Quarter planning")).to_be_visible()
 
+    # Retention: messages older than this many days are deleted (empty: server default).
+    ana.get_by_role("button", name="Room settings").click()
+    dialog = ana.get_by_role("dialog", name="Room settings")
+    expect(dialog.get_by_label("Delete messages after (days)")).to_have_value("")
+    dialog.get_by_label("Delete messages after (days)").fill("30")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    got = live_server.api("GET", f"/api/rooms/{room_id}", None, ana_person.token)
+    assert got["room"]["retention_days"] == 30
+
     # Archiving (an owner's API call) turns every member's page read-only at once.
     live_server.api("POST", f"/api/rooms/{room_id}/archive", None, ana_person.token)
     expect(composer(ben)).to_be_disabled(timeout=FRAME_MS)

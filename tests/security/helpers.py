@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -29,7 +28,8 @@ def create_admin(server: ServerProcess) -> str:
             str(server.data_dir),
         ],
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        # The server's environment: its PARLEY_DATABASE_URL too, when it runs on PostgreSQL.
+        env={**server.env, "PYTHONPATH": str(REPO_ROOT)},
         check=True,
         capture_output=True,
         timeout=60,

@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/me/oidc/<provider_id>", "DELETE"): AUTHENTICATED,
     ("/api/me", "GET"): AUTHENTICATED,
     ("/api/me", "PATCH"): AUTHENTICATED,
+    ("/api/me", "DELETE"): AUTHENTICATED,
     ("/api/me/password", "POST"): AUTHENTICATED,
     ("/api/sessions", "GET"): AUTHENTICATED,
     ("/api/sessions", "DELETE"): AUTHENTICATED,
@@ -84,6 +85,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/rooms/<int:room_id>/read", "POST"): MEMBER,
     ("/api/admin/users/<int:user_id>/disable", "POST"): ADMIN,
     ("/api/admin/users/<int:user_id>/enable", "POST"): ADMIN,
+    ("/api/admin/users/<int:user_id>", "DELETE"): ADMIN,
     # Being built in parallel (issues 9 and files); classified ahead, checked once landed.
     ("/api/messages/<int:message_id>", "PATCH"): MEMBER,
     ("/api/messages/<int:message_id>", "DELETE"): MEMBER,

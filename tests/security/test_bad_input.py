@@ -85,6 +85,7 @@ RAW_JSON_FIELDS = {
     "twofactor.setup": {"password": "string"},
     "passkeys.register_options": {"password": "string"},
     "webhooks.post_as_webhook": {"body": "string", "text": "string", "client_id": "string"},
+    "admin.delete_user": {"messages": "string"},
 }
 # Body-less routes; a route not here, with no schema and not in RAW_JSON_FIELDS, fails.
 NO_BODY = {
@@ -176,6 +177,8 @@ def _base_body(endpoint: str, world: World) -> dict[str, Any]:
         "webhooks.post_as_webhook": {"body": "hi"},
         "twofactor.enable": {"otp": "123456"},
         "twofactor.disable": {"otp": "123456"},
+        "auth.delete_me": {"password": "not the password", "messages": "keep"},
+        "admin.delete_user": {"messages": "keep"},
     }.get(endpoint, {})
 
 

@@ -22,6 +22,18 @@ SEARCH_CONCURRENCY = 2
 
 
 @dataclass
+class LifecycleCounts:
+    """Messages tombstoned by account erasure and by retention in this process
+    (``/metrics``)."""
+
+    erased: int = 0
+    expired: int = 0
+    files_removed: int = 0
+    # Erasures going on after their request answered (held so they are not collected).
+    erasing: set[asyncio.Task[int | None]] = field(default_factory=set)
+
+
+@dataclass
 class Context:
     settings: Settings
     store: Store
@@ -42,3 +54,4 @@ class Context:
     )
     # OpenID providers' discovery documents and keys, fetched on first use.
     oidc: OidcMetadata = field(default_factory=OidcMetadata)
+    lifecycle: LifecycleCounts = field(default_factory=LifecycleCounts)

@@ -339,6 +339,29 @@ async def remove_unattached(ctx: Context) -> int:
     return removed
 
 
+async def remove_detached(ctx: Context, file_ids: list[str]) -> int:
+    """Delete the files ``file_ids`` that no message refers to any more (their messages
+    were erased or expired), and their bytes unless another file shares them (uploads
+    of the same content share one blob). Returns how many files were removed."""
+    if not file_ids:
+        return 0
+    blobs = _blobs(ctx)
+    records = [r for r in [await ctx.store.files.get(i) for i in file_ids] if r is not None]
+    async with ctx.file_lock:
+        deleted = set(await ctx.store.files.delete_unattached([r.file.id for r in records]))
+        keys = {
+            key
+            for r in records
+            if r.file.id in deleted
+            for key in (r.blob_key, r.thumb_key)
+            if key is not None
+        }
+        for key in sorted(keys):
+            if not await ctx.store.files.key_in_use(key):
+                await blobs.delete(key)
+    return len(deleted)
+
+
 async def cleanup_forever(ctx: Context, interval_s: float = CLEANUP_INTERVAL_S) -> None:
     """Run :func:`remove_unattached` now and then every ``interval_s``, until cancelled."""
     while True:

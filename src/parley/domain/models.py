@@ -58,6 +58,8 @@ class Room:
     last_seq: int
     kind: str = "channel"
     archived_at: str | None = None
+    # Messages older than this many days are deleted (None: the server's default).
+    retention_days: int | None = None
 
 
 @dataclass(slots=True)
@@ -79,6 +81,7 @@ class RoomView:
     mentions: int = 0
     muted: bool = False
     archived_at: str | None = None
+    retention_days: int | None = None
 
 
 @dataclass(slots=True)
@@ -256,3 +259,41 @@ class PasskeyRemoval(Enum):
     REMOVED = "removed"
     NOT_FOUND = "not_found"
     LAST_ONE = "last_one"
+
+
+# What a deleted account's row says instead of its name: registration never accepts "~",
+# so the placeholder can collide with no one, and the old name is free at once.
+DELETED_NAME = "Deleted user"
+
+
+def deleted_username(user_id: int) -> str:
+    return f"~deleted-{user_id}"
+
+
+@dataclass(slots=True, frozen=True)
+class Tombstoned:
+    """A message made a tombstone: what its members' ``message_deleted`` frame names."""
+
+    message_id: int
+    room_id: int
+    seq: int
+
+
+@dataclass(slots=True)
+class Tombstones:
+    """One batch: the messages tombstoned, and the files they no longer refer to."""
+
+    messages: list[Tombstoned] = field(default_factory=list)
+    file_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DeletedAccount:
+    """What deleting an account ended, for the domain to announce."""
+
+    user_ids: list[int]  # the account and the bots it owned
+    session_ids: list[str]
+    # Rooms handed over: (room id, new owner id); rooms archived (no member left).
+    new_owners: list[tuple[int, int]] = field(default_factory=list)
+    archived: list[int] = field(default_factory=list)
+    left: list[int] = field(default_factory=list)  # every room the account was in

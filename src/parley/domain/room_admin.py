@@ -11,6 +11,7 @@ from parley.bus.base import Event
 from parley.domain import frames
 from parley.domain.context import Context
 from parley.domain.models import Room, User
+from parley.domain.retention import validate_days
 from parley.domain.rooms import (
     MANAGER_ROLES,
     access_room,
@@ -33,20 +34,31 @@ async def _publish_room(ctx: Context, room: Room) -> None:
 
 
 async def update_room(
-    ctx: Context, actor: User, room_id: int, *, name: str | None, topic: str | None
+    ctx: Context,
+    actor: User,
+    room_id: int,
+    *,
+    name: str | None,
+    topic: str | None,
+    retention: tuple[int | None] | None = None,
 ) -> Room:
-    """Rename the room or change its topic (owner or admin); members get ``room_updated``."""
+    """Rename the room, change its topic or its retention (owner or admin); members get
+    ``room_updated``. ``retention``: not given (None), or a one-tuple of the number of
+    days messages are kept (at least one), or of None for the server's default."""
     room, role = await access_room(ctx, actor, room_id)
     _check_channel(room)
     if role not in MANAGER_ROLES:
         raise Forbidden("Only the room's owner or admins can change it.", code="forbidden")
-    values: dict[str, str] = {}
+    values: dict[str, str | int | None] = {}
     if name is not None:
         values["name"] = validate_name(name)
     if topic is not None:
         values["topic"] = validate_topic(topic)
+    if retention is not None:
+        days = retention[0]
+        values["retention_days"] = None if days is None else validate_days(days)
     if not values:
-        raise BadInput("Send a name or a topic.", code="nothing_to_change")
+        raise BadInput("Send a name, a topic or retention_days.", code="nothing_to_change")
     await ctx.store.rooms.update(room_id, **values)
     updated = await ctx.store.rooms.get(room_id)
     assert updated is not None

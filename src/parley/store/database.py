@@ -19,6 +19,7 @@ from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
 from parley.store.edits import EditStore
 from parley.store.files import FileStore
 from parley.store.invites import InviteStore
+from parley.store.lifecycle import LifecycleStore
 from parley.store.memberships import MembershipStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
@@ -148,6 +149,7 @@ class Store:
     webhooks: WebhookStore
     oidc: OidcStore
     passkeys: PasskeyStore
+    lifecycle: LifecycleStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -202,5 +204,6 @@ async def open_store(
         webhooks=WebhookStore(engine),
         oidc=OidcStore(engine),
         passkeys=PasskeyStore(engine),
+        lifecycle=LifecycleStore(engine),
         checkpointer=checkpointer,
     )

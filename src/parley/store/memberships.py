@@ -139,6 +139,7 @@ class MembershipStore:
                     mentions=r.mentions,
                     muted=bool(r.muted),
                     archived_at=r.archived_at,
+                    retention_days=r.retention_days,
                 )
                 for r in rows
             ]

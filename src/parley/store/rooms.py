@@ -23,6 +23,7 @@ ROOM_COLUMNS = (
     rooms.c.last_seq,
     rooms.c.kind,
     rooms.c.archived_at,
+    rooms.c.retention_days,
 )
 
 
@@ -36,6 +37,7 @@ def room_from_row(row: Any) -> Room:
         last_seq=row.last_seq,
         kind=row.kind,
         archived_at=row.archived_at,
+        retention_days=row.retention_days,
     )
 
 
@@ -148,6 +150,6 @@ class RoomStore:
             rows = (await conn.execute(query)).all()
         return [(room_from_row(r), r.member_count) for r in rows]
 
-    async def update(self, room_id: int, **values: str) -> None:
+    async def update(self, room_id: int, **values: str | int | None) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(rooms.update().where(rooms.c.id == room_id).values(**values))

@@ -27,6 +27,11 @@ users = sa.Table(
     # Bot accounts (their own and webhooks'): no password sign-in, Bearer tokens only.
     sa.Column("is_bot", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("bot_owner_id", sa.Integer, nullable=True),
+    # A deleted account: the row stays as the author of the messages kept ("Deleted
+    # user"); its name, credentials and memberships are gone (domain/lifecycle.py).
+    sa.Column("deleted_at", TIME, nullable=True),
+    # Its messages are still being erased, a batch at a time (resumed after a restart).
+    sa.Column("erase_pending", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
@@ -69,6 +74,8 @@ rooms = sa.Table(
     sa.Column("last_seq", sa.Integer, nullable=False, server_default="0"),
     # Set when the room was archived: read-only from then on.
     sa.Column("archived_at", TIME, nullable=True),
+    # Messages older than this many days are deleted (None: the server's default).
+    sa.Column("retention_days", sa.Integer, nullable=True),
 )
 
 memberships = sa.Table(
@@ -101,6 +108,8 @@ messages = sa.Table(
     sa.Column("file_names", sa.Text, nullable=True),
     sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
     sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
+    # A deleted account's messages are found by author to be erased.
+    sa.Index("ix_messages_author_id", "author_id"),
 )
 
 files = sa.Table(
@@ -244,4 +253,25 @@ passkey_challenges = sa.Table(
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
     sa.Column("user_handle", sa.String(100), nullable=True),
     sa.Column("expires_at", TIME, nullable=False, index=True),
+)
+
+# Background jobs that only one process may run at a time (retention): a row per job,
+# held by one process until expires_at; another takes it over only once it has expired.
+job_leases = sa.Table(
+    "job_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", TIME, nullable=False),
+)
+
+# What ``parley import slack`` made of each Slack object: kind "user", "channel" or
+# "message" (slack_id "<channel id>:<ts>"), so that a second import adds only the new.
+slack_imports = sa.Table(
+    "slack_imports",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("slack_id", sa.String(128), primary_key=True),
+    sa.Column("parley_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
 )

@@ -6,7 +6,7 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
 from parley.credentials import SESSION_COOKIE
-from parley.domain import accounts, passkeys
+from parley.domain import accounts, lifecycle, passkeys
 from parley.domain.accounts import SecondFactor, SignedIn
 from parley.domain.models import Account
 from parley.domain.session_lifetime import SessionLifetime
@@ -19,7 +19,13 @@ from parley.web.deps import (
     relying_party,
     require_auth,
 )
-from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
+from parley.web.schemas import (
+    DeleteMeBody,
+    LoginBody,
+    PasswordBody,
+    ProfileBody,
+    RegisterBody,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -134,6 +140,25 @@ async def update_me(data: ProfileBody) -> Response:
     auth = await require_auth()
     user = await accounts.update_profile(ctx(), auth.user, data.display_name)
     return jsonify({"user": user})
+
+
+@bp.delete("/api/me")
+@validate_request(DeleteMeBody)
+async def delete_me(data: DeleteMeBody) -> Response:
+    auth = await require_auth()
+    await lifecycle.delete_me(
+        ctx(),
+        auth.account,
+        auth.session_id,
+        password=data.password,
+        otp=data.otp,
+        messages=data.messages,
+        ip=client_ip(),
+    )
+    response = Response(status=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
 
 
 @bp.post("/api/me/password")

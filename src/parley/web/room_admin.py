@@ -16,6 +16,8 @@ class RoomPatchBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str | None = Field(default=None, max_length=256)
     topic: str | None = Field(default=None, max_length=2000)
+    # Days messages are kept (null: the server's default); see domain/retention.py.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500, strict=True)
 
 
 class RoleBody(BaseModel):
@@ -27,7 +29,10 @@ class RoleBody(BaseModel):
 @validate_request(RoomPatchBody)
 async def update_room(room_id: int, data: RoomPatchBody) -> Response:
     user = await require_user()
-    room = await room_admin.update_room(ctx(), user, room_id, name=data.name, topic=data.topic)
+    retention = (data.retention_days,) if "retention_days" in data.model_fields_set else None
+    room = await room_admin.update_room(
+        ctx(), user, room_id, name=data.name, topic=data.topic, retention=retention
+    )
     return jsonify({"room": room})
 
 

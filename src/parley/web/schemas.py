@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,3 +80,13 @@ class PasskeyRegisterBody(_Body):
 
 class PasskeyNameBody(_Body):
     name: str = Field(max_length=256)
+
+
+class DeleteMeBody(_Body):
+    password: str | None = Field(default=None, max_length=1024)
+    otp: str | None = Field(default=None, max_length=64)
+    messages: Literal["keep", "erase"]
+
+
+class DeleteUserBody(_Body):
+    messages: Literal["keep", "erase"]

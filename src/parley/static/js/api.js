@@ -141,6 +141,7 @@ export const api = {
   oidcLink: (id) => request("POST", `/api/auth/oidc/${enc(id)}/link`),
   oidcUnlink: (id) => request("DELETE", `/api/me/oidc/${enc(id)}`),
   updateMe: (fields) => request("PATCH", "/api/me", fields),
+  deleteMe: (body) => request("DELETE", "/api/me", body),
   changePassword: (current_password, new_password) =>
     request("POST", "/api/me/password", { current_password, new_password }),
   sessions: () => request("GET", "/api/sessions"),

@@ -211,6 +211,10 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   const passkeys = lazySection("./passkeys.js", "passkeysSection", "Passkey");
   const providers = lazySection("./oidc-links.js", "oidcLinksSection", "Sign-in provider");
   const bots = lazySection("./bots.js", "botsSection", "Bot");
+  const deletion = lazySection("./delete-account.js", "deleteAccountSection", "Account deletion", () => {
+    dialog.close();
+    location.reload(); // the session is gone: back to the sign-in page
+  });
 
   const dialog = modal("Account",
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
@@ -224,5 +228,6 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     sessionsSection(() => {
       dialog.close();
       onSignOut();
-    }));
+    }),
+    deletion);
 }

@@ -30,15 +30,20 @@ export function roomSettingsDialog(room, onChanged, onLeft = () => {}) {
   if (channel && (room.role === "owner" || room.role === "admin")) {
     const name = h("input", { id: "settings-name", maxlength: "80", required: true, value: room.name || "" });
     const topic = h("input", { id: "settings-topic", maxlength: "500", value: room.topic || "" });
+    // Empty: the server's default (docs/admin.md, "Retention").
+    const keep = h("input", { id: "settings-retention", type: "number", min: "1", max: "36500", step: "1",
+      value: room.retention_days ?? "", placeholder: "Server default" });
     const form = h("form", { class: "stack" },
       h("div", { class: "field" }, h("label", { for: "settings-name" }, "Name"), name),
       h("div", { class: "field" }, h("label", { for: "settings-topic" }, "Topic"), topic),
+      h("div", { class: "field" }, h("label", { for: "settings-retention" }, "Delete messages after (days)"), keep),
       h("button", { class: "primary" }, "Save"));
     form.onsubmit = (e) => {
       e.preventDefault();
       attempt(async () => {
-        const { room: updated } = await api.updateRoom(room.id, { name: name.value, topic: topic.value });
-        onChanged({ name: updated.name, topic: updated.topic });
+        const retention_days = keep.value === "" ? null : Number(keep.value);
+        const { room: updated } = await api.updateRoom(room.id, { name: name.value, topic: topic.value, retention_days });
+        onChanged({ name: updated.name, topic: updated.topic, retention_days: updated.retention_days });
         dialog.close();
       });
     };
