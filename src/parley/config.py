@@ -115,6 +115,9 @@ class Settings:
     # With an s3:// store: file downloads redirect to a short-lived presigned URL
     # (after the access check) instead of passing the bytes through Parley.
     blob_presign: bool = False
+    # A label mixed into the web client's release id (a deploy id, say). The id already
+    # changes with Parley's version and its static files; this only forces a new one.
+    release: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -186,6 +189,7 @@ _ENV_NAMES = {
     "public_url": "PARLEY_PUBLIC_URL",
     "blob_url": "PARLEY_BLOB_URL",
     "blob_presign": "PARLEY_BLOB_PRESIGN",
+    "release": "PARLEY_RELEASE",
 }
 
 

@@ -31,6 +31,7 @@ function signedIn(data, early = null) {
 }
 
 function auth(mode) {
+  self.caches?.delete("parley-data").catch(() => {}); // no one signed in: nothing of theirs kept (sw.js)
   const path = mode === "register" ? "/register" : "/login";
   if (location.pathname !== path) history.replaceState({}, "", path);
   showAuth(root, mode, { onSignedIn: signedIn, onSwitch: auth });
@@ -50,6 +51,14 @@ async function boot() {
     }
     root.textContent = "Parley can't reach its server right now. Reload the page to try again.";
   }
+}
+
+// The installable app (docs/web-client.md): the worker says when it stands in for the
+// server ("offline") or a new release waits ("update"); ui/pwa.js, fetched then, shows it.
+const sw = navigator.serviceWorker;
+if (sw) {
+  sw.onmessage = ({ data }) => (data === "offline" || data === "update") && import("./ui/pwa.js").then((m) => m[data]());
+  addEventListener("load", () => sw.register("/sw.js").then((r) => r.waiting && sw.onmessage({ data: "update" }), () => {}));
 }
 
 boot();
