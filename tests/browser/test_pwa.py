@@ -13,7 +13,13 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ParleyProcess, make_person
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ParleyProcess,
+    make_person,
+    screenshot,
+)
 from tests.browser.helpers import composer, delivered, open_room, send, sign_in, wait_online
 from tests.support import ServerProcess
 
@@ -37,6 +43,17 @@ CACHED = """async () => {
     }
   }
   return found;
+}"""
+
+
+# The browser putting the page away (another tab, the phone's home screen), as the page sees it.
+HIDE = """() => {
+  Object.defineProperty(document, "hidden", { value: true, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+SHOW = """() => {
+  delete document.hidden;
+  document.dispatchEvent(new Event("visibilitychange"));
 }"""
 
 
@@ -98,8 +115,16 @@ def test_offline_parley_shows_the_rooms_it_has_seen_read_only(
     open_room(page, "garden")
     expect(delivered(page, "tomatoes are ripe")).to_be_visible()
     wait_online(page)
-    send(page, "picked three")  # arrives live: the next visit's page holds it
+    send(page, "picked three")  # a live message: kept when the page is put away
     expect(delivered(page, "picked three")).to_be_visible()
+    page.evaluate(HIDE)
+    for _ in range(100):
+        if any("picked three" in body for _, url, body in page.evaluate(CACHED) if f"/{garden}/" in url):
+            break
+        page.wait_for_timeout(50)
+    else:
+        raise AssertionError("the live message was not kept")
+    page.evaluate(SHOW)
     open_room(page, "kitchen")
     # Bounded: the newest 50 messages of each room seen.
     kitchen_page = next(body for _, url, body in page.evaluate(CACHED) if f"/{kitchen}/" in url)
@@ -113,7 +138,8 @@ def test_offline_parley_shows_the_rooms_it_has_seen_read_only(
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
     open_room(page, "garden")
     expect(delivered(page, "tomatoes are ripe")).to_be_visible()
-    page.screenshot(path=str(Path(page.context.browser.version and "/tmp") / "pwa-offline.png"))
+    expect(delivered(page, "picked three")).to_be_visible()
+    screenshot(page, "pwa-offline")
 
     # Back online: the chat reconnects as it always does, and writes again.
     own_server.start()

@@ -67,3 +67,33 @@ export function offline() {
     reading = false;
   }
 }
+
+const DATA_CACHE = "parley-data"; // sw.js's
+const KEEP_MESSAGES = 50;
+
+/**
+ * Bring what sw.js keeps for offline reading up to what the chat holds: each open
+ * room's newest messages, live ones included (the worker only sees history pages).
+ * Called as the page is hidden; only for the person whose /api/me the worker keeps.
+ */
+export async function keep(userId, rooms, store) {
+  try {
+    await write(userId, rooms, store);
+  } catch {
+    // Storage full or gone: offline reading shows the older copy.
+  }
+}
+
+async function write(userId, rooms, store) {
+  if (!self.caches || !(await caches.has(DATA_CACHE))) return;
+  const cache = await caches.open(DATA_CACHE);
+  const me = await cache.match("/api/me");
+  if (!me || (await me.json()).user?.id !== userId) return;
+  for (const [id, timeline] of store.rooms) {
+    const room = rooms.get(id);
+    if (!room || !timeline.loaded) continue;
+    const body = JSON.stringify({ messages: timeline.messages.slice(-KEEP_MESSAGES) });
+    const url = `/api/rooms/${encodeURIComponent(room.id)}/messages`;
+    await cache.put(url, new Response(body, { headers: { "Content-Type": "application/json" } }));
+  }
+}
