@@ -124,7 +124,9 @@ def test_offline_parley_shows_the_rooms_it_has_seen_read_only(
     expect(delivered(page, "picked three")).to_be_visible()
     page.evaluate(HIDE)
     for _ in range(100):
-        if any("picked three" in body for _, url, body in page.evaluate(CACHED) if f"/{garden}/" in url):
+        if any(
+            "picked three" in body for _, url, body in page.evaluate(CACHED) if f"/{garden}/" in url
+        ):
             break
         page.wait_for_timeout(50)
     else:
@@ -133,7 +135,7 @@ def test_offline_parley_shows_the_rooms_it_has_seen_read_only(
     open_room(page, "kitchen")
     # Bounded: the newest 50 messages of each room seen.
     kitchen_page = next(body for _, url, body in page.evaluate(CACHED) if f"/{kitchen}/" in url)
-    assert kitchen_page.count("kitchen note") == 50 and "kitchen note 9\"" not in kitchen_page
+    assert kitchen_page.count("kitchen note") == 50 and 'kitchen note 9"' not in kitchen_page
 
     own_server.stop()
     page.reload()
@@ -183,9 +185,7 @@ def test_signing_out_leaves_nothing_of_mine_to_read_offline(
     assert not any("my secret plans" in body or "diary" in body for _, _, body in cached)
 
 
-def test_a_new_release_is_announced_and_applied_on_reload(
-    open_page, tmp_path: Path
-) -> None:
+def test_a_new_release_is_announced_and_applied_on_reload(open_page, tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", env={"PARLEY_RELEASE": "first"}).start()
     try:
         server = ParleyProcess(proc)

@@ -27,29 +27,8 @@ SW_TEMPLATE = Path(__file__).resolve().parent / "sw.js"
 SW_EXTENSIONS = "js/sw-*.js"
 # The pages that open the client (parley.web.pages.CLIENT_ROUTES) share one shell.
 SHELL_PAGE = "/"
-THEME = "#f7f7f8"
-
-MANIFEST = {
-    "id": "/",
-    "name": "Parley",
-    "short_name": "Parley",
-    "description": "Self-hosted group chat",
-    "start_url": "/",
-    "scope": "/",
-    "display": "standalone",
-    "background_color": THEME,
-    "theme_color": THEME,
-    "icons": [
-        {"src": "/static/pwa/icon-192.png", "sizes": "192x192", "type": "image/png"},
-        {"src": "/static/pwa/icon-512.png", "sizes": "512x512", "type": "image/png"},
-        {
-            "src": "/static/pwa/icon-maskable-512.png",
-            "sizes": "512x512",
-            "type": "image/png",
-            "purpose": "maskable",
-        },
-    ],
-}
+# Served at the root, where the page links it (its start_url and scope are the root's).
+MANIFEST = STATIC_DIR / "pwa" / "manifest.webmanifest"
 
 
 def _static_files() -> list[Path]:
@@ -96,7 +75,7 @@ def _label() -> str:
 
 @bp.get("/manifest.webmanifest")
 async def manifest() -> Response:
-    response = Response(json.dumps(MANIFEST), content_type="application/manifest+json")
+    response = Response(MANIFEST.read_bytes(), content_type="application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
     return response
 
