@@ -59,7 +59,7 @@ SHOW = """() => {
 
 def installed(page: Page) -> None:
     """Wait until the worker is activated and controls the page."""
-    for _ in range(200):
+    for _ in range(600):  # a loaded machine: the install fetches the whole shell
         state, script = page.evaluate(WORKER_READY)
         if state == "activated" and page.evaluate(CONTROLLED):
             assert script.endswith("/sw.js")
@@ -150,7 +150,8 @@ def test_offline_parley_shows_the_rooms_it_has_seen_read_only(
 
     # Back online: the chat reconnects as it always does, and writes again.
     own_server.start()
-    wait_online(page)
+    # The next try of the socket's backoff (up to 15 s), as any outage.
+    expect(page.locator(".shell")).not_to_have_class(re.compile(r"\boffline\b"), timeout=30_000)
     expect(page.get_by_text(OFFLINE_NOTE)).to_be_hidden()
     expect(composer(page)).to_be_enabled()
     send(page, "back again")

@@ -31,7 +31,7 @@ function signedIn(data, early = null) {
 }
 
 function auth(mode) {
-  self.caches?.delete("parley-data").catch(() => {}); // no one signed in: nothing of theirs kept (sw.js)
+  self.caches?.delete("parley-data").catch(() => {}); // sw.js's offline copy
   const path = mode === "register" ? "/register" : "/login";
   if (location.pathname !== path) history.replaceState({}, "", path);
   showAuth(root, mode, { onSignedIn: signedIn, onSwitch: auth });
@@ -53,12 +53,11 @@ async function boot() {
   }
 }
 
-// The installable app (docs/web-client.md): the worker says when it stands in for the
-// server ("offline") or a new release waits ("update"); ui/pwa.js, fetched then, shows it.
+// The installable app (docs/web-client.md): ui/pwa.js shows what sw.js says.
 const sw = navigator.serviceWorker;
 if (sw) {
-  sw.onmessage = ({ data }) => (data === "offline" || data === "update") && import("./ui/pwa.js").then((m) => m[data]());
-  addEventListener("load", () => sw.register("/sw.js").then((r) => r.waiting && sw.onmessage({ data: "update" }), () => {}));
+  sw.onmessage = ({ data: d }) => (d === "offline" || d === "update") && import("./ui/pwa.js").then((m) => m[d]());
+  addEventListener("load", () => sw.register("/sw.js").then((r) => r?.waiting && sw.onmessage({ data: "update" }), () => {}));
 }
 
 boot();
