@@ -185,6 +185,26 @@ def test_signing_out_leaves_nothing_of_mine_to_read_offline(
     assert not any(name == DATA_CACHE for name, _, _ in cached)
     assert not any("my secret plans" in body or "diary" in body for _, _, body in cached)
 
+    # The next person on this device signs in: what is kept from now on is theirs.
+    own_server.start()
+    ben = make_person(own_server, "ben", "Ben")
+    den = own_server.create_room(ben.token, "den", visibility="private")
+    own_server.post(ben.token, den, "ben was here")
+    sign_in(page, own_server, ben, f"/rooms/{den}")
+    expect(delivered(page, "ben was here")).to_be_visible()
+    for _ in range(100):
+        if any(f"/api/rooms/{den}/messages" in url for url in kept_rooms(page)):
+            break
+        page.wait_for_timeout(50)
+    cached = page.evaluate(CACHED)
+    assert any("ben was here" in body for _, _, body in cached)
+    assert not any("my secret plans" in body or "diary" in body for _, _, body in cached)
+    own_server.stop()
+    page.reload()
+    expect(page.get_by_text(OFFLINE_NOTE)).to_be_visible()
+    expect(delivered(page, "ben was here")).to_be_visible()
+    expect(page.get_by_role("link", name="diary")).to_have_count(0)
+
 
 def test_a_new_release_is_announced_and_applied_on_reload(open_page, tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", env={"PARLEY_RELEASE": "first"}).start()

@@ -50,7 +50,7 @@ self.addEventListener("activate", (event) => {
     }
     await self.clients.claim();
     // Learn whose data may be kept now, not at the next visit's /api/me.
-    if (!(await keptUser())) await fetch(ME).then((response) => keep(ME, response)).catch(() => {});
+    if ((await keptUser()) === null) await learnUser();
   })());
 });
 
@@ -127,8 +127,9 @@ async function keep(key, response) {
     return cache.put(ME, response);
   }
   if (!response.ok) return;
-  // Only for the person the cache holds: no /api/me kept (just signed in, or just
-  // installed), no rooms kept either until one is.
+  // Only under the person's own /api/me: just after a sign-in (which wiped the cache)
+  // the worker asks whose these are.
+  if ((await keptUser()) === null) await learnUser();
   if ((await keptUser()) === null) return;
   let body = await response.json();
   if (key !== ROOMS && Array.isArray(body.messages)) {
@@ -139,6 +140,10 @@ async function keep(key, response) {
   await cache.put(key, new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json" } }));
   const pages = (await cache.keys()).filter((request) => LATEST_PAGE.test(new URL(request.url).pathname));
   for (const old of pages.slice(0, Math.max(0, pages.length - KEEP_ROOMS))) await cache.delete(old);
+}
+
+function learnUser() {
+  return fetch(ME).then((response) => keep(ME, response)).catch(() => {});
 }
 
 async function keptUser() {
