@@ -63,8 +63,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method !== "GET") {
-    // Whoever signs in next must not find the last person's rooms.
-    if (SIGN_IN_OR_OUT.test(url.pathname)) event.waitUntil(forget());
+    // Whoever signs in next must not find the last person's rooms: forgotten before,
+    // and again after, so that nothing kept while the request ran survives it.
+    if (SIGN_IN_OR_OUT.test(url.pathname)) event.respondWith(signInOrOut(request));
     return;
   }
   if (request.mode === "navigate") {
@@ -75,6 +76,15 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(kept(event, url));
   }
 });
+
+async function signInOrOut(request) {
+  await forget();
+  try {
+    return await fetch(request);
+  } finally {
+    await forget();
+  }
+}
 
 function isLatestPage(url) {
   return LATEST_PAGE.test(url.pathname) && !url.searchParams.has("before_seq") && !url.searchParams.has("after_seq");
