@@ -226,6 +226,7 @@ def test_a_new_release_is_announced_and_applied_on_reload(open_page, tmp_path: P
         page.evaluate("navigator.serviceWorker.ready.then((r) => r.update())")
         notice = page.get_by_role("status").filter(has_text=UPDATE_NOTE)
         expect(notice).to_be_visible()
+        screenshot(page, "pwa-update")
         # Non-blocking: the chat still works under the notice.
         wait_online(page)
         send(page, "still here")
