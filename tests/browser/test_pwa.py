@@ -68,6 +68,11 @@ def installed(page: Page) -> None:
     raise AssertionError("the service worker never took the page over")
 
 
+def back_online(page: Page) -> None:
+    """After the server came back: the socket's next try of its backoff (up to 15 s)."""
+    expect(page.locator(".shell")).not_to_have_class(re.compile(r"\boffline\b"), timeout=30_000)
+
+
 def shells(page: Page) -> list[str]:
     names = page.evaluate("caches.keys()")
     return [name for name in names if name.startswith("parley-shell-")]
@@ -150,8 +155,7 @@ def test_offline_parley_shows_the_rooms_it_has_seen_read_only(
 
     # Back online: the chat reconnects as it always does, and writes again.
     own_server.start()
-    # The next try of the socket's backoff (up to 15 s), as any outage.
-    expect(page.locator(".shell")).not_to_have_class(re.compile(r"\boffline\b"), timeout=30_000)
+    back_online(page)
     expect(page.get_by_text(OFFLINE_NOTE)).to_be_hidden()
     expect(composer(page)).to_be_enabled()
     send(page, "back again")
@@ -228,7 +232,7 @@ def test_a_new_release_is_announced_and_applied_on_reload(open_page, tmp_path: P
         expect(notice).to_be_visible()
         screenshot(page, "pwa-update")
         # Non-blocking: the chat still works under the notice.
-        wait_online(page)
+        back_online(page)
         send(page, "still here")
         expect(delivered(page, "still here")).to_be_visible()
 
