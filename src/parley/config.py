@@ -124,6 +124,9 @@ class Settings:
     # retention_days (0: kept forever); the job runs every retention_interval_s.
     retention_days: int = 0
     retention_interval_s: float = DEFAULT_RETENTION_INTERVAL_S
+    # A label mixed into the web client's release id (a deploy id, say). The id already
+    # changes with Parley's version and its static files; this only forces a new one.
+    release: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -198,6 +201,7 @@ _ENV_NAMES = {
     "allow_message_erasure": "PARLEY_ALLOW_MESSAGE_ERASURE",
     "retention_days": "PARLEY_RETENTION_DAYS",
     "retention_interval_s": "PARLEY_RETENTION_INTERVAL_S",
+    "release": "PARLEY_RELEASE",
 }
 
 

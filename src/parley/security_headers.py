@@ -15,7 +15,8 @@ def content_security_policy(files_origin: str = "") -> str:
     return (
         f"default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src 'self'{extra} blob: data:; media-src 'self'{extra} blob:; "
-        "connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "connect-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; "
+        "object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 

@@ -159,6 +159,10 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     def factory(
         width: int = 1280, height: int = 800, color_scheme: str = "light", **kwargs: Any
     ) -> Page:
+        # Parley's service worker (/sw.js) stays out of the tests that aren't about it:
+        # page.route() can't see what a worker answers. tests/browser/test_pwa.py lets
+        # it in with service_workers="allow".
+        kwargs.setdefault("service_workers", "block")
         context = browser.new_context(
             viewport={"width": width, "height": height},
             color_scheme=color_scheme,  # type: ignore[arg-type]

@@ -39,6 +39,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/invite/<path:rest>", "GET"): PUBLIC,  # the page shell; the API checks the code
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
+    ("/manifest.webmanifest", "GET"): PUBLIC,  # the installable app: names and icons only
+    ("/sw.js", "GET"): PUBLIC,  # the service worker: the release and the shell's file names
     ("/openapi.json", "GET"): PUBLIC,
     ("/metrics", "GET"): PUBLIC,  # counters only, no names or contents (see docs/security.md)
     ("/api/emoji", "GET"): PUBLIC,  # the emoji package's table

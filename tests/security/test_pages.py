@@ -15,6 +15,8 @@ PATHS = [
     "/static/js/app.js",
     "/static/no-such-file.js",
     "/healthz",
+    "/manifest.webmanifest",
+    "/sw.js",
     "/openapi.json",
     "/api/me",
     "/api/no-such-route",

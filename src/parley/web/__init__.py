@@ -19,6 +19,7 @@ from parley.web import (
     oidc,
     pages,
     passkeys,
+    pwa,
     reactions,
     room_admin,
     rooms,
@@ -33,6 +34,7 @@ def blueprints() -> list[Blueprint]:
     """Every blueprint of the HTTP API, registered by create_app."""
     return [
         pages.bp,
+        pwa.bp,
         auth.bp,
         oidc.bp,
         rooms.bp,

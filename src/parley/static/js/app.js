@@ -31,6 +31,7 @@ function signedIn(data, early = null) {
 }
 
 function auth(mode) {
+  self.caches?.delete("parley-data").catch(() => {}); // sw.js's offline copy
   const path = mode === "register" ? "/register" : "/login";
   if (location.pathname !== path) history.replaceState({}, "", path);
   showAuth(root, mode, { onSignedIn: signedIn, onSwitch: auth });
@@ -50,6 +51,13 @@ async function boot() {
     }
     root.textContent = "Parley can't reach its server right now. Reload the page to try again.";
   }
+}
+
+// The installable app (docs/web-client.md): ui/pwa.js shows what sw.js says.
+const sw = navigator.serviceWorker;
+if (sw) {
+  sw.onmessage = ({ data: d }) => (d === "offline" || d === "update") && import("./ui/pwa.js").then((m) => m[d]());
+  addEventListener("load", () => sw.register("/sw.js").then((r) => r?.waiting && sw.onmessage({ data: "update" }), () => {}));
 }
 
 boot();

@@ -572,6 +572,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   };
   const onVisible = () => {
     if (!document.hidden) markRead();
+    else if (navigator.serviceWorker?.controller) import("./pwa.js").then((m) => m.keep(me.id, rooms, store));
   };
   const onOnline = () => socket.reconnectNow();
   document.addEventListener("keydown", onKey);
