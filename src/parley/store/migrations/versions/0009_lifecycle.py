@@ -1,6 +1,6 @@
 """Account deletion, retention, Slack import: the columns and tables they need.
 
-Revision ID: 0011_lifecycle
+Revision ID: 0009_lifecycle
 Revises: 0008_passkeys
 Create Date: 2026-12-07
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_lifecycle"
+revision = "0009_lifecycle"
 down_revision = "0008_passkeys"
 branch_labels = None
 depends_on = None
