@@ -93,6 +93,7 @@ NO_BODY = {
     "room_admin.archive", "room_admin.unarchive", "room_admin.unban", "room_admin.remove_member",
     "rooms.join", "rooms.leave", "mutes.mute", "mutes.unmute", "webhooks.delete_webhook",
     "passkeys.login_options", "passkeys.delete", "oidc.link", "oidc.unlink",
+    "threads.follow", "threads.unfollow", "pins.pin", "pins.unpin", "pins.save", "pins.unsave",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}

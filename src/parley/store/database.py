@@ -27,8 +27,10 @@ from parley.store.passkeys import PasskeyStore
 from parley.store.reactions import ReactionStore
 from parley.store.room_admin import RoomAdminStore
 from parley.store.rooms import RoomStore
+from parley.store.saved import PinStore, SavedStore
 from parley.store.search import SearchStore
 from parley.store.sessions import SessionStore
+from parley.store.threads import ThreadStore
 from parley.store.twofactor import TwoFactorStore
 from parley.store.users import UserStore
 from parley.store.webhooks import WebhookStore
@@ -133,6 +135,9 @@ class Store:
     webhooks: WebhookStore
     oidc: OidcStore
     passkeys: PasskeyStore
+    threads: ThreadStore
+    pins: PinStore
+    saved: SavedStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -187,5 +192,8 @@ async def open_store(
         webhooks=WebhookStore(engine),
         oidc=OidcStore(engine),
         passkeys=PasskeyStore(engine),
+        threads=ThreadStore(engine),
+        pins=PinStore(engine),
+        saved=SavedStore(engine),
         checkpointer=checkpointer,
     )

@@ -72,8 +72,14 @@ class MembershipStore:
         return bool(result.rowcount)
 
     async def rooms_of(self, user_id: int) -> list[RoomView]:
-        """Every room the user is a member of, with read marker and unread count."""
+        """Every room the user is a member of, with read marker and unread count.
+
+        A thread reply not also sent to the room counts in its thread, not in the room.
+        """
         mine = memberships.alias("mine")
+        in_timeline = sa.or_(
+            messages.c.thread_root_id.is_(None), messages.c.also_to_room == sa.true()
+        )
         unread = (
             sa.select(sa.func.count())
             .where(
@@ -81,6 +87,7 @@ class MembershipStore:
                 messages.c.seq > mine.c.read_seq,
                 messages.c.author_id != user_id,
                 messages.c.deleted_at.is_(None),
+                in_timeline,
             )
             .scalar_subquery()
         )
@@ -101,6 +108,7 @@ class MembershipStore:
                 messages.c.author_id != user_id,
                 messages.c.deleted_at.is_(None),
                 sa.or_(messages.c.mentions_room == sa.true(), named_me),
+                in_timeline,
             )
             .scalar_subquery()
         )

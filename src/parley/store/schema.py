@@ -99,7 +99,12 @@ messages = sa.Table(
     sa.Column("mentions_room", sa.Boolean, nullable=False, server_default=sa.false()),
     # The attached files' names, one per line: searched with the body (store/search.py).
     sa.Column("file_names", sa.Text, nullable=True),
+    # A thread reply: the id of its root (a message of the same room, not itself a reply).
+    sa.Column("thread_root_id", sa.Integer, nullable=True),
+    # A thread reply that is also shown in the room's timeline.
+    sa.Column("also_to_room", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
+    sa.Index("ix_messages_thread_root_seq", "thread_root_id", "seq"),
     sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
 )
 
@@ -244,4 +249,34 @@ passkey_challenges = sa.Table(
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
     sa.Column("user_handle", sa.String(100), nullable=True),
     sa.Column("expires_at", TIME, nullable=False, index=True),
+)
+
+# Who follows which thread, and how far each has read it (the seq of the last reply read).
+thread_follows = sa.Table(
+    "thread_follows",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("root_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True, index=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False),
+    sa.Column("read_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# Messages pinned to their room (by whom, when).
+pins = sa.Table(
+    "pins",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False, index=True),
+    sa.Column("pinned_by", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# A person's saved messages: private to them, re-checked against membership when read.
+saved_messages = sa.Table(
+    "saved_messages",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("created_at", TIME, nullable=False),
 )

@@ -19,10 +19,12 @@ from parley.web import (
     oidc,
     pages,
     passkeys,
+    pins,
     reactions,
     room_admin,
     rooms,
     search,
+    threads,
     twofactor,
     users,
     webhooks,
@@ -54,4 +56,7 @@ def blueprints() -> list[Blueprint]:
         webhooks.bp,
         bots.bp,
         export.bp,
+        # Issue 23: threads, pins and saved messages.
+        threads.bp,
+        pins.bp,
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from parley.domain.numbers import INT64_MAX
 
@@ -52,6 +52,13 @@ class MessageBody(_Body):
     client_id: str | None = Field(default=None, max_length=256)
     attachments: list[str] | None = Field(default=None, max_length=50)
     reply_to: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    # A thread reply: the root's id; also_to_room shows it in the room's timeline too.
+    thread_root_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    also_to_room: StrictBool = False
+
+
+class ThreadReadBody(_Body):
+    seq: int = Field(ge=0, le=INT64_MAX)
 
 
 class OtpBody(_Body):
