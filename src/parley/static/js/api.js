@@ -186,10 +186,17 @@ export const api = {
   // Messages and files.
   messages: (id, { before, after, limit } = {}) =>
     request("GET", room(id, `/messages${query({ before_seq: before, after_seq: after, limit })}`)),
-  postMessage: (id, body, client_id) => request("POST", room(id, "/messages"), { body, client_id }),
+  postMessage: (id, body, client_id, more) => request("POST", room(id, "/messages"), { body, client_id, ...more }),
   editMessage: (id, body) => request("PATCH", msg(id), { body }),
   deleteMessage: (id) => request("DELETE", msg(id)),
   react: (id, emoji, add) => request(add ? "PUT" : "DELETE", msg(id, `/reactions/${enc(emoji)}`)),
+  // Threads, pins, saved (ui/threads.js); mark: "pin", "save" (POST), "follow" (PUT).
+  mark: (id, what, on) => request(on ? (what === "follow" ? "PUT" : "POST") : "DELETE", msg(id, `/${what}`)),
+  thread: (id) => request("GET", msg(id, "/thread")),
+  threadRead: (id, seq) => request("POST", msg(id, "/thread/read"), { seq }),
+  threads: () => request("GET", "/api/threads"),
+  pins: (id) => request("GET", room(id, "/pins")),
+  saved: () => request("GET", "/api/saved"),
   search: (q) => request("GET", `/api/search?${new URLSearchParams({ q })}`),
   upload,
   emoji: () => request("GET", "/api/emoji"),
