@@ -1,7 +1,8 @@
-"""Threads, pins and saved messages in real Chromium (issue 23)."""
+"""Threads, pins, saved messages and group conversations in real Chromium (issue 23)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -137,3 +138,50 @@ def test_on_a_phone_a_thread_opens_as_a_full_screen_sheet(
     expect(panel.locator(".thread-reply")).to_contain_text("Tent, stove", timeout=FRAME_MS)
     panel.get_by_role("button", name="Close panel").tap()
     expect(message_item(page, "Packing list?").locator(".thread-line")).to_contain_text("1 reply")
+
+
+def test_a_group_conversation_from_the_new_dm_dialog_becomes_a_room_when_someone_is_added(
+    open_page, live_server: ParleyProcess
+) -> None:
+    ana = make_person(live_server, "ana", "Ana Lima")
+    ben = make_person(live_server, "ben", "Ben Okafor")
+    cat = make_person(live_server, "cat", "Cat Diaz")
+    dan = make_person(live_server, "dan", "Dan Wu")
+    page, cat_page = open_page(), open_page()
+    sign_in(page, live_server, ana)
+    sign_in(cat_page, live_server, cat)
+
+    page.get_by_role("button", name="New direct message").click()
+    dialog = page.get_by_role("dialog", name="New direct message")
+    dialog.get_by_label("Username", exact=True).fill(ben.username)
+    dialog.get_by_role("button", name="Add another person").click()
+    dialog.get_by_label("Username 2").fill(cat.username)
+    dialog.get_by_role("button", name="Open conversation").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ben Okafor, Cat Diaz")
+    send(page, "Dinner on Friday?")
+
+    # Cat finds it among her direct messages, named after the two others.
+    dms = cat_page.get_by_role("list", name="Direct messages")
+    link = dms.get_by_role("link", name=re_name("Ana Lima, Ben Okafor"))
+    expect(link).to_be_visible(timeout=FRAME_MS)
+    link.click()
+    expect(delivered(cat_page, "Dinner on Friday?")).to_be_visible()
+
+    # Anyone in it adds a person: it becomes a private room, with its history.
+    cat_page.get_by_role("button", name="Members").click()
+    cat_page.get_by_role("button", name="Add people").click()
+    add = cat_page.get_by_role("dialog", name="Add people")
+    expect(add).to_contain_text("private room")
+    add.get_by_label("Username").fill(dan.username)
+    add.get_by_role("button", name="Add to room").click()
+    rooms = page.get_by_role("list", name="Rooms")
+    expect(rooms.get_by_role("link", name=re_name("Dan Wu"))).to_be_visible(timeout=FRAME_MS)
+    expect(
+        page.get_by_role("list", name="Direct messages").get_by_role(
+            "link", name=re_name("Ben Okafor, Cat Diaz")
+        )
+    ).to_have_count(0)
+
+
+def re_name(text: str) -> re.Pattern[str]:
+    return re.compile(re.escape(text))

@@ -23,7 +23,7 @@ MAX_PINS = 100
 
 
 def may_pin(room: Room, role: str | None) -> bool:
-    return room.kind == "dm" or role in MANAGER_ROLES
+    return room.kind != "channel" or role in MANAGER_ROLES
 
 
 async def set_pinned(ctx: Context, user: User, message_id: int, *, pinned: bool) -> None:

@@ -165,6 +165,21 @@ class MembershipStore:
                 for view in views:
                     if view.kind == "dm":
                         view.dm_user = by_room.get(view.id)
+            group_ids = [v.id for v in views if v.kind == "group"]
+            if group_ids:
+                # A group conversation is named after its other people, as each sees it.
+                others = await conn.execute(
+                    sa.select(memberships.c.room_id, users.c.display_name)
+                    .join(users, users.c.id == memberships.c.user_id)
+                    .where(memberships.c.room_id.in_(group_ids), memberships.c.user_id != user_id)
+                    .order_by(users.c.username_key)
+                )
+                names: dict[int, list[str]] = {}
+                for row in others:
+                    names.setdefault(row.room_id, []).append(row.display_name)
+                for view in views:
+                    if view.kind == "group":
+                        view.name = ", ".join(names.get(view.id, []))
         return views
 
     async def room_cursors_of(self, user_id: int) -> list[tuple[int, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -44,6 +44,14 @@ class RoomBody(_Body):
 
 class UsernameBody(_Body):
     username: str = Field(max_length=64)
+
+
+class DmBody(_Body):
+    # One person (a direct message), or 1 to 8 others (a group conversation).
+    username: str | None = Field(default=None, max_length=64)
+    usernames: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=50
+    )
 
 
 class MessageBody(_Body):

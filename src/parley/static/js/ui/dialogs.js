@@ -76,17 +76,31 @@ function userField(id, label) {
   return { input, field: h("div", { class: "field" }, h("label", { for: id }, label), input, list) };
 }
 
+const GROUP_MAX = 8; // other people in a group conversation (the server's rule)
+
 export function newDmDialog(onOpened) {
   const { input, field } = userField("dm-user", "Username");
   const error = errorLine();
-  const form = h("form", { method: "dialog", class: "stack" }, field, error,
+  // More people make a group conversation: the one of exactly those people.
+  const inputs = [input];
+  const more = h("button", { type: "button", class: "link" }, "Add another person");
+  more.onclick = () => {
+    const added = userField(`dm-user-${inputs.length}`, `Username ${inputs.length + 1}`);
+    inputs.push(added.input);
+    added.input.required = false;
+    more.before(added.field);
+    more.hidden = inputs.length >= GROUP_MAX;
+    added.input.focus();
+  };
+  const form = h("form", { method: "dialog", class: "stack" }, field, more, error,
     h("button", { type: "submit", class: "primary" }, "Open conversation"));
   const dialog = modal("New direct message", form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!input.value.trim()) return showError(error, "Who do you want to write to?");
+    const names = inputs.map((i) => i.value.trim()).filter(Boolean);
+    if (!names.length) return showError(error, "Who do you want to write to?");
     try {
-      const { room } = await api.openDm(input.value.trim());
+      const { room } = await api.openDm(names.length > 1 ? names : names[0]);
       dialog.close();
       onOpened(room);
     } catch (err) {
@@ -101,6 +115,9 @@ export function addMemberDialog(room, onAdded) {
   const form = h("form", { method: "dialog", class: "stack" }, field, error,
     h("button", { type: "submit", class: "primary" }, "Add to room"));
   const dialog = modal(`Add people to ${room.name}`, form);
+  if (room.kind === "group") {
+    form.prepend(h("p", { class: "muted" }, "Adding someone makes this conversation a private room: everyone in it keeps its history, and the one who started it runs it."));
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const username = input.value.trim();

@@ -326,7 +326,7 @@ export function installFeatures(chat) {
     if (!users.size) delete reactions[d.emoji];
     store.update({ ...m, reactions });
   });
-  on("room_updated", ({ room: { id, name, topic, archived_at } }) => applyRoom(id, { name, topic, archived_at }));
+  on("room_updated", ({ room: { id, name, topic, archived_at, kind, visibility } }) => applyRoom(id, { name, topic, archived_at, kind, visibility }));
   on("message_deleted", tombstone);
   on("thread_updated", (d) => side().then((p) => p.updated(d)));
   on("room_muted", (d) => applyRoom(d.room_id, { muted: d.muted }));

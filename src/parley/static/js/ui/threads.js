@@ -201,7 +201,7 @@ class SidePanel {
 
   #entry(m, note, onOpen, ...tools) {
     const room = this.chat.rooms.get(m.room_id);
-    const where = room ? (room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`) : "";
+    const where = room ? (room.kind === "channel" ? "#" : "") + roomLabel(room) : "";
     return h("li", { class: "side-entry" },
       // A thread reply is shown in its thread, not in the room's timeline.
       btn({ class: "side-open", onclick: m.thread_root_id ? () => this.openThread({ id: m.thread_root_id, room_id: m.room_id }) : onOpen },
@@ -228,7 +228,7 @@ class SidePanel {
     const roomId = this.chat.rooms.current;
     const room = this.chat.rooms.get(roomId);
     if (!room) return;
-    const view = this.#open(`Pinned in ${room.kind === "dm" ? roomLabel(room) : "#" + roomLabel(room)}`, "pins");
+    const view = this.#open(`Pinned in ${room.kind === "channel" ? "#" : ""}${roomLabel(room)}`, "pins");
     const { pins } = await api.pins(room.id).catch(() => ({ pins: [] }));
     if (this.view !== view) return;
     this.pinned.set(String(room.id), new Set(pins.map((p) => p.message.id)));
@@ -257,7 +257,7 @@ class SidePanel {
 
   // ---- the message menu ----------------------------------------------------
   #mayPin(room) {
-    return room.kind === "dm" || room.role === "owner" || room.role === "admin";
+    return room.kind !== "channel" || room.role === "owner" || room.role === "admin";
   }
 
   /** What the menu offers for `m`: [[label, action]], pin and save state looked up. */
