@@ -126,6 +126,8 @@ ROUTES: dict[tuple[str, str], str] = {
     # Removes my own row only (also after I left the room): says nothing of the message.
     ("/api/messages/<int:message_id>/save", "DELETE"): AUTHENTICATED,
     ("/api/saved", "GET"): AUTHENTICATED,  # mine, re-checked against my rooms when read
+    ("/api/me/read-receipts", "GET"): AUTHENTICATED,
+    ("/api/me/read-receipts", "PUT"): AUTHENTICATED,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

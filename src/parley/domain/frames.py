@@ -34,6 +34,7 @@ ServerFrameType = Literal[
     "room_muted",
     "thread_updated",
     "pin",
+    "receipt",
     "error",
 ]
 
@@ -58,6 +59,7 @@ SERVER_FRAMES: Final[dict[ServerFrameType, tuple[str, ...]]] = {
     "room_muted": ("room_id", "muted"),
     "thread_updated": ("room_id", "root_id", "thread"),
     "pin": ("room_id", "message_id", "pinned", "user_id"),
+    "receipt": ("room_id", "user_id", "seq"),
     "error": ("code", "message", "ref?", "retry_after?", "room_ids?"),
 }
 
@@ -200,6 +202,10 @@ def pin(room_id: int, message_id: int, pinned: bool, user_id: int) -> bytes:
             "user_id": user_id,
         }
     )
+
+
+def receipt(room_id: int, user_id: int, seq: int) -> bytes:
+    return orjson.dumps({"type": "receipt", "room_id": room_id, "user_id": user_id, "seq": seq})
 
 
 def error(

@@ -7,7 +7,7 @@ a room that does not exist and one the user may not see.
 from __future__ import annotations
 
 from parley.bus.base import Event
-from parley.domain import frames, text
+from parley.domain import frames, receipts, text
 from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
 from parley.domain.numbers import parse_int
@@ -238,6 +238,7 @@ async def mark_read(ctx: Context, user: User, room_id: int, seq: object = None) 
     marker = await ctx.store.memberships.mark_read(room_id, user.id, checked)
     if marker is None:
         raise _not_found()
+    receipts.marker_moved(ctx, user, room_id)
     await ctx.bus.publish(
         Event(
             kind="users",

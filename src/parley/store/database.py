@@ -25,6 +25,7 @@ from parley.store.mutes import MuteStore
 from parley.store.oidc import OidcStore
 from parley.store.passkeys import PasskeyStore
 from parley.store.reactions import ReactionStore
+from parley.store.receipts import ReceiptStore
 from parley.store.room_admin import RoomAdminStore
 from parley.store.rooms import RoomStore
 from parley.store.saved import PinStore, SavedStore
@@ -138,6 +139,7 @@ class Store:
     threads: ThreadStore
     pins: PinStore
     saved: SavedStore
+    receipts: ReceiptStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -195,5 +197,6 @@ async def open_store(
         threads=ThreadStore(engine),
         pins=PinStore(engine),
         saved=SavedStore(engine),
+        receipts=ReceiptStore(engine),
         checkpointer=checkpointer,
     )

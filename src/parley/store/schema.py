@@ -27,6 +27,8 @@ users = sa.Table(
     # Bot accounts (their own and webhooks'): no password sign-in, Bearer tokens only.
     sa.Column("is_bot", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("bot_owner_id", sa.Integer, nullable=True),
+    # Read receipts: whether others in small rooms see how far I read (and I theirs).
+    sa.Column("read_receipts", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or

@@ -1,12 +1,15 @@
-"""Pins (POST/DELETE /api/messages/{id}/pin, GET /api/rooms/{id}/pins) and saved
-messages (POST/DELETE /api/messages/{id}/save, GET /api/saved)."""
+"""Pins (POST/DELETE /api/messages/{id}/pin, GET /api/rooms/{id}/pins), saved messages
+(POST/DELETE /api/messages/{id}/save, GET /api/saved) and my read-receipts setting
+(GET/PUT /api/me/read-receipts)."""
 
 from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify
+from quart_schema import validate_request
 
-from parley.domain import pins, saved
+from parley.domain import pins, receipts, saved
 from parley.web.deps import ctx, require_user
+from parley.web.schemas import EnabledBody
 
 bp = Blueprint("pins", __name__)
 
@@ -49,3 +52,17 @@ async def unsave(message_id: int) -> Response:
 async def saved_list() -> Response:
     user = await require_user()
     return jsonify({"saved": await saved.saved(ctx(), user)})
+
+
+@bp.get("/api/me/read-receipts")
+async def read_receipts() -> Response:
+    user = await require_user()
+    return jsonify({"enabled": await receipts.enabled(ctx(), user)})
+
+
+@bp.put("/api/me/read-receipts")
+@validate_request(EnabledBody)
+async def set_read_receipts(data: EnabledBody) -> Response:
+    user = await require_user()
+    await receipts.set_enabled(ctx(), user, data.enabled)
+    return Response(status=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
-from parley.domain import rooms
+from parley.domain import receipts, rooms
 from parley.errors import BadInput
 from parley.web.deps import ctx, require_user
 from parley.web.schemas import DmBody, RoomBody, UsernameBody
@@ -54,7 +54,8 @@ async def create_room(data: RoomBody) -> tuple[Response, int]:
 async def get_room(room_id: int) -> Response:
     user = await require_user()
     room, role = await rooms.access_room(ctx(), user, room_id)
-    return jsonify({"room": room, "role": role})
+    seen = await receipts.room_receipts(ctx(), user, room.id)
+    return jsonify({"room": room, "role": role, "receipts": seen})
 
 
 @bp.post("/api/rooms/<int:room_id>/join")

@@ -65,6 +65,10 @@ class MessageBody(_Body):
     also_to_room: StrictBool = False
 
 
+class EnabledBody(_Body):
+    enabled: StrictBool
+
+
 class ThreadReadBody(_Body):
     seq: int = Field(ge=0, le=INT64_MAX)
 

@@ -1,4 +1,5 @@
-"""Threads (replies under a root message, followers and their read markers), pins, saved.
+"""Threads (replies under a root message, followers and their read markers), pins, saved
+messages, and the read-receipts setting.
 
 Revision ID: 0012_threads
 Revises: 0008_passkeys
@@ -17,6 +18,10 @@ TIME = sa.String(32)
 
 
 def upgrade() -> None:
+    op.add_column(
+        "users",
+        sa.Column("read_receipts", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
     op.add_column("messages", sa.Column("thread_root_id", sa.Integer, nullable=True))
     op.add_column(
         "messages",
@@ -57,3 +62,4 @@ def downgrade() -> None:
     op.drop_index("ix_messages_thread_root_seq", table_name="messages")
     op.drop_column("messages", "also_to_room")
     op.drop_column("messages", "thread_root_id")
+    op.drop_column("users", "read_receipts")
