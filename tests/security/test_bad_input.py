@@ -144,7 +144,8 @@ def _schema_fields(spec: dict[str, Any], rule: str, method: str) -> dict[str, st
     fields = {}
     for name, prop in schema.get("properties", {}).items():
         kinds = [prop.get("type")] + [option.get("type") for option in prop.get("anyOf", [])]
-        fields[name] = next((k for k in kinds if k in ("integer", "string", "array")), "string")
+        known = ("integer", "string", "array", "boolean")
+        fields[name] = next((k for k in kinds if k in known), "string")
     return fields
 
 
@@ -185,6 +186,10 @@ def _field_values(field: str, kind: str) -> Iterator[tuple[str, Any, bool]]:
     if kind == "integer":
         for value in INT_VALUES:
             yield f"int {value!r:.30}", value, True
+        return
+    if kind == "boolean":  # JSON true and false only: no 1, "true" or null
+        for value in [5, 1, 0, "true", "", 1.5, ["x"], {"x": "y"}]:
+            yield f"boolean {value!r:.30}", value, True
         return
     if kind == "array":
         for value in [*TYPE_VALUES[:2], [5], [{"x": 1}], ["x"] * 51, "x"]:
