@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ParleyProcess, Person, make_person
-from tests.browser.helpers import delivered, send, sign_in
+from tests.browser.helpers import delivered, send, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
 
@@ -185,3 +185,34 @@ def test_a_group_conversation_from_the_new_dm_dialog_becomes_a_room_when_someone
 
 def re_name(text: str) -> re.Pattern[str]:
     return re.compile(re.escape(text))
+
+
+def test_seen_by_under_the_last_message_and_the_receipts_toggle(
+    open_page, live_server: ParleyProcess
+) -> None:
+    ana = make_person(live_server, "ana", "Ana Lima")
+    ben = make_person(live_server, "ben", "Ben Okafor")
+    dm = live_server.api("POST", "/api/dms", {"username": ben.username}, ana.token)["room"]
+    page, ben_page = open_page(), open_page()
+    sign_in(page, live_server, ana, f"/rooms/{dm['id']}")
+    send(page, "Did you get the tickets?")
+    expect(delivered(page, "Did you get the tickets?")).to_be_visible()
+    sign_in(ben_page, live_server, ben)
+    wait_online(ben_page)  # so that opening the conversation reads it at once
+    ben_page.get_by_role("link", name=re_name("Ana Lima")).click()
+    expect(delivered(ben_page, "Did you get the tickets?")).to_be_visible()
+    expect(page.locator(".seen-by")).to_have_text("Seen by Ben Okafor", timeout=FRAME_MS)
+
+    # Ben turns receipts off in Account: Ana's next message is not marked seen.
+    ben_page.get_by_role("button", name="Account settings").click()
+    account = ben_page.get_by_role("dialog", name="Account")
+    toggle = account.get_by_role("checkbox", name="Send read receipts")
+    expect(toggle).to_be_checked()
+    toggle.uncheck()
+    expect(account.get_by_role("status").filter(has_text="nobody sees")).to_be_visible()
+    assert live_server.api("GET", "/api/me/read-receipts", None, ben.token) == {"enabled": False}
+    ben_page.keyboard.press("Escape")
+    send(page, "Hello?")
+    expect(delivered(ben_page, "Hello?")).to_be_visible(timeout=FRAME_MS)
+    page.wait_for_timeout(2000)  # a receipt would come within one coalescing second
+    expect(page.locator(".seen-by")).to_have_count(0)

@@ -190,13 +190,16 @@ export const api = {
   editMessage: (id, body) => request("PATCH", msg(id), { body }),
   deleteMessage: (id) => request("DELETE", msg(id)),
   react: (id, emoji, add) => request(add ? "PUT" : "DELETE", msg(id, `/reactions/${enc(emoji)}`)),
-  // Threads, pins, saved (ui/threads.js); mark: "pin", "save" (POST), "follow" (PUT).
+  // Threads, pins, saved (ui/threads.js), read receipts (ui/receipts.js); mark: "pin", "save" (POST), "follow" (PUT).
   mark: (id, what, on) => request(on ? (what === "follow" ? "PUT" : "POST") : "DELETE", msg(id, `/${what}`)),
   thread: (id) => request("GET", msg(id, "/thread")),
   threadRead: (id, seq) => request("POST", msg(id, "/thread/read"), { seq }),
   threads: () => request("GET", "/api/threads"),
   pins: (id) => request("GET", room(id, "/pins")),
   saved: () => request("GET", "/api/saved"),
+  room: (id) => request("GET", room(id)),
+  readReceipts: () => request("GET", "/api/me/read-receipts"),
+  setReadReceipts: (enabled) => request("PUT", "/api/me/read-receipts", { enabled }),
   search: (q) => request("GET", `/api/search?${new URLSearchParams({ q })}`),
   upload,
   emoji: () => request("GET", "/api/emoji"),

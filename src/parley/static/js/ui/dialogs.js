@@ -222,6 +222,20 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     notifyButton.hidden = !notifications.canAsk();
   });
 
+  // Read receipts: off hides mine from others and theirs from me (docs/api.md).
+  const receipts = h("input", { type: "checkbox", id: "read-receipts", disabled: true });
+  const receiptsState = h("p", { class: "muted", role: "status" });
+  api.readReceipts().then(({ enabled }) => { receipts.checked = enabled; receipts.disabled = false; }, () => {});
+  receipts.addEventListener("change", async () => {
+    try {
+      await api.setReadReceipts(receipts.checked);
+      receiptsState.textContent = receipts.checked ? "Others see how far you read, and you theirs." : "Off: nobody sees how far you read, and you don't see theirs.";
+    } catch (err) {
+      receipts.checked = !receipts.checked;
+      receiptsState.textContent = err.message;
+    }
+  });
+
   // Two-factor sign-in, passkeys, sign-in providers and bots live in modules of their
   // own, fetched only when this dialog opens.
   const twoFactor = lazySection("./twofactor.js", "twoFactorSection", "Two-factor", () => me.username);
@@ -237,6 +251,8 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     passkeys,
     providers,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
+    h("section", { "aria-label": "Read receipts" }, h("h3", {}, "Read receipts"),
+      h("label", { for: "read-receipts" }, receipts, " Send read receipts (“Seen by” in conversations and rooms of up to 20 people)"), receiptsState),
     bots,
     sessionsSection(() => {
       dialog.close();

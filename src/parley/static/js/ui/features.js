@@ -362,7 +362,10 @@ export function installFeatures(chat) {
     },
     roomShown(room) {
       // Another room: what the search found stays behind (the words stay in the box).
-      if (String(room?.id) !== shownRoom) closeSearch();
+      if (String(room?.id) !== shownRoom) {
+        closeSearch();
+        if (room?.member_count > 1 && room.member_count <= 20) import("./receipts.js").then((r) => r.seenBy(chat, room));
+      }
       shownRoom = String(room?.id);
       settings.hidden = !room;
       showReplyBar();
