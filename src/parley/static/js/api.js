@@ -190,7 +190,7 @@ export const api = {
   editMessage: (id, body) => request("PATCH", msg(id), { body }),
   deleteMessage: (id) => request("DELETE", msg(id)),
   react: (id, emoji, add) => request(add ? "PUT" : "DELETE", msg(id, `/reactions/${enc(emoji)}`)),
-  // Threads, pins, saved (ui/threads.js), read receipts (ui/receipts.js); mark: "pin", "save" (POST), "follow" (PUT).
+  // Issue 23 (ui/threads.js, ui/receipts.js). mark: pin, save, follow.
   mark: (id, what, on) => request(on ? (what === "follow" ? "PUT" : "POST") : "DELETE", msg(id, `/${what}`)),
   thread: (id) => request("GET", msg(id, "/thread")),
   threadRead: (id, seq) => request("POST", msg(id, "/thread/read"), { seq }),

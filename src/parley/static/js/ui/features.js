@@ -63,7 +63,7 @@ export function installFeatures(chat) {
 
   // Who reacted: the names and the tooltip come with ui/action-sheet.js, fetched on first use.
   const sheet = () => import("./action-sheet.js");
-  // Threads, pins, saved: ui/threads.js, fetched on first use.
+  // Threads, pins, saved: fetched on first use.
   const side = async () => (await import("./threads.js")).sidePanel(chat, jumpTo);
   const reactors = async (m, emoji) => (await sheet()).whoReacted(m, emoji, chat.me(), await membersOf(m.room_id).catch(() => []));
   const showWho = async (chip, m, emoji) => (await sheet()).showWho(chip, reactors(m, emoji));
