@@ -8,7 +8,7 @@ import secrets
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ParleyProcess, Person, make_person
+from tests.browser.conftest import ParleyProcess, Person, make_person, screenshot
 from tests.browser.helpers import delivered, send, sign_in, wait_online
 
 pytestmark = pytest.mark.browser
@@ -70,6 +70,7 @@ def test_a_thread_replies_beside_the_room_and_the_root_counts_them(
     ana_panel.get_by_role("button", name="Reply", exact=True).click()
     expect(delivered(ben, "Platform 2, at nine")).to_be_visible(timeout=FRAME_MS)
     expect(panel.locator(".thread-reply")).to_have_count(2, timeout=FRAME_MS)
+    screenshot(ben, "thread-panel")
     expect(message_item(ben, "Where do we meet?").locator(".thread-line")).to_contain_text(
         "2 replies", timeout=FRAME_MS
     )
@@ -133,6 +134,7 @@ def test_on_a_phone_a_thread_opens_as_a_full_screen_sheet(
     expect(panel).to_be_visible()
     box = panel.bounding_box()
     assert box is not None and box["width"] >= 380 and box["height"] >= 800, box
+    screenshot(page, "thread-phone")
     panel.get_by_role("textbox", name="Reply in thread").fill("Tent, stove")
     panel.get_by_role("button", name="Reply", exact=True).tap()
     expect(panel.locator(".thread-reply")).to_contain_text("Tent, stove", timeout=FRAME_MS)
