@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 Send = Callable[[Any, Any], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 class Coalescer:
@@ -26,6 +29,15 @@ class Coalescer:
 
     def _flush(self, key: Hashable, send: Send) -> None:
         value = self._waiting.pop(key)
-        task = asyncio.ensure_future(send(key, value))
+        task = asyncio.ensure_future(self._run(send, key, value))
         self._tasks.add(task)  # kept until done: a task nobody holds may be collected
         task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _run(send: Send, key: Hashable, value: Any) -> None:
+        try:
+            await send(key, value)
+        except Exception:
+            # A notice that could not be sent (the database or bus is down, the server
+            # is stopping) is dropped: the next one carries the state as it then is.
+            log.warning("a coalesced notice for %r failed", key, exc_info=True)
