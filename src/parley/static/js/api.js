@@ -3,6 +3,7 @@
 // HttpOnly session cookie; state-changing ones carry the CSRF token the server handed us
 // (login/register/me), or the readable parley_csrf cookie as a fallback after a reload.
 // Every failure is an ApiError read from the contract's {"error": {code, message}} body.
+// api-more.js adds the methods of views fetched on first use, when they are fetched.
 
 const CSRF_COOKIE = "parley_csrf";
 export const PAGE_SIZE = 50; // messages per history page
@@ -55,7 +56,7 @@ function failure(status, data, fallback, retryAfter = null) {
  * Send one request and return the parsed JSON (null for 204).
  * Throws ApiError for any HTTP error, and ApiError(0, "network") when offline.
  */
-async function request(method, path, body) {
+export async function request(method, path, body) {
   const headers = headersFor(method);
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
@@ -171,7 +172,7 @@ export const api = {
   mute: (id, muted) => request(muted ? "PUT" : "DELETE", room(id, "/mute")),
   archive: (id, archived) => request(archived ? "POST" : "DELETE", room(id, "/archive")),
   exportUrl: (id) => room(id, "/export"), // a plain link: the browser streams it to disk
-  openDm: (who) => request("POST", "/api/dms", Array.isArray(who) ? { usernames: who } : { username: who }),
+  openDm: (username) => request("POST", "/api/dms", { username }),
   members: (id) => request("GET", room(id, "/members")),
   addMember: (id, username) => request("POST", room(id, "/members"), { username }),
   setRole: (id, userId, role) => request("PATCH", member(id, userId), { role }),
@@ -186,20 +187,10 @@ export const api = {
   // Messages and files.
   messages: (id, { before, after, limit } = {}) =>
     request("GET", room(id, `/messages${query({ before_seq: before, after_seq: after, limit })}`)),
-  postMessage: (id, body, client_id, more) => request("POST", room(id, "/messages"), { body, client_id, ...more }),
+  postMessage: (id, body, client_id) => request("POST", room(id, "/messages"), { body, client_id }),
   editMessage: (id, body) => request("PATCH", msg(id), { body }),
   deleteMessage: (id) => request("DELETE", msg(id)),
   react: (id, emoji, add) => request(add ? "PUT" : "DELETE", msg(id, `/reactions/${enc(emoji)}`)),
-  // Issue 23 (ui/threads.js, ui/receipts.js). mark: pin, save, follow.
-  mark: (id, what, on) => request(on ? (what === "follow" ? "PUT" : "POST") : "DELETE", msg(id, `/${what}`)),
-  thread: (id) => request("GET", msg(id, "/thread")),
-  threadRead: (id, seq) => request("POST", msg(id, "/thread/read"), { seq }),
-  threads: () => request("GET", "/api/threads"),
-  pins: (id) => request("GET", room(id, "/pins")),
-  saved: () => request("GET", "/api/saved"),
-  room: (id) => request("GET", room(id)),
-  readReceipts: () => request("GET", "/api/me/read-receipts"),
-  setReadReceipts: (enabled) => request("PUT", "/api/me/read-receipts", { enabled }),
   search: (q) => request("GET", `/api/search?${new URLSearchParams({ q })}`),
   upload,
   emoji: () => request("GET", "/api/emoji"),

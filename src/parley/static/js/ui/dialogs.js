@@ -3,6 +3,7 @@
 // each dialog removes itself from the page when closed.
 
 import { api, ApiError } from "../api.js";
+import "../api-more.js"; // group conversations, read receipts
 import { h, clear, icon } from "./dom.js";
 import { sessionsSection } from "./sessions.js";
 import { useStyles } from "./styles.js";
@@ -100,7 +101,7 @@ export function newDmDialog(onOpened) {
     const names = inputs.map((i) => i.value.trim()).filter(Boolean);
     if (!names.length) return showError(error, "Who do you want to write to?");
     try {
-      const { room } = await api.openDm(names.length > 1 ? names : names[0]);
+      const { room } = await (names.length > 1 ? api.openGroup(names) : api.openDm(names[0]));
       dialog.close();
       onOpened(room);
     } catch (err) {

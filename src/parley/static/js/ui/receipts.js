@@ -3,7 +3,7 @@
 // else in it is opened (ui/features.js); draws from the room's detail, then follows
 // the `receipt` frames. Names only as text.
 
-import { api } from "../api.js";
+import { api } from "../api-more.js";
 import { h, displayName } from "./dom.js";
 import { useStyles } from "./styles.js";
 

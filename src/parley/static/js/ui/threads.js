@@ -4,7 +4,7 @@
 // thread", "Pin" and "Save". Fetched the first time any of them is used (ui/features.js
 // keeps only the buttons that open it). User text only as text.
 
-import { api } from "../api.js";
+import { api } from "../api-more.js";
 import { render } from "../markdown.js";
 import { roomLabel } from "../rooms.js";
 import { h, clear, displayName, icon } from "./dom.js";
@@ -119,8 +119,8 @@ class SidePanel {
       if (!text.trim()) return;
       error.hidden = true;
       try {
-        const { message } = await api.postMessage(root.room_id, text, `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-          { thread_root_id: root.id, also_to_room: also.checked || undefined });
+        const cid = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+        const { message } = await api.postThreadReply(root.room_id, root.id, text, cid, also.checked);
         input.value = "";
         also.checked = false;
         this.#live(message);
@@ -134,7 +134,7 @@ class SidePanel {
     input.onkeydown = (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); } };
     follow.onclick = async () => {
       const on = follow.getAttribute("aria-pressed") !== "true";
-      await api.mark(root.id, "follow", on).catch(() => {});
+      await api.follow(root.id, on).catch(() => {});
       this.#setFollowing(view, on);
     };
     const loading = h("li", { class: "muted" }, "Loading…");
@@ -283,12 +283,12 @@ class SidePanel {
     const on = what === "pin" || what === "save";
     try {
       if (what === "pin" || what === "unpin") {
-        await api.mark(m.id, "pin", on);
+        await api.pin(m.id, on);
         const set = this.pinned.get(String(m.room_id));
         if (set) on ? set.add(m.id) : set.delete(m.id);
         if (this.view?.kind === "pins") this.showPins();
       } else {
-        await api.mark(m.id, "save", on);
+        await api.save(m.id, on);
         if (this.saved) on ? this.saved.add(m.id) : this.saved.delete(m.id);
       }
     } catch {
