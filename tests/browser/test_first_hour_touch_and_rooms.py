@@ -77,7 +77,7 @@ def test_on_a_phone_the_header_keeps_the_room_name_and_folds_its_tools(
     expect(tools).to_have_attribute("aria-expanded", "true")
     menu = page.locator("#room-more")
     expect(menu.get_by_role("button")).to_have_text(
-        ["Search messages", "Room settings", "Members (2)"]
+        ["Search messages", "Threads", "Room settings", "Members (2)"]
     )
     menu.get_by_role("button", name="Members (2)").tap()
     members = page.get_by_role("complementary", name="Members")

@@ -117,6 +117,21 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/files/<file_id>", "GET"): MEMBER,
     ("/api/files/<file_id>/content", "GET"): MEMBER,
     ("/api/files/<file_id>/thumbnail", "GET"): MEMBER,
+    # Threads, pins and saved messages (issue 23).
+    ("/api/messages/<int:message_id>/thread", "GET"): MEMBER,
+    ("/api/messages/<int:message_id>/thread/read", "POST"): MEMBER,
+    ("/api/messages/<int:message_id>/follow", "PUT"): MEMBER,
+    ("/api/messages/<int:message_id>/follow", "DELETE"): MEMBER,
+    ("/api/threads", "GET"): AUTHENTICATED,  # mine, in rooms I am in (checked when read)
+    ("/api/messages/<int:message_id>/pin", "POST"): MEMBER,
+    ("/api/messages/<int:message_id>/pin", "DELETE"): MEMBER,
+    ("/api/rooms/<int:room_id>/pins", "GET"): MEMBER,
+    ("/api/messages/<int:message_id>/save", "POST"): MEMBER,
+    # Removes my own row only (also after I left the room): says nothing of the message.
+    ("/api/messages/<int:message_id>/save", "DELETE"): AUTHENTICATED,
+    ("/api/saved", "GET"): AUTHENTICATED,  # mine, re-checked against my rooms when read
+    ("/api/me/read-receipts", "GET"): AUTHENTICATED,
+    ("/api/me/read-receipts", "PUT"): AUTHENTICATED,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

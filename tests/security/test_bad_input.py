@@ -94,6 +94,7 @@ NO_BODY = {
     "room_admin.archive", "room_admin.unarchive", "room_admin.unban", "room_admin.remove_member",
     "rooms.join", "rooms.leave", "mutes.mute", "mutes.unmute", "webhooks.delete_webhook",
     "passkeys.login_options", "passkeys.delete", "oidc.link", "oidc.unlink",
+    "threads.follow", "threads.unfollow", "pins.pin", "pins.unpin", "pins.save", "pins.unsave",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}
@@ -144,7 +145,8 @@ def _schema_fields(spec: dict[str, Any], rule: str, method: str) -> dict[str, st
     fields = {}
     for name, prop in schema.get("properties", {}).items():
         kinds = [prop.get("type")] + [option.get("type") for option in prop.get("anyOf", [])]
-        fields[name] = next((k for k in kinds if k in ("integer", "string", "array")), "string")
+        known = ("integer", "string", "array", "boolean")
+        fields[name] = next((k for k in kinds if k in known), "string")
     return fields
 
 
@@ -187,6 +189,10 @@ def _field_values(field: str, kind: str) -> Iterator[tuple[str, Any, bool]]:
     if kind == "integer":
         for value in INT_VALUES:
             yield f"int {value!r:.30}", value, True
+        return
+    if kind == "boolean":  # JSON true and false only: no 1, "true" or null
+        for value in [5, 1, 0, "true", "", 1.5, ["x"], {"x": "y"}]:
+            yield f"boolean {value!r:.30}", value, True
         return
     if kind == "array":
         for value in [*TYPE_VALUES[:2], [5], [{"x": 1}], ["x"] * 51, "x"]:

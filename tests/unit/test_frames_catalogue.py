@@ -36,6 +36,11 @@ BUILT: dict[str, bytes] = {
     "reaction": frames.reaction(3, 12, "👍", 7, True),
     "room_updated": frames.room_updated(room),
     "room_muted": frames.room_muted(3, True),
+    "thread_updated": frames.thread_updated(
+        3, 12, {"reply_count": 2, "last_reply_at": "2026-11-26T12:00:00.000000Z"}
+    ),
+    "pin": frames.pin(3, 12, True, 7),
+    "receipt": frames.receipt(3, 7, 44),
     "error": frames.error("rate_limited", "Slow down.", "c-1", retry_after=0.5),
 }
 

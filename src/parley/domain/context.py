@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from parley.blobs.base import BlobStore
 from parley.bus.base import Bus
 from parley.config import Settings
+from parley.domain.coalesce import Coalescer
 from parley.domain.models import utc_now
 from parley.domain.oidc_metadata import OidcMetadata
 from parley.domain.presence import Presence
@@ -19,6 +20,7 @@ THUMBNAIL_CONCURRENCY = 2
 # Searches running at once in one process: the rest wait, so that searching never takes
 # every database connection the rest of the API needs.
 SEARCH_CONCURRENCY = 2
+RECEIPT_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -55,3 +57,5 @@ class Context:
     # OpenID providers' discovery documents and keys, fetched on first use.
     oidc: OidcMetadata = field(default_factory=OidcMetadata)
     lifecycle: LifecycleCounts = field(default_factory=LifecycleCounts)
+    # Read receipts: one frame per reader and room per second at most (domain/receipts.py).
+    receipts: Coalescer = field(default_factory=lambda: Coalescer(RECEIPT_INTERVAL_S))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from parley.bus.base import Event
 from parley.domain import frames, mentions
 from parley.domain.context import Context
-from parley.domain.messaging import access_message, validate_body
+from parley.domain.messaging import access_message, publish_thread_summary, validate_body
 from parley.domain.models import Message, Room, User
 from parley.domain.ratelimit import spend
 from parley.errors import Conflict, Forbidden, NotFound
@@ -71,3 +71,5 @@ async def delete(ctx: Context, user: User, message_id: int, *, site_admin: bool 
         return
     frame = frames.message_deleted(room.id, message.id, message.seq)
     await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))
+    if message.thread_root_id is not None:
+        await publish_thread_summary(ctx, room.id, message.thread_root_id)

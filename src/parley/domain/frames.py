@@ -32,6 +32,9 @@ ServerFrameType = Literal[
     "reaction",
     "room_updated",
     "room_muted",
+    "thread_updated",
+    "pin",
+    "receipt",
     "error",
 ]
 
@@ -54,6 +57,9 @@ SERVER_FRAMES: Final[dict[ServerFrameType, tuple[str, ...]]] = {
     "reaction": ("room_id", "message_id", "emoji", "user_id", "added"),
     "room_updated": ("room",),
     "room_muted": ("room_id", "muted"),
+    "thread_updated": ("room_id", "root_id", "thread"),
+    "pin": ("room_id", "message_id", "pinned", "user_id"),
+    "receipt": ("room_id", "user_id", "seq"),
     "error": ("code", "message", "ref?", "retry_after?", "room_ids?"),
 }
 
@@ -103,6 +109,9 @@ def message(message: Message) -> bytes:
                 "mentions": message.mentions,
                 "mentions_room": message.mentions_room,
                 "deleted": message.deleted,
+                "thread_root_id": message.thread_root_id,
+                "also_to_room": message.also_to_room,
+                "thread": message.thread,
             },
         }
     )
@@ -173,6 +182,30 @@ def room_updated(room: Room) -> bytes:
 
 def room_muted(room_id: int, muted: bool) -> bytes:
     return orjson.dumps({"type": "room_muted", "room_id": room_id, "muted": muted})
+
+
+def thread_updated(room_id: int, root_id: int, thread: dict[str, Any] | None) -> bytes:
+    """A root's thread summary changed: ``thread`` is {"reply_count", "last_reply_at"}
+    (None once no reply is left)."""
+    return orjson.dumps(
+        {"type": "thread_updated", "room_id": room_id, "root_id": root_id, "thread": thread}
+    )
+
+
+def pin(room_id: int, message_id: int, pinned: bool, user_id: int) -> bytes:
+    return orjson.dumps(
+        {
+            "type": "pin",
+            "room_id": room_id,
+            "message_id": message_id,
+            "pinned": pinned,
+            "user_id": user_id,
+        }
+    )
+
+
+def receipt(room_id: int, user_id: int, seq: int) -> bytes:
+    return orjson.dumps({"type": "receipt", "room_id": room_id, "user_id": user_id, "seq": seq})
 
 
 def error(

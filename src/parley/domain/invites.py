@@ -44,7 +44,7 @@ def _later(now: str, seconds: int) -> str:
 async def create_invite(ctx: Context, actor: User, room_id: int, expires_in: int | None) -> Invite:
     """A new invite code for the room (owner or admin), valid for ``expires_in`` seconds."""
     room, role = await access_room(ctx, actor, room_id)
-    if room.kind == "dm":
+    if room.kind != "channel":
         raise Forbidden("Direct-message rooms have exactly two members.", code="forbidden")
     if role not in MANAGER_ROLES:
         raise Forbidden("Only the room's owner or admins can invite.", code="forbidden")

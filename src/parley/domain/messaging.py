@@ -10,7 +10,7 @@ from parley.domain import frames, mentions, text
 from parley.domain.context import Context
 from parley.domain.models import AppendOutcome, Message, NewMessage, Room, User
 from parley.domain.rooms import access_room
-from parley.errors import BadInput, NotFound, RateLimited
+from parley.errors import BadInput, Conflict, NotFound, RateLimited
 
 BODY_MAX = 10_000
 CLIENT_ID_MAX = 64
@@ -78,6 +78,8 @@ async def post(
     reply_to: int | None = None,
     attachments: object = None,
     origin: str | None = None,
+    thread_root_id: int | None = None,
+    also_to_room: bool = False,
 ) -> tuple[Message, bool]:
     """Store a message and fan it out; returns it and whether it is new.
 
@@ -87,7 +89,15 @@ async def post(
     a member), RateLimited, Unavailable.
     """
     item = prepare(
-        ctx, author, room_id, body, client_id, reply_to=reply_to, attachments=attachments
+        ctx,
+        author,
+        room_id,
+        body,
+        client_id,
+        reply_to=reply_to,
+        attachments=attachments,
+        thread_root_id=thread_root_id,
+        also_to_room=also_to_room,
     )
     sent = await (await admit(ctx, item, origin))
     return sent.message, sent.created
@@ -102,13 +112,24 @@ def prepare(
     *,
     reply_to: int | None = None,
     attachments: object = None,
+    thread_root_id: int | None = None,
+    also_to_room: object = False,
 ) -> NewMessage:
-    """The message as it will be stored, or BadInput. No I/O."""
+    """The message as it will be stored, or BadInput. No I/O.
+
+    ``also_to_room`` (a thread reply shown in the room's timeline too) needs
+    ``thread_root_id``.
+    """
     file_ids = validate_attachments(attachments)
     text = validate_body(body, has_attachments=bool(file_ids))
     cid = validate_client_id(client_id)
     if not isinstance(room_id, int) or isinstance(room_id, bool):
         raise BadInput("room_id must be an integer.", code="invalid_room_id")
+    if also_to_room is not False and (also_to_room is not True or thread_root_id is None):
+        raise BadInput(
+            "also_to_room is true or false, and true only with thread_root_id.",
+            code="invalid_also_to_room",
+        )
     names, room_call = mentions.parse(text)
     return NewMessage(
         room_id=room_id,
@@ -120,6 +141,8 @@ def prepare(
         attachments=file_ids,
         mention_names=names,
         mentions_room=room_call,
+        thread_root_id=thread_root_id,
+        also_to_room=also_to_room,
     )
 
 
@@ -132,6 +155,8 @@ async def admit(ctx: Context, item: NewMessage, origin: str | None) -> asyncio.F
     overlap. Raises what post raises, except that storage errors come through the future.
     """
     author = item.author
+    if item.thread_root_id is not None:
+        await check_thread_root(ctx, item.room_id, item.thread_root_id)
     if item.mentions_room:
         await mentions.check_room_mention(ctx, author, item.room_id)
     wait = await ctx.limits.sends.take(str(author.id))
@@ -154,7 +179,7 @@ def admit_now(ctx: Context, item: NewMessage, origin: str | None) -> asyncio.Fut
     process's bucket: nearly every send. A connection then stores its sends without a
     task per frame; everything else goes through :func:`admit`.
     """
-    if item.mentions_room:
+    if item.mentions_room or item.thread_root_id is not None:
         return None
     wait = ctx.limits.sends.take_now(str(item.author.id))
     if wait is None or wait:
@@ -179,8 +204,9 @@ def _published(
     def committed(done: asyncio.Future[AppendOutcome]) -> None:
         if not done.cancelled() and done.exception() is None:
             outcome = done.result()
-            if outcome.created and outcome.message.reply_to is None:
-                frame = _publish(ctx, outcome.message, origin)
+            message = outcome.message
+            if outcome.created and message.reply_to is None and message.thread_root_id is None:
+                frame = _publish(ctx, message, origin)
                 if not result.done():
                     result.set_result(Sent(outcome.message, True, frame))
                 return
@@ -231,7 +257,52 @@ async def _after_commit(
     # this is how the other members get it. Receivers drop a seq they already have.
     if message.reply_to is not None:
         message.reply = await ctx.store.messages.quote(message.reply_to)
-    return Sent(message, outcome.created, _publish(ctx, message, origin))
+    frame = _publish(ctx, message, origin)
+    if outcome.created and message.thread_root_id is not None:
+        await _thread_replied(ctx, message)
+    return Sent(message, outcome.created, frame)
+
+
+async def check_thread_root(ctx: Context, room_id: int, root_id: int) -> None:
+    """NotFound or Conflict unless ``root_id`` can take a thread reply in ``room_id``.
+
+    The root must be a message of the same room (``thread_root_not_found`` alike for a
+    missing one and one elsewhere), not itself a thread reply (``thread_too_deep``:
+    threads are one level) and not deleted (``message_deleted``). A root deleted between
+    this check and the commit still takes the reply: deleting never hides replies.
+    """
+    info = await ctx.store.threads.root_info(root_id)
+    if info is None or info.room_id != room_id:
+        raise NotFound("The thread's root is not in this room.", code="thread_root_not_found")
+    if info.thread_root_id is not None:
+        raise Conflict(
+            "Reply in the thread itself: threads are one level deep.", code="thread_too_deep"
+        )
+    if info.deleted:
+        raise Conflict("This message was deleted.", code="message_deleted")
+
+
+async def _thread_replied(ctx: Context, reply: Message) -> None:
+    """After a thread reply is stored: its author, the root's author and the people it
+    mentions follow the thread (the replier has read up to their reply), and the room
+    gets the root's new summary."""
+    root_id = reply.thread_root_id
+    assert root_id is not None
+    now = ctx.clock()
+    threads = ctx.store.threads
+    root_author = await ctx.store.threads.root_author(root_id)
+    others = {uid for uid in (root_author, *reply.mentions) if uid is not None}
+    await threads.follow(root_id, reply.room_id, others - {reply.author.id}, now)
+    await threads.follow(root_id, reply.room_id, [reply.author.id], now, read_seq=reply.seq)
+    await threads.mark_read(root_id, reply.author.id, reply.seq)
+    await publish_thread_summary(ctx, reply.room_id, root_id)
+
+
+async def publish_thread_summary(ctx: Context, room_id: int, root_id: int) -> None:
+    """Send the room a root's current thread summary (after a reply or a deletion)."""
+    summary = await ctx.store.threads.summary(root_id)
+    frame = frames.thread_updated(room_id, root_id, summary)
+    await ctx.bus.publish(Event(kind="room", room_id=room_id, payload=frame))
 
 
 async def history(

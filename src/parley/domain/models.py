@@ -114,6 +114,11 @@ class Message:
     mentions_room: bool = False
     # A deleted message stays as a tombstone (body "") so that seq stays contiguous.
     deleted: bool = False
+    # A thread reply: its root's id, and whether it is also shown in the room's timeline.
+    thread_root_id: int | None = None
+    also_to_room: bool = False
+    # On a thread's root: {"reply_count", "last_reply_at"} (None: no replies).
+    thread: dict[str, Any] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -207,6 +212,8 @@ class NewMessage:
     # Lower-cased usernames after "@" (resolved among the room's members on insert).
     mention_names: tuple[str, ...] = ()
     mentions_room: bool = False
+    thread_root_id: int | None = None
+    also_to_room: bool = False
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ ROLES = ("owner", "admin", "member")
 
 
 def _check_channel(room: Room) -> None:
-    if room.kind == "dm":
+    if room.kind != "channel":
         raise Forbidden("Direct-message rooms cannot be managed.", code="forbidden")
 
 

@@ -7,7 +7,7 @@ a room that does not exist and one the user may not see.
 from __future__ import annotations
 
 from parley.bus.base import Event
-from parley.domain import frames, text
+from parley.domain import frames, receipts, text
 from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
 from parley.domain.numbers import parse_int
@@ -18,6 +18,8 @@ ROOM_NAME_MAX = 80
 TOPIC_MAX = 500
 VISIBILITIES = ("public", "private")
 MANAGER_ROLES = ("owner", "admin")
+# A group conversation: 2 to GROUP_MAX other people (with more, make a private room).
+GROUP_MAX = 8
 PUBLIC_DIRECTORY_LIMIT = 500
 
 
@@ -97,15 +99,18 @@ async def join(ctx: Context, user: User, room_id: int) -> Room:
 
 
 async def add_member(ctx: Context, actor: User, room_id: int, username: str) -> Member:
-    """An owner or admin adds someone to the room."""
+    """An owner or admin adds someone to the room; anyone in a group conversation adds
+    someone to it, which makes it a private room (see :func:`_group_to_room`)."""
     room, role = await access_room(ctx, actor, room_id)
     if room.kind == "dm":
         raise Forbidden("Direct-message rooms have exactly two members.", code="forbidden")
-    if role not in MANAGER_ROLES:
+    if room.kind != "group" and role not in MANAGER_ROLES:
         raise Forbidden("Only the room's owner or admins can add members.", code="forbidden")
     invitee = await ctx.store.users.active_by_username(username or "")
     if invitee is None:
         raise NotFound("No such user.", code="user_not_found")
+    if room.kind == "group" and await ctx.store.memberships.role_of(room_id, invitee.id) is None:
+        await _group_to_room(ctx, actor, room, invitee)
     # Adding someone on purpose lifts a ban they may have had.
     await ctx.store.room_admin.unban(room_id, invitee.id)
     if await ctx.store.memberships.add_member(room_id, invitee.id, "member", ctx.clock()):
@@ -113,10 +118,33 @@ async def add_member(ctx: Context, actor: User, room_id: int, username: str) -> 
     return Member(invitee.id, invitee.username, invitee.display_name, invitee.created_at, "member")
 
 
+async def _group_to_room(ctx: Context, actor: User, room: Room, newcomer: User) -> None:
+    """Adding a person to a group conversation makes it a private room, history kept.
+
+    A group conversation is the one of its exact set of people (``open_group`` finds it
+    by that set): with someone added it is another set, so it becomes an ordinary
+    private room named after its people, owned by whoever started the conversation (by
+    the person adding, if the starter's account is gone), and the old set gets a new
+    conversation if anyone asks for it.
+    Slack starts a new conversation instead; keeping the history in one place is the
+    simpler rule to explain, and nobody loses what was said.
+    """
+    people = [m.display_name for m in await ctx.store.memberships.members(room.id)]
+    name = ", ".join(sorted([*people, newcomer.display_name], key=str.casefold))
+    if len(name) > ROOM_NAME_MAX:
+        name = name[: ROOM_NAME_MAX - 1] + "…"
+    owner = await ctx.store.rooms.group_to_room(room.id, name, owner_if_gone=actor.id)
+    updated = await ctx.store.rooms.get(room.id)
+    assert updated is not None
+    for frame in (frames.room_updated(updated), frames.member_updated(room.id, owner, "owner")):
+        await ctx.bus.publish(Event(kind="room", room_id=room.id, payload=frame))
+
+
 async def leave(ctx: Context, user: User, room_id: int) -> None:
     room, role = await access_room(ctx, user, room_id)
-    if room.kind == "dm":
-        raise Forbidden("You cannot leave a direct-message room.", code="forbidden")
+    if room.kind != "channel":
+        # A conversation is the one of its people: mute it instead (Slack closes it).
+        raise Forbidden("You cannot leave a direct-message conversation.", code="forbidden")
     # A room with people in it keeps an owner: the owner hands it over first.
     if role == "owner" and len(await ctx.store.memberships.member_ids(room_id)) > 1:
         raise Conflict(
@@ -146,6 +174,45 @@ async def open_dm(ctx: Context, user: User, username: str) -> tuple[Room, bool]:
     return room, created
 
 
+async def open_group(ctx: Context, user: User, usernames: object) -> tuple[Room, bool]:
+    """The one conversation of the user and exactly these people; True if new.
+
+    ``usernames``: 1 to GROUP_MAX others (the user's own name is left out; one other
+    person is their direct-message room). The same people in any order find the same
+    conversation. Raises BadInput (``invalid_usernames``, ``too_many_people``),
+    NotFound (``user_not_found``), RateLimited (a new conversation spends the room budget).
+    """
+    if not isinstance(usernames, list) or not all(isinstance(n, str) for n in usernames):
+        raise BadInput("usernames is a list of usernames.", code="invalid_usernames")
+    wanted = {n.strip().casefold(): n.strip() for n in usernames if n.strip()}
+    wanted.pop(user.username.casefold(), None)
+    if not wanted:
+        raise BadInput("Name at least one other person.", code="invalid_usernames")
+    if len(wanted) > GROUP_MAX:
+        raise BadInput(
+            f"A conversation has at most {GROUP_MAX} other people: make a private room.",
+            code="too_many_people",
+        )
+    people: list[User] = []
+    for name in wanted.values():
+        found = await ctx.store.users.active_by_username(name)
+        if found is None:
+            raise NotFound(f"No user {name!r}.", code="user_not_found")
+        people.append(found)
+    if len(people) == 1:
+        return await open_dm(ctx, user, people[0].username)
+    ids = sorted({user.id, *(p.id for p in people)})
+    room = await ctx.store.rooms.group_of(ids)
+    if room is not None:
+        return room, False
+    await spend(ctx.limits.rooms, user.id, "You are creating rooms too fast.")
+    room, created = await ctx.store.rooms.get_or_create_group(user.id, ids, ctx.clock())
+    if created:
+        for member in [user, *people]:
+            await _announce_join(ctx, room.id, member)
+    return room, created
+
+
 async def members(ctx: Context, user: User, room_id: int) -> list[Member]:
     await access_room(ctx, user, room_id)
     found = await ctx.store.memberships.members(room_id)
@@ -171,6 +238,7 @@ async def mark_read(ctx: Context, user: User, room_id: int, seq: object = None) 
     marker = await ctx.store.memberships.mark_read(room_id, user.id, checked)
     if marker is None:
         raise _not_found()
+    receipts.marker_moved(ctx, user, room_id)
     await ctx.bus.publish(
         Event(
             kind="users",

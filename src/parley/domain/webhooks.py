@@ -26,7 +26,7 @@ def _not_found() -> NotFound:
 
 async def _manager(ctx: Context, actor: User, room_id: int) -> None:
     room, role = await access_room(ctx, actor, room_id)
-    if room.kind == "dm":
+    if room.kind != "channel":
         raise Forbidden("Direct-message rooms have no webhooks.", code="forbidden")
     if role not in MANAGER_ROLES:
         raise Forbidden("Only the room's owner or admins manage webhooks.", code="forbidden")

@@ -33,6 +33,8 @@ class Send:
     client_id: str
     attachments: list[str] | None
     reply_to: int | None
+    thread_root_id: int | None = None
+    also_to_room: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,15 @@ def _parse_send(frame: dict[str, Any], ref: str | None) -> Send:
         reply_to = parse_int(reply_to, minimum=1, text=False)
         if reply_to is None:
             raise FrameError("invalid_reply_to", "reply_to is a message id.", ref)
-    return Send(room_id, body, client_id, attachments, reply_to)
+    root = frame.get("thread_root_id")
+    if root is not None:
+        root = parse_int(root, minimum=1, text=False)
+        if root is None:
+            raise FrameError("invalid_thread_root_id", "thread_root_id is a message id.", ref)
+    also_to_room = frame.get("also_to_room", False)
+    if not isinstance(also_to_room, bool):
+        raise FrameError("invalid_also_to_room", "also_to_room is true or false.", ref)
+    return Send(room_id, body, client_id, attachments, reply_to, root, also_to_room)
 
 
 def _parse_resume(frame: dict[str, Any]) -> Resume:

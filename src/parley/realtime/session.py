@@ -200,6 +200,8 @@ class Session:
             frame.client_id,
             reply_to=frame.reply_to,
             attachments=frame.attachments,
+            thread_root_id=frame.thread_root_id,
+            also_to_room=frame.also_to_room,
         )
 
     def _sending(self, frame: codec.Send, stored: asyncio.Future[messaging.Sent]) -> None:

@@ -115,6 +115,8 @@ def record_new(
                 reply_to=item.reply_to,
                 mentions=mentioned.get(message_id, []),
                 mentions_room=item.mentions_room,
+                thread_root_id=item.thread_root_id,
+                also_to_room=item.also_to_room,
             ),
             True,
         )
@@ -150,6 +152,8 @@ def stored_message(row: Any, author: User, attachments: list[File]) -> Message:
         reply_to=row.reply_to,
         mentions_room=bool(row.mentions_room),
         deleted=row.deleted_at is not None,
+        thread_root_id=row.thread_root_id,
+        also_to_room=bool(row.also_to_room),
     )
 
 

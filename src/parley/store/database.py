@@ -26,10 +26,13 @@ from parley.store.mutes import MuteStore
 from parley.store.oidc import OidcStore
 from parley.store.passkeys import PasskeyStore
 from parley.store.reactions import ReactionStore
+from parley.store.receipts import ReceiptStore
 from parley.store.room_admin import RoomAdminStore
 from parley.store.rooms import RoomStore
+from parley.store.saved import PinStore, SavedStore
 from parley.store.search import SearchStore
 from parley.store.sessions import SessionStore
+from parley.store.threads import ThreadStore
 from parley.store.twofactor import TwoFactorStore
 from parley.store.users import UserStore
 from parley.store.webhooks import WebhookStore
@@ -150,6 +153,10 @@ class Store:
     oidc: OidcStore
     passkeys: PasskeyStore
     lifecycle: LifecycleStore
+    threads: ThreadStore
+    pins: PinStore
+    saved: SavedStore
+    receipts: ReceiptStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -205,5 +212,9 @@ async def open_store(
         oidc=OidcStore(engine),
         passkeys=PasskeyStore(engine),
         lifecycle=LifecycleStore(engine),
+        threads=ThreadStore(engine),
+        pins=PinStore(engine),
+        saved=SavedStore(engine),
+        receipts=ReceiptStore(engine),
         checkpointer=checkpointer,
     )

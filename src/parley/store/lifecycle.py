@@ -28,7 +28,9 @@ from parley.store.schema import (
     room_bans,
     room_invites,
     rooms,
+    saved_messages,
     sessions,
+    thread_follows,
     users,
     webhooks,
 )
@@ -98,8 +100,8 @@ class LifecycleStore:
 
     async def delete_account(self, user_id: int, now: str, *, erase: bool) -> DeletedAccount:
         """Delete the account in one transaction: its name, credentials, sessions,
-        memberships, reactions, bans, invites, passkeys, two-factor, OpenID links, bots
-        and the webhooks it made. The row stays as the author of the messages kept.
+        memberships, reactions, bans, invites, passkeys, two-factor, OpenID links, bots,
+        followed threads, saved messages and the webhooks it made. The row stays as the author of the messages kept.
 
         A room it owned goes to its longest-standing admin, else its longest-standing
         member; a room left with no member is archived. With ``erase`` the account is
@@ -135,7 +137,15 @@ class LifecycleStore:
             result = DeletedAccount(user_ids=[user_id, *bot_ids], session_ids=session_ids)
             for member_id in everyone:
                 await self._leave_everything(conn, member_id, now, result)
-            for table in (reactions, message_mentions, room_bans, recovery_codes, passkeys):
+            for table in (
+                reactions,
+                message_mentions,
+                room_bans,
+                recovery_codes,
+                passkeys,
+                thread_follows,
+                saved_messages,
+            ):
                 await conn.execute(table.delete().where(table.c.user_id.in_(everyone)))
             await conn.execute(
                 passkey_challenges.delete().where(passkey_challenges.c.user_id.in_(everyone))

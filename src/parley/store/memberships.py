@@ -72,8 +72,14 @@ class MembershipStore:
         return bool(result.rowcount)
 
     async def rooms_of(self, user_id: int) -> list[RoomView]:
-        """Every room the user is a member of, with read marker and unread count."""
+        """Every room the user is a member of, with read marker and unread count.
+
+        A thread reply not also sent to the room counts in its thread, not in the room.
+        """
         mine = memberships.alias("mine")
+        in_timeline = sa.or_(
+            messages.c.thread_root_id.is_(None), messages.c.also_to_room == sa.true()
+        )
         unread = (
             sa.select(sa.func.count())
             .where(
@@ -81,6 +87,7 @@ class MembershipStore:
                 messages.c.seq > mine.c.read_seq,
                 messages.c.author_id != user_id,
                 messages.c.deleted_at.is_(None),
+                in_timeline,
             )
             .scalar_subquery()
         )
@@ -101,6 +108,7 @@ class MembershipStore:
                 messages.c.author_id != user_id,
                 messages.c.deleted_at.is_(None),
                 sa.or_(messages.c.mentions_room == sa.true(), named_me),
+                in_timeline,
             )
             .scalar_subquery()
         )
@@ -158,6 +166,21 @@ class MembershipStore:
                 for view in views:
                     if view.kind == "dm":
                         view.dm_user = by_room.get(view.id)
+            group_ids = [v.id for v in views if v.kind == "group"]
+            if group_ids:
+                # A group conversation is named after its other people, as each sees it.
+                others = await conn.execute(
+                    sa.select(memberships.c.room_id, users.c.display_name)
+                    .join(users, users.c.id == memberships.c.user_id)
+                    .where(memberships.c.room_id.in_(group_ids), memberships.c.user_id != user_id)
+                    .order_by(users.c.username_key)
+                )
+                names: dict[int, list[str]] = {}
+                for row in others:
+                    names.setdefault(row.room_id, []).append(row.display_name)
+                for view in views:
+                    if view.kind == "group":
+                        view.name = ", ".join(names.get(view.id, []))
         return views
 
     async def room_cursors_of(self, user_id: int) -> list[tuple[int, int]]:

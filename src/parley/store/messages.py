@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +17,35 @@ from parley.store.replies import quotes_for
 from parley.store.schema import messages, users
 from parley.store.writer import GroupCommitter
 
-_MESSAGE_WITH_AUTHOR = sa.select(
+MESSAGE_WITH_AUTHOR = sa.select(
     messages,
     users.c.username,
     users.c.display_name,
     users.c.created_at.label("author_created_at"),
 ).join(users, users.c.id == messages.c.author_id)
+
+
+def _summary_query(root_ids: Iterable[int]) -> sa.Select[Any]:
+    return (
+        sa.select(
+            messages.c.thread_root_id,
+            sa.func.count().label("reply_count"),
+            sa.func.max(messages.c.created_at).label("last_reply_at"),
+        )
+        .where(messages.c.thread_root_id.in_(list(root_ids)), messages.c.deleted_at.is_(None))
+        .group_by(messages.c.thread_root_id)
+    )
+
+
+async def summaries_for(conn: AsyncConnection, root_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{root id: {"reply_count", "last_reply_at"}} of the roots among ``root_ids`` with
+    replies (deleted replies not counted), in one query."""
+    if not root_ids:
+        return {}
+    return {
+        r.thread_root_id: {"reply_count": r.reply_count, "last_reply_at": r.last_reply_at}
+        for r in await conn.execute(_summary_query(root_ids))
+    }
 
 
 def message_from_row(row: Any) -> Message:
@@ -38,11 +61,13 @@ def message_from_row(row: Any) -> Message:
         reply_to=row.reply_to,
         mentions_room=bool(row.mentions_room),
         deleted=row.deleted_at is not None,
+        thread_root_id=row.thread_root_id,
+        also_to_room=bool(row.also_to_room),
     )
 
 
 async def decorated(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]:
-    """Messages from rows with their files, reactions, mentions and reply quotes.
+    """Messages from rows with their files, reactions, mentions, reply quotes and threads.
 
     One query per kind for the whole page, never one per message.
     """
@@ -54,12 +79,15 @@ async def decorated(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]
     reactions = await reactions_for(conn, ids)
     mentions = await mentions_for(conn, ids)
     quotes = await quotes_for(conn, {m.reply_to for m in found if m.reply_to is not None})
+    # Thread replies have no thread of their own (threads are one level deep).
+    threads = await summaries_for(conn, [m.id for m in found if m.thread_root_id is None])
     for message in found:
         message.attachments = files.get(message.id, [])
         message.reactions = reactions.get(message.id, {})
         message.mentions = mentions.get(message.id, [])
         if message.reply_to is not None:
             message.reply = quotes.get(message.reply_to)
+        message.thread = threads.get(message.id)
     return found
 
 
@@ -80,7 +108,7 @@ class MessageStore:
         ``after_seq``: the earliest ``limit`` above it; otherwise the latest ``limit``
         below ``before_seq`` (or overall).
         """
-        query = _MESSAGE_WITH_AUTHOR.where(messages.c.room_id == room_id)
+        query = MESSAGE_WITH_AUTHOR.where(messages.c.room_id == room_id)
         if after_seq is not None:
             query = query.where(messages.c.seq > after_seq)
             if before_seq is not None:
@@ -99,12 +127,12 @@ class MessageStore:
     async def get(self, message_id: int) -> Message | None:
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(_MESSAGE_WITH_AUTHOR.where(messages.c.id == message_id))
+                await conn.execute(MESSAGE_WITH_AUTHOR.where(messages.c.id == message_id))
             ).first()
             return (await decorated(conn, [row]))[0] if row else None
 
     async def by_client_id(self, author_id: int, client_id: str) -> Message | None:
-        query = _MESSAGE_WITH_AUTHOR.where(
+        query = MESSAGE_WITH_AUTHOR.where(
             messages.c.author_id == author_id, messages.c.client_id == client_id
         )
         async with self._engine.connect() as conn:

@@ -133,6 +133,8 @@ async def _insert_messages(
             "reply_to": items[index].reply_to,
             "mentions_room": items[index].mentions_room,
             "file_names": file_names(items[index], owned),
+            "thread_root_id": items[index].thread_root_id,
+            "also_to_room": items[index].also_to_room,
         }
         for index, seq in placed
     ]

@@ -5,6 +5,7 @@ Who is in a room, with which role and read marker, is :mod:`parley.store.members
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,12 @@ def room_from_row(row: Any) -> Room:
         archived_at=row.archived_at,
         retention_days=row.retention_days,
     )
+
+
+def group_key(member_ids: list[int]) -> str:
+    """A group conversation's key: a digest of its sorted member ids (fits ``dm_key``)."""
+    canonical = ",".join(str(i) for i in sorted(set(member_ids)))
+    return "g:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 class RoomStore:
@@ -114,6 +121,84 @@ class RoomStore:
                 raise
             return raced, False
         return Room(room_id, "", "private", "", created_at, 0, "dm"), True
+
+    async def group_of(self, member_ids: list[int]) -> Room | None:
+        """The group conversation of exactly these people, if there is one."""
+        return await self._dm_by_key(group_key(member_ids))
+
+    async def get_or_create_group(
+        self, creator: int, member_ids: list[int], created_at: str
+    ) -> tuple[Room, bool]:
+        """The one group conversation of exactly ``member_ids``; True if created now.
+
+        Everyone in it is a plain member: a conversation has no one running it.
+        """
+        key = group_key(member_ids)
+        existing = await self._dm_by_key(key)
+        if existing is not None:
+            return existing, False
+        try:
+            async with self._engine.begin() as conn:
+                room_id = (
+                    await conn.execute(
+                        rooms.insert()
+                        .values(
+                            name="",
+                            visibility="private",
+                            topic="",
+                            kind="group",
+                            dm_key=key,
+                            created_by=creator,
+                            created_at=created_at,
+                        )
+                        .returning(rooms.c.id)
+                    )
+                ).scalar_one()
+                await conn.execute(
+                    memberships.insert(),
+                    [
+                        {
+                            "room_id": room_id,
+                            "user_id": uid,
+                            "role": "member",
+                            "joined_at": created_at,
+                        }
+                        for uid in sorted(set(member_ids))
+                    ],
+                )
+        except IntegrityError:
+            raced = await self._dm_by_key(key)
+            if raced is None:
+                raise
+            return raced, False
+        return Room(room_id, "", "private", "", created_at, 0, "group"), True
+
+    async def group_to_room(self, room_id: int, name: str, *, owner_if_gone: int) -> int:
+        """Make a group conversation a private room named ``name``, owned by the person
+        who started it (or ``owner_if_gone`` when they are no longer in it); returns the
+        owner's id."""
+        async with self._engine.begin() as conn:
+            starter = (
+                await conn.execute(sa.select(rooms.c.created_by).where(rooms.c.id == room_id))
+            ).scalar_one()
+            await conn.execute(
+                rooms.update()
+                .where(rooms.c.id == room_id)
+                .values(kind="channel", visibility="private", dm_key=None, name=name)
+            )
+            made = await conn.execute(
+                memberships.update()
+                .where(memberships.c.room_id == room_id, memberships.c.user_id == starter)
+                .values(role="owner")
+            )
+            if made.rowcount:
+                return int(starter)
+            await conn.execute(
+                memberships.update()
+                .where(memberships.c.room_id == room_id, memberships.c.user_id == owner_if_gone)
+                .values(role="owner")
+            )
+            return owner_if_gone
 
     async def _dm_by_key(self, dm_key: str) -> Room | None:
         async with self._engine.connect() as conn:

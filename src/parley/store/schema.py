@@ -32,6 +32,8 @@ users = sa.Table(
     sa.Column("deleted_at", TIME, nullable=True),
     # Its messages are still being erased, a batch at a time (resumed after a restart).
     sa.Column("erase_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Read receipts: whether others in small rooms see how far I read (and I theirs).
+    sa.Column("read_receipts", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
@@ -106,7 +108,12 @@ messages = sa.Table(
     sa.Column("mentions_room", sa.Boolean, nullable=False, server_default=sa.false()),
     # The attached files' names, one per line: searched with the body (store/search.py).
     sa.Column("file_names", sa.Text, nullable=True),
+    # A thread reply: the id of its root (a message of the same room, not itself a reply).
+    sa.Column("thread_root_id", sa.Integer, nullable=True),
+    # A thread reply that is also shown in the room's timeline.
+    sa.Column("also_to_room", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
+    sa.Index("ix_messages_thread_root_seq", "thread_root_id", "seq"),
     sa.UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
     # A deleted account's messages are found by author to be erased.
     sa.Index("ix_messages_author_id", "author_id"),
@@ -273,5 +280,35 @@ slack_imports = sa.Table(
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("slack_id", sa.String(128), primary_key=True),
     sa.Column("parley_id", sa.String(64), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# Who follows which thread, and how far each has read it (the seq of the last reply read).
+thread_follows = sa.Table(
+    "thread_follows",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("root_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True, index=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False),
+    sa.Column("read_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# Messages pinned to their room (by whom, when).
+pins = sa.Table(
+    "pins",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False, index=True),
+    sa.Column("pinned_by", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# A person's saved messages: private to them, re-checked against membership when read.
+saved_messages = sa.Table(
+    "saved_messages",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
     sa.Column("created_at", TIME, nullable=False),
 )

@@ -81,10 +81,12 @@ _INSERTED = (
     "reply_to",
     "mentions_room",
     "file_names",
+    "thread_root_id",
+    "also_to_room",
 )
 _STORED_COLUMNS = (
     "m.id, m.room_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.client_id, "
-    "m.reply_to, m.mentions_room, m.deleted_at"
+    "m.reply_to, m.mentions_room, m.deleted_at, m.thread_root_id, m.also_to_room"
 )
 _FILE_COLUMNS = (
     "f.id, f.uploader_id, f.name, f.size, f.content_type, f.thumb_key, f.width, f.height"
@@ -298,6 +300,8 @@ def _insert_messages(
             item.reply_to,
             item.mentions_room,
             file_names(item, owned),
+            item.thread_root_id,
+            item.also_to_room,
         )
     ids: list[int] = []
     start = 0

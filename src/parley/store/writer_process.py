@@ -147,6 +147,8 @@ def _packed(items: list[NewMessage]) -> _Packed:
             item.attachments,
             item.mention_names,
             item.mentions_room,
+            item.thread_root_id,
+            item.also_to_room,
         )
         for item in items
     ]

@@ -20,10 +20,12 @@ from parley.web import (
     pages,
     passkeys,
     pwa,
+    pins,
     reactions,
     room_admin,
     rooms,
     search,
+    threads,
     twofactor,
     users,
     webhooks,
@@ -56,4 +58,7 @@ def blueprints() -> list[Blueprint]:
         webhooks.bp,
         bots.bp,
         export.bp,
+        # Issue 23: threads, pins and saved messages.
+        threads.bp,
+        pins.bp,
     ]

@@ -40,5 +40,7 @@ async def post(room_id: int, data: MessageBody) -> tuple[Response, int]:
         data.client_id,
         reply_to=data.reply_to,
         attachments=data.attachments,
+        thread_root_id=data.thread_root_id,
+        also_to_room=data.also_to_room,
     )
     return jsonify({"message": message}), 201 if created else 200

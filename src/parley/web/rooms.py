@@ -5,10 +5,10 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
-from parley.domain import rooms
+from parley.domain import receipts, rooms
 from parley.errors import BadInput
 from parley.web.deps import ctx, require_user
-from parley.web.schemas import RoomBody, UsernameBody
+from parley.web.schemas import DmBody, RoomBody, UsernameBody
 
 bp = Blueprint("rooms", __name__)
 
@@ -54,7 +54,8 @@ async def create_room(data: RoomBody) -> tuple[Response, int]:
 async def get_room(room_id: int) -> Response:
     user = await require_user()
     room, role = await rooms.access_room(ctx(), user, room_id)
-    return jsonify({"room": room, "role": role})
+    seen = await receipts.room_receipts(ctx(), user, room.id)
+    return jsonify({"room": room, "role": role, "receipts": seen})
 
 
 @bp.post("/api/rooms/<int:room_id>/join")
@@ -98,8 +99,13 @@ async def mark_read(room_id: int) -> Response:
 
 
 @bp.post("/api/dms")
-@validate_request(UsernameBody)
-async def open_dm(data: UsernameBody) -> tuple[Response, int]:
+@validate_request(DmBody)
+async def open_dm(data: DmBody) -> tuple[Response, int]:
     user = await require_user()
-    room, created = await rooms.open_dm(ctx(), user, data.username)
+    if data.usernames is not None:
+        room, created = await rooms.open_group(ctx(), user, data.usernames)
+    elif data.username is not None:
+        room, created = await rooms.open_dm(ctx(), user, data.username)
+    else:
+        raise BadInput("Send username, or usernames for a group.", code="invalid_usernames")
     return jsonify({"room": room}), 201 if created else 200

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from parley.domain.numbers import INT64_MAX
 
@@ -46,12 +46,31 @@ class UsernameBody(_Body):
     username: str = Field(max_length=64)
 
 
+class DmBody(_Body):
+    # One person (a direct message), or 1 to 8 others (a group conversation).
+    username: str | None = Field(default=None, max_length=64)
+    usernames: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=50
+    )
+
+
 class MessageBody(_Body):
     # Optional only for a message with attachments (checked by messaging.validate_body).
     body: str = Field(default="", max_length=100_000)
     client_id: str | None = Field(default=None, max_length=256)
     attachments: list[str] | None = Field(default=None, max_length=50)
     reply_to: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    # A thread reply: the root's id; also_to_room shows it in the room's timeline too.
+    thread_root_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    also_to_room: StrictBool = False
+
+
+class EnabledBody(_Body):
+    enabled: StrictBool
+
+
+class ThreadReadBody(_Body):
+    seq: int = Field(ge=0, le=INT64_MAX)
 
 
 class OtpBody(_Body):

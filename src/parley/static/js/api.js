@@ -3,6 +3,7 @@
 // HttpOnly session cookie; state-changing ones carry the CSRF token the server handed us
 // (login/register/me), or the readable parley_csrf cookie as a fallback after a reload.
 // Every failure is an ApiError read from the contract's {"error": {code, message}} body.
+// api-more.js adds the methods of views fetched on first use, when they are fetched.
 
 const CSRF_COOKIE = "parley_csrf";
 export const PAGE_SIZE = 50; // messages per history page
@@ -55,7 +56,7 @@ function failure(status, data, fallback, retryAfter = null) {
  * Send one request and return the parsed JSON (null for 204).
  * Throws ApiError for any HTTP error, and ApiError(0, "network") when offline.
  */
-async function request(method, path, body) {
+export async function request(method, path, body) {
   const headers = headersFor(method);
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;

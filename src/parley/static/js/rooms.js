@@ -88,7 +88,7 @@ export class Rooms extends EventTarget {
 
   canAdd() {
     const room = this.get(this.current);
-    return Boolean(room && room.kind !== "dm" && (room.role === "owner" || room.role === "admin"));
+    return Boolean(room && (room.kind === "group" || (room.kind !== "dm" && (room.role === "owner" || room.role === "admin"))));
   }
 
   memberCount(id, delta) {

@@ -79,6 +79,10 @@ export function actionSheet(m, acts) {
   if (acts.open) items.append(btn({ onclick: then(acts.reply) }, "Reply"));
   if (acts.open && acts.edit) items.append(btn({ onclick: then(acts.edit) }, "Edit"));
   items.append(copy);
+  // Reply in thread, pin, save (ui/threads.js): added once their state is known.
+  acts.side?.().then(async (side) => {
+    for (const [label, what] of await side.choices(m)) items.insertBefore(btn({ onclick: then(() => side.act(m, what)) }, label), copy);
+  });
   if (acts.open && acts.remove) {
     const sure = h("p", { hidden: true }, "Delete this message? ",
       btn({ class: "danger", onclick: then(acts.remove) }, "Delete"), " ",

@@ -414,6 +414,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     const own = message.author.id === me.id;
     if (own && message.client_id) outbox.settle(message.client_id);
     loader.live(message);
+    if (message.thread_root_id && !message.also_to_room) return rooms.received({ ...message, mentions: [] }, true); // counted in its thread
     const seen = !own && id === rooms.current && !document.hidden && list.atBottom;
     rooms.received(message, seen);
     if (own) return;

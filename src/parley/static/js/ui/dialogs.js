@@ -3,6 +3,7 @@
 // each dialog removes itself from the page when closed.
 
 import { api, ApiError } from "../api.js";
+import "../api-more.js"; // group conversations, read receipts
 import { h, clear, icon } from "./dom.js";
 import { sessionsSection } from "./sessions.js";
 import { useStyles } from "./styles.js";
@@ -76,17 +77,31 @@ function userField(id, label) {
   return { input, field: h("div", { class: "field" }, h("label", { for: id }, label), input, list) };
 }
 
+const GROUP_MAX = 8; // other people in a group conversation (the server's rule)
+
 export function newDmDialog(onOpened) {
   const { input, field } = userField("dm-user", "Username");
   const error = errorLine();
-  const form = h("form", { method: "dialog", class: "stack" }, field, error,
+  // More people make a group conversation: the one of exactly those people.
+  const inputs = [input];
+  const more = h("button", { type: "button", class: "link" }, "Add another person");
+  more.onclick = () => {
+    const added = userField(`dm-user-${inputs.length}`, `Username ${inputs.length + 1}`);
+    inputs.push(added.input);
+    added.input.required = false;
+    more.before(added.field);
+    more.hidden = inputs.length >= GROUP_MAX;
+    added.input.focus();
+  };
+  const form = h("form", { method: "dialog", class: "stack" }, field, more, error,
     h("button", { type: "submit", class: "primary" }, "Open conversation"));
   const dialog = modal("New direct message", form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!input.value.trim()) return showError(error, "Who do you want to write to?");
+    const names = inputs.map((i) => i.value.trim()).filter(Boolean);
+    if (!names.length) return showError(error, "Who do you want to write to?");
     try {
-      const { room } = await api.openDm(input.value.trim());
+      const { room } = await (names.length > 1 ? api.openGroup(names) : api.openDm(names[0]));
       dialog.close();
       onOpened(room);
     } catch (err) {
@@ -101,6 +116,9 @@ export function addMemberDialog(room, onAdded) {
   const form = h("form", { method: "dialog", class: "stack" }, field, error,
     h("button", { type: "submit", class: "primary" }, "Add to room"));
   const dialog = modal(`Add people to ${room.name}`, form);
+  if (room.kind === "group") {
+    form.prepend(h("p", { class: "muted" }, "Adding someone makes this conversation a private room: everyone in it keeps its history, and the one who started it runs it."));
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const username = input.value.trim();
@@ -205,6 +223,20 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     notifyButton.hidden = !notifications.canAsk();
   });
 
+  // Read receipts: off hides mine from others and theirs from me (docs/api.md).
+  const receipts = h("input", { type: "checkbox", id: "read-receipts", disabled: true });
+  const receiptsState = h("p", { class: "muted", role: "status" });
+  api.readReceipts().then(({ enabled }) => { receipts.checked = enabled; receipts.disabled = false; }, () => {});
+  receipts.addEventListener("change", async () => {
+    try {
+      await api.setReadReceipts(receipts.checked);
+      receiptsState.textContent = receipts.checked ? "Others see how far you read, and you theirs." : "Off: nobody sees how far you read, and you don't see theirs.";
+    } catch (err) {
+      receipts.checked = !receipts.checked;
+      receiptsState.textContent = err.message;
+    }
+  });
+
   // Two-factor sign-in, passkeys, sign-in providers and bots live in modules of their
   // own, fetched only when this dialog opens.
   const twoFactor = lazySection("./twofactor.js", "twoFactorSection", "Two-factor", () => me.username);
@@ -224,6 +256,8 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     passkeys,
     providers,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
+    h("section", { "aria-label": "Read receipts" }, h("h3", {}, "Read receipts"),
+      h("label", { for: "read-receipts" }, receipts, " Send read receipts (“Seen by” in conversations and rooms of up to 20 people)"), receiptsState),
     bots,
     sessionsSection(() => {
       dialog.close();

@@ -63,18 +63,22 @@ export function installFeatures(chat) {
 
   // Who reacted: the names and the tooltip come with ui/action-sheet.js, fetched on first use.
   const sheet = () => import("./action-sheet.js");
+  // Threads, pins, saved: fetched on first use.
+  const side = async () => (await import("./threads.js")).sidePanel(chat, jumpTo);
   const reactors = async (m, emoji) => (await sheet()).whoReacted(m, emoji, chat.me(), await membersOf(m.room_id).catch(() => []));
   const showWho = async (chip, m, emoji) => (await sheet()).showWho(chip, reactors(m, emoji));
   const hideWho = () => document.getElementById("reaction-who")?.setAttribute("hidden", "");
 
   function decorateMessage(li, m) {
-    for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor")) old.remove();
+    for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor,.thread-line")) old.remove();
     const me = chat.me();
     const main = li.querySelector(".msg-main");
     const body = li.querySelector(".msg-body");
     if (!main || !body) return;
     const forMe = m.mentions_room || (m.mentions || []).includes(me.id);
     li.classList.toggle("mentions-me", Boolean(forMe) && m.author.id !== me.id);
+    li.hidden = Boolean(m.thread_root_id && !m.also_to_room); // in its thread
+    if (m.thread) side().then((p) => p.line(li, m));
     if (m.deleted) {
       clear(body);
       body.append(h("em", { class: "tombstone" }, "This message was deleted."));
@@ -117,7 +121,8 @@ export function installFeatures(chat) {
       else pickReaction(m, add);
     } }, icon("smile-plus"));
     bar.append(add, quick,
-      btn({ class: "action", "aria-label": "Reply", onclick: () => startReply(m) }, icon("reply")));
+      btn({ class: "action", "aria-label": "Reply", onclick: () => startReply(m) }, icon("reply")),
+      btn({ class: "action", "aria-label": "More actions", onclick: (e) => side().then((p) => p.menu(m, e.target)) }, "⋯"));
     if (own) bar.append(btn({ class: "action", "aria-label": "Edit message", onclick: () => edit(li, m) }, icon("pencil")));
     if (own || room.role === "owner" || room.role === "admin") {
       const sure = h("span", { class: "confirm-delete", hidden: true }, "Delete this message? ",
@@ -245,7 +250,7 @@ export function installFeatures(chat) {
   // On a phone these fold into the header's menu, under these names.
   searchForm.dataset.fold = "Search messages";
   settings.dataset.fold = "Room settings";
-  chat.addHeaderTools(searchForm, settings);
+  chat.addHeaderTools(searchForm, btn({ class: "header-button", "data-fold": "Threads", onclick: () => side().then((p) => p.show()) }, "Threads"), settings);
 
   const applyRoom = (roomId, changes) => rooms.update(roomId, changes);
   let shownRoom = null;
@@ -305,6 +310,7 @@ export function installFeatures(chat) {
       more: () => pickReaction(m, null),
       who: (emoji) => reactors(m, emoji),
       reply: () => startReply(m),
+      side,
       edit: own ? () => { const node = chat.messageNode(m.seq); if (node) edit(node, m); } : null,
       remove: own || room.role === "owner" || room.role === "admin" ? () => remove(m) : null,
     });
@@ -320,8 +326,9 @@ export function installFeatures(chat) {
     if (!users.size) delete reactions[d.emoji];
     store.update({ ...m, reactions });
   });
-  on("room_updated", ({ room: { id, name, topic, archived_at } }) => applyRoom(id, { name, topic, archived_at }));
+  on("room_updated", ({ room: { id, name, topic, archived_at, kind, visibility } }) => applyRoom(id, { name, topic, archived_at, kind, visibility }));
   on("message_deleted", tombstone);
+  on("thread_updated", (d) => side().then((p) => p.updated(d)));
   on("room_muted", (d) => applyRoom(d.room_id, { muted: d.muted }));
   on("member_updated", (d) => {
     memberCache.delete(String(d.room_id));
@@ -355,7 +362,10 @@ export function installFeatures(chat) {
     },
     roomShown(room) {
       // Another room: what the search found stays behind (the words stay in the box).
-      if (String(room?.id) !== shownRoom) closeSearch();
+      if (String(room?.id) !== shownRoom) {
+        closeSearch();
+        if (room?.member_count > 1 && room.member_count <= 20) import("./receipts.js").then((r) => r.seenBy(chat, room));
+      }
       shownRoom = String(room?.id);
       settings.hidden = !room;
       showReplyBar();

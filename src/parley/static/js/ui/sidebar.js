@@ -42,8 +42,8 @@ export class Sidebar {
   /** Redraw both lists. presence: Map(userId -> "online"|"offline"). */
   render(rooms, currentId, presence) {
     const sorted = [...rooms.values()].sort((a, b) => roomLabel(a).localeCompare(roomLabel(b)));
-    this.#fill(this.roomList, sorted.filter((r) => r.kind !== "dm"), currentId, presence, "No rooms yet.");
-    this.#fill(this.dmList, sorted.filter((r) => r.kind === "dm"), currentId, presence, "No conversations yet.");
+    this.#fill(this.roomList, sorted.filter((r) => r.kind === "channel"), currentId, presence, "No rooms yet.");
+    this.#fill(this.dmList, sorted.filter((r) => r.kind !== "channel"), currentId, presence, "No conversations yet.");
   }
 
   #fill(list, rooms, currentId, presence, emptyText) {
