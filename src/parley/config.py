@@ -23,6 +23,7 @@ DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = "./parley-data"
 DEFAULT_MAX_UPLOAD_MB = 25
 # What one person may upload in 24 hours, attached or not.
+DEFAULT_AUDIT_DAYS = 180
 DEFAULT_UPLOAD_QUOTA_MB = 1024
 # With PARLEY_TRUST_PROXY, X-Forwarded-For is believed only from these peers.
 DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1"
@@ -115,6 +116,8 @@ class Settings:
     # With an s3:// store: file downloads redirect to a short-lived presigned URL
     # (after the access check) instead of passing the bytes through Parley.
     blob_presign: bool = False
+    # How long the audit log keeps an entry (0: forever).
+    audit_days: int = DEFAULT_AUDIT_DAYS
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -186,6 +189,7 @@ _ENV_NAMES = {
     "public_url": "PARLEY_PUBLIC_URL",
     "blob_url": "PARLEY_BLOB_URL",
     "blob_presign": "PARLEY_BLOB_PRESIGN",
+    "audit_days": "PARLEY_AUDIT_DAYS",
 }
 
 

@@ -37,6 +37,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/register", "GET"): PUBLIC,
     ("/rooms/<path:rest>", "GET"): PUBLIC,
     ("/invite/<path:rest>", "GET"): PUBLIC,  # the page shell; the API checks the code
+    ("/admin", "GET"): PUBLIC,  # the page shell; the API checks the admin
+    ("/admin/<path:rest>", "GET"): PUBLIC,
+    ("/reset-password", "GET"): PUBLIC,  # the page shell; the token is in the fragment
+    ("/api/auth/signup", "GET"): PUBLIC,  # the sign-up mode, for the sign-up form
+    ("/api/auth/password-reset", "POST"): PUBLIC,  # the token in the body is the key
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
     ("/openapi.json", "GET"): PUBLIC,
@@ -84,6 +89,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/rooms/<int:room_id>/read", "POST"): MEMBER,
     ("/api/admin/users/<int:user_id>/disable", "POST"): ADMIN,
     ("/api/admin/users/<int:user_id>/enable", "POST"): ADMIN,
+    ("/api/admin/users", "GET"): ADMIN,
+    ("/api/admin/users/<int:user_id>/2fa/reset", "POST"): ADMIN,
+    ("/api/admin/users/<int:user_id>/admin", "PUT"): ADMIN,
+    ("/api/admin/users/<int:user_id>/password-reset", "POST"): ADMIN,
+    ("/api/admin/rooms", "GET"): ADMIN,
+    ("/api/admin/rooms/<int:room_id>/archive", "POST"): ADMIN,
+    ("/api/admin/rooms/<int:room_id>/unarchive", "POST"): ADMIN,
+    ("/api/admin/rooms/<int:room_id>/owner", "PUT"): ADMIN,
+    ("/api/admin/settings", "GET"): ADMIN,
+    ("/api/admin/settings", "PATCH"): ADMIN,
+    ("/api/admin/audit", "GET"): ADMIN,
+    ("/api/admin/audit.jsonl", "GET"): ADMIN,
     # Being built in parallel (issues 9 and files); classified ahead, checked once landed.
     ("/api/messages/<int:message_id>", "PATCH"): MEMBER,
     ("/api/messages/<int:message_id>", "DELETE"): MEMBER,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from parley.blobs.base import BlobStore
 from parley.bus.base import Bus
@@ -42,3 +43,5 @@ class Context:
     )
     # OpenID providers' discovery documents and keys, fetched on first use.
     oidc: OidcMetadata = field(default_factory=OidcMetadata)
+    # The server settings read last (domain/server_settings.py): (monotonic time, value).
+    server_settings_cache: tuple[float, Any] | None = None

@@ -256,3 +256,47 @@ class PasskeyRemoval(Enum):
     REMOVED = "removed"
     NOT_FOUND = "not_found"
     LAST_ONE = "last_one"
+
+
+@dataclass(slots=True, frozen=True)
+class AuditRow:
+    """One audit log entry as stored (domain/audit.py)."""
+
+    id: int
+    at: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target: str
+    address: str
+    detail: str
+
+
+@dataclass(slots=True, frozen=True)
+class PersonRow:
+    """A person as the admin console lists them."""
+
+    id: int
+    username: str
+    display_name: str
+    created_at: str
+    is_admin: bool
+    disabled: bool
+    totp_enabled: bool
+    last_seen_at: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class RoomRow:
+    """A channel as the admin console lists it: size, activity, owner."""
+
+    id: int
+    name: str
+    visibility: str
+    created_at: str
+    archived_at: str | None
+    member_count: int
+    message_count: int
+    last_activity_at: str | None
+    owner_id: int | None
+    owner_username: str | None

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.store import sqlite_batch
+from parley.store.admin import AdminStore
 from parley.store.bots import BotStore
 from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
 from parley.store.edits import EditStore
@@ -133,6 +134,7 @@ class Store:
     webhooks: WebhookStore
     oidc: OidcStore
     passkeys: PasskeyStore
+    admin: AdminStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -187,5 +189,6 @@ async def open_store(
         webhooks=WebhookStore(engine),
         oidc=OidcStore(engine),
         passkeys=PasskeyStore(engine),
+        admin=AdminStore(engine),
         checkpointer=checkpointer,
     )

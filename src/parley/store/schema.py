@@ -245,3 +245,42 @@ passkey_challenges = sa.Table(
     sa.Column("user_handle", sa.String(100), nullable=True),
     sa.Column("expires_at", TIME, nullable=False, index=True),
 )
+
+# Server settings an admin changes at run time (issue 24): one row per setting, the value
+# as JSON text. A missing row means the default (mostly: the PARLEY_* environment's).
+server_settings = sa.Table(
+    "server_settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", TIME, nullable=False),
+)
+
+# Who did what, when, from where: sign-ins, second-factor changes, admin actions...
+# Names are copied in, so that an entry still reads after its actor is gone.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TIME, nullable=False, index=True),
+    sa.Column("actor_id", sa.Integer, nullable=True),
+    sa.Column("actor_name", sa.String(64), nullable=False, server_default=""),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_audit_log_action_at", "action", "at"),
+    sa.Index("ix_audit_log_actor_at", "actor_id", "at"),
+)
+
+# One-time password-reset links: only a SHA-256 of the token, spent once, expiring.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_by", sa.Integer, nullable=True),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False),
+    sa.Column("used_at", TIME, nullable=True),
+)

@@ -6,9 +6,10 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
 from parley.credentials import SESSION_COOKIE
-from parley.domain import accounts, passkeys
+from parley.domain import accounts, passkeys, recovery, signup
 from parley.domain.accounts import SecondFactor, SignedIn
 from parley.domain.models import Account
+from parley.domain.server_settings import server_settings
 from parley.domain.session_lifetime import SessionLifetime
 from parley.web.cookies import CSRF_COOKIE, SESSION_MAX_AGE_S
 from parley.web.deps import (
@@ -19,7 +20,13 @@ from parley.web.deps import (
     relying_party,
     require_auth,
 )
-from parley.web.schemas import LoginBody, PasswordBody, ProfileBody, RegisterBody
+from parley.web.schemas import (
+    LoginBody,
+    PasswordBody,
+    PasswordResetBody,
+    ProfileBody,
+    RegisterBody,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -70,15 +77,31 @@ def set_session_cookies(response: Response, signed_in: SignedIn) -> None:
 @bp.post("/api/auth/register")
 @validate_request(RegisterBody)
 async def register(data: RegisterBody) -> Response:
-    signed_in = await accounts.register(
+    signed_in = await signup.register(
         ctx(),
         data.username,
         data.password,
         data.display_name,
+        data.invite,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
     )
     return signed_in_response(signed_in, 201)
+
+
+@bp.get("/api/auth/signup")
+async def signup_mode() -> Response:
+    """How people may sign up here: ``open``, ``invite`` (with an invite) or ``closed``."""
+    found = await server_settings(ctx())
+    return jsonify({"mode": found.signup})
+
+
+@bp.post("/api/auth/password-reset")
+@validate_request(PasswordResetBody)
+async def password_reset(data: PasswordResetBody) -> Response:
+    """Spend a reset link's token on a new password; every session of the account ends."""
+    await recovery.reset_password(ctx(), data.token, data.password, ip=client_ip())
+    return Response(status=204)
 
 
 @bp.post("/api/auth/login")
@@ -141,7 +164,12 @@ async def update_me(data: ProfileBody) -> Response:
 async def change_password(data: PasswordBody) -> Response:
     auth = await require_auth()
     await accounts.change_password(
-        ctx(), auth.account, auth.session_id, data.current_password, data.new_password
+        ctx(),
+        auth.account,
+        auth.session_id,
+        data.current_password,
+        data.new_password,
+        ip=client_ip(),
     )
     return Response(status=204)
 
@@ -170,12 +198,14 @@ async def sessions() -> Response:
 @bp.delete("/api/sessions/<session_id>")
 async def revoke(session_id: str) -> Response:
     auth = await require_auth()
-    await accounts.revoke_session(ctx(), auth.user.id, session_id)
+    await accounts.revoke_session(ctx(), auth.user.id, session_id, by=auth.user, ip=client_ip())
     return Response(status=204)
 
 
 @bp.delete("/api/sessions")
 async def revoke_others() -> Response:
     auth = await require_auth()
-    count = await accounts.revoke_other_sessions(ctx(), auth.user.id, auth.session_id)
+    count = await accounts.revoke_other_sessions(
+        ctx(), auth.user.id, auth.session_id, by=auth.user, ip=client_ip()
+    )
     return jsonify({"revoked": count})
