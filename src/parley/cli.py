@@ -243,7 +243,8 @@ def _new_password(args: argparse.Namespace) -> str:
         raise UserError("no password: pass --password, set PARLEY_NEW_PASSWORD, or use a terminal")
     first = getpass.getpass("Password: ")
     if getpass.getpass("Password (again): ") != first:
-        raise UserError("the two passwords differ; nothing was changed")
+        done = "changed" if getattr(args, "user_command", "") == "reset-password" else "created"
+        raise UserError(f"the two passwords differ; nothing was {done}")
     return first
 
 
