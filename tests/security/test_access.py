@@ -149,6 +149,8 @@ KITCHEN_SINK = {
     "current_password": PASSWORD,
     "password": PASSWORD,
     "new_password": "another-long-password",
+    "user_id": 1,
+    "is_admin": True,
 }
 # Validation may answer before the access check: that is fine as long as it is an error
 # that says nothing about the room.

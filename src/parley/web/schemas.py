@@ -95,7 +95,6 @@ class RoomOwnerBody(_Body):
 class SettingsBody(_Body):
     """Only the settings sent change; see docs/admin.md for each."""
 
-    model_config = ConfigDict(extra="forbid")
     signup: str | None = Field(default=None, max_length=16)
     allowed_email_domains: list[str] | None = Field(default=None, max_length=50)
     retention_days: int | None = Field(default=None, ge=1, le=36_500)
