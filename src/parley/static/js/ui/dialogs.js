@@ -212,8 +212,13 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   const providers = lazySection("./oidc-links.js", "oidcLinksSection", "Sign-in provider");
   const bots = lazySection("./bots.js", "botsSection", "Bot");
 
+  // Site admins get the way to the admin console (ui/admin.js, at /admin).
+  const adminLink = h("p", { hidden: true }, h("a", { href: "/admin", id: "open-admin" }, "Open the admin console"));
+  api.me().then((found) => { adminLink.hidden = !found.is_admin; }).catch(() => {});
+
   const dialog = modal("Account",
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
+    adminLink,
     h("section", { "aria-label": "Profile" }, nameForm),
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,
