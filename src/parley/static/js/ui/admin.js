@@ -55,6 +55,35 @@ export async function showAdmin(root, me) {
   open(views[start] ? start : "people");
 }
 
+/**
+ * Ask before a change (an in-page dialog, not the browser's confirm): resolves to true,
+ * or with `field` the text typed; null when cancelled.
+ */
+function ask(question, okLabel, field = null) {
+  return new Promise((resolve) => {
+    const input = field && h("input", { id: "admin-ask-input", autocomplete: "off" });
+    const form = h("form", { method: "dialog", class: "stack" },
+      h("p", {}, question),
+      input && h("label", { for: "admin-ask-input" }, field), input,
+      h("div", { class: "admin-actions" },
+        h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "submit", class: "primary" }, okLabel)));
+    const dialog = h("dialog", { class: "admin-dialog", "aria-label": okLabel }, form);
+    let answer = null;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      answer = input ? input.value.trim() : true;
+      dialog.close();
+    });
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 /** A search box that calls `load(q)` as the admin types (and once at first). */
 function searchBox(id, label, load) {
   const input = h("input", { id, type: "search", autocomplete: "off", placeholder: label, "aria-label": label });
@@ -117,9 +146,9 @@ function people(panel, say) {
     const actions = h("div", { class: "admin-actions" },
       user.disabled
         ? button("Enable", () => act(say, () => api.admin("POST", `${path}/enable`), `@${user.username} enabled.`, load))
-        : button("Disable", () => confirm(`Disable @${user.username}? They are signed out everywhere.`)
+        : button("Disable", async () => await ask(`Disable @${user.username}? They are signed out everywhere.`, "Disable")
           && act(say, () => api.admin("POST", `${path}/disable`), `@${user.username} disabled.`, load)),
-      user.totp_enabled && button("Reset 2FA", () => confirm(`Turn off two-factor sign-in for @${user.username}?`)
+      user.totp_enabled && button("Reset 2FA", async () => await ask(`Turn off two-factor sign-in for @${user.username}? Their password alone will sign them in.`, "Reset 2FA")
         && act(say, () => api.admin("POST", `${path}/2fa/reset`), `Two-factor sign-in is off for @${user.username}.`, load)),
       button(user.is_admin ? "Remove admin" : "Make admin", () =>
         act(say, () => api.admin("PUT", `${path}/admin`, { is_admin: !user.is_admin }),
@@ -180,7 +209,7 @@ function rooms(panel, say) {
     }
   };
   const changeOwner = async (room) => {
-    const name = (prompt(`New owner of #${room.name} (a username):`) || "").trim().replace(/^@/, "");
+    const name = ((await ask(`Who should own #${room.name}? The owner now becomes a room admin.`, "Change owner", "Username")) || "").replace(/^@/, "");
     if (!name) return;
     const { users } = await api.admin("GET", `users?q=${encodeURIComponent(name)}`);
     const user = users.find((u) => u.username.toLowerCase() === name.toLowerCase());
@@ -198,7 +227,7 @@ function rooms(panel, say) {
     h("div", { class: "admin-actions" },
       room.archived_at
         ? h("button", { type: "button", onclick: () => act(say, () => api.admin("POST", `rooms/${room.id}/unarchive`), `#${room.name} reopened.`, load) }, "Unarchive")
-        : h("button", { type: "button", onclick: () => confirm(`Archive #${room.name}? It becomes read-only.`)
+        : h("button", { type: "button", onclick: async () => await ask(`Archive #${room.name}? It becomes read-only.`, "Archive")
           && act(say, () => api.admin("POST", `rooms/${room.id}/archive`), `#${room.name} archived.`, load) }, "Archive"),
       h("button", { type: "button", onclick: () => changeOwner(room) }, "Change owner")));
   panel.append(h("div", { class: "admin-tools" }, searchBox("admin-rooms-q", "Search rooms", load)), list);
