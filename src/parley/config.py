@@ -118,6 +118,10 @@ class Settings:
     blob_presign: bool = False
     # How long the audit log keeps an entry (0: forever).
     audit_days: int = DEFAULT_AUDIT_DAYS
+    # Outgoing mail (parley.mail): smtp://user:pass@host:port, smtps:// (TLS from the
+    # start) or smtp+starttls://; empty: Parley sends no mail. The From address.
+    smtp_url: str = ""
+    mail_from: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -190,6 +194,8 @@ _ENV_NAMES = {
     "blob_url": "PARLEY_BLOB_URL",
     "blob_presign": "PARLEY_BLOB_PRESIGN",
     "audit_days": "PARLEY_AUDIT_DAYS",
+    "smtp_url": "PARLEY_SMTP_URL",
+    "mail_from": "PARLEY_MAIL_FROM",
 }
 
 
@@ -262,6 +268,15 @@ def load_settings(
         raise SettingsError(f"PARLEY_BLOB_URL: {problem}")
     if settings.blob_presign and not settings.blob_url.startswith("s3:"):
         raise SettingsError("PARLEY_BLOB_PRESIGN needs an s3:// PARLEY_BLOB_URL")
+    if settings.smtp_url:
+        from parley.mail import mail_from_problem, smtp_url_problem
+
+        problem = smtp_url_problem(settings.smtp_url)
+        if problem:
+            raise SettingsError(f"PARLEY_SMTP_URL: {problem}")
+        problem = mail_from_problem(settings.mail_from)
+        if problem:
+            raise SettingsError(f"PARLEY_MAIL_FROM: {problem}")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

@@ -219,6 +219,7 @@ class RedisRateLimits(RateLimits):
             reset_requests=RedisSends(
                 client, rl + "reset", ratelimit.RESET_REQUESTS_PER_S, ratelimit.RESET_REQUESTS_BURST
             ),
+            mails=RedisSends(client, rl + "mail", ratelimit.MAILS_PER_S, ratelimit.MAILS_BURST),
         )
         self._client = client
 

@@ -72,6 +72,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/me", "GET"): AUTHENTICATED,
     ("/api/me", "PATCH"): AUTHENTICATED,
     ("/api/me/password", "POST"): AUTHENTICATED,
+    ("/api/me/email", "PUT"): AUTHENTICATED,
+    ("/api/me/email/verify", "POST"): PUBLIC,  # the signed token in the body is the key
     ("/api/sessions", "GET"): AUTHENTICATED,
     ("/api/sessions", "DELETE"): AUTHENTICATED,
     ("/api/sessions/<session_id>", "DELETE"): AUTHENTICATED,

@@ -46,6 +46,9 @@ class Account:
     disabled: bool = False
     totp_enabled: bool = False
     is_bot: bool = False
+    # Where mail reaches them (None: nowhere), and when they proved it is theirs.
+    email: str | None = None
+    email_verified_at: str | None = None
 
 
 @dataclass(slots=True)

@@ -49,6 +49,10 @@ SEARCHES_PER_S = 1.0
 # row kept for two minutes, so 20 at once, then one every 3 seconds.
 PASSKEY_CHALLENGES_BURST = 20
 PASSKEY_CHALLENGES_PER_S = 1 / 3
+# Mails a person may cause (address checks): 3 at once, then one every 5 minutes, so
+# that nobody can use Parley to flood a mailbox.
+MAILS_BURST = 3
+MAILS_PER_S = 1 / 300
 # Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 # When full, the tracker looks at this many of its least recently used keys and forgets
@@ -308,6 +312,7 @@ class RateLimits:
         passkey_challenges: SendLimiter | None = None,
         admin_actions: SendLimiter | None = None,
         reset_requests: SendLimiter | None = None,
+        mails: SendLimiter | None = None,
     ) -> None:
         # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
@@ -325,6 +330,7 @@ class RateLimits:
         self.reset_requests: SendLimiter = reset_requests or LocalSends(
             TokenBucket(RESET_REQUESTS_PER_S, RESET_REQUESTS_BURST)
         )
+        self.mails: SendLimiter = mails or LocalSends(TokenBucket(MAILS_PER_S, MAILS_BURST))
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
         )

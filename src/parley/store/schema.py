@@ -27,6 +27,9 @@ users = sa.Table(
     # Bot accounts (their own and webhooks'): no password sign-in, Bearer tokens only.
     sa.Column("is_bot", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("bot_owner_id", sa.Integer, nullable=True),
+    # Where mail reaches the person (parley.mail), and when they proved it is theirs.
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("email_verified_at", TIME, nullable=True),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
@@ -80,6 +83,8 @@ memberships = sa.Table(
     sa.Column("joined_at", TIME, nullable=False),
     sa.Column("read_seq", sa.Integer, nullable=False, server_default="0"),
     sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false()),
+    # all / mentions / nothing; NULL: the default (all in a DM, mentions elsewhere).
+    sa.Column("notify_level", sa.String(16), nullable=True),
 )
 
 messages = sa.Table(
@@ -283,4 +288,34 @@ password_resets = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     sa.Column("expires_at", TIME, nullable=False),
     sa.Column("used_at", TIME, nullable=True),
+# Web Push subscriptions (RFC 8030): the push service URL and the browser's keys.
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("endpoint", sa.String(2048), nullable=False),
+    # SHA-256 of the endpoint: one row per browser, whatever its length.
+    sa.Column("endpoint_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(100), nullable=False),
+    sa.Column("user_agent", sa.String(255), nullable=False, server_default=""),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# A person's notification settings; no row means the defaults.
+notification_prefs = sa.Table(
+    "notification_prefs",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("hide_content", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("email_digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("dnd_until", TIME, nullable=True),
+    # A daily quiet time: minutes after midnight in dnd_timezone; start == end is none.
+    sa.Column("dnd_start", sa.Integer, nullable=True),
+    sa.Column("dnd_end", sa.Integer, nullable=True),
+    sa.Column("dnd_timezone", sa.String(64), nullable=False, server_default="UTC"),
+    # Mentions up to this time are settled (emailed, or read before their turn).
+    sa.Column("digest_upto", TIME, nullable=True),
+    sa.Column("digest_sent_at", TIME, nullable=True),
 )

@@ -9,6 +9,7 @@ from parley.web import (
     auth,
     bots,
     edits,
+    email,
     emoji,
     export,
     files,
@@ -54,4 +55,5 @@ def blueprints() -> list[Blueprint]:
         webhooks.bp,
         bots.bp,
         export.bp,
+        email.bp,
     ]

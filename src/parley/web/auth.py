@@ -147,6 +147,10 @@ async def me() -> Response:
             "csrf_token": csrf_token_for(auth.session_id),
             "is_admin": auth.account.is_admin,
             "totp_enabled": auth.account.totp_enabled,
+            "email": auth.account.email,
+            "email_verified": auth.account.email_verified_at is not None,
+            # Whether this server sends mail at all (PARLEY_SMTP_URL).
+            "mail_enabled": bool(ctx().settings.smtp_url),
         }
     )
 

@@ -109,3 +109,10 @@ class PasswordResetBody(_Body):
 
 class PasswordResetRequestBody(_Body):
     login: str = Field(max_length=320)
+class EmailBody(_Body):
+    # "" removes the address.
+    email: str = Field(max_length=320)
+
+
+class TokenBody(_Body):
+    token: str = Field(max_length=2048)
