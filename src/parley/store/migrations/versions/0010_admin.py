@@ -1,7 +1,7 @@
 """Running a server for an organisation: server settings, the audit log, reset links.
 
 Revision ID: 0010_admin
-Revises: 0008_passkeys
+Revises: 0009_notifications (0008_passkeys before the mail commit was picked)
 Create Date: 2026-12-07
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_admin"
-down_revision = "0008_passkeys"
+down_revision = "0009_notifications"
 branch_labels = None
 depends_on = None
 
