@@ -215,7 +215,8 @@ async def test_sign_up_closed_then_by_invite_then_open(
     try:
         assert (await _settings(boss, signup="closed"))["signup"] == "closed"
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as anon:
-            assert (await anon.get("/api/auth/signup")).json() == {"mode": "closed"}
+            options = (await anon.get("/api/auth/options")).json()
+            assert options == {"signup": "closed", "email_recovery": False}
             body = {"username": unique_name(), "password": PASSWORD}
             r = await anon.post("/api/auth/register", json=body)
             assert r.status_code == 403

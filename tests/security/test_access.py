@@ -40,7 +40,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/admin", "GET"): PUBLIC,  # the page shell; the API checks the admin
     ("/admin/<path:rest>", "GET"): PUBLIC,
     ("/reset-password", "GET"): PUBLIC,  # the page shell; the token is in the fragment
-    ("/api/auth/signup", "GET"): PUBLIC,  # the sign-up mode, for the sign-up form
+    ("/api/auth/options", "GET"): PUBLIC,  # the sign-up mode, for the sign-up form
+    ("/api/auth/password-reset/request", "POST"): PUBLIC,  # the same reply for anyone
     ("/api/auth/password-reset", "POST"): PUBLIC,  # the token in the body is the key
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,

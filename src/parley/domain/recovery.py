@@ -8,17 +8,24 @@ Resetting the password ends every session of the account, live sockets included.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from parley import mail
 from parley.bus.base import Event
 from parley.domain import accounts, audit
 from parley.domain.context import Context
 from parley.domain.models import User
 from parley.domain.passwords import password_problem
-from parley.errors import BadInput, NotFound
+from parley.errors import BadInput, Conflict, NotFound, RateLimited
+
+log = logging.getLogger(__name__)
+# Mails being sent after the reply went out (a reference, so none is collected early).
+_sending: set[asyncio.Task[None]] = set()
 
 ADMIN_LINK_TTL = timedelta(hours=24)
 EMAIL_LINK_TTL = timedelta(hours=1)
@@ -120,3 +127,64 @@ async def set_password(ctx: Context, username: str, password: str) -> User:
         actor_name="(command line)",
     )
     return account.user
+
+
+async def request_by_email(ctx: Context, login: str, base_url: str, *, ip: str) -> None:
+    """ "Forgot password": mail a one-hour link to the account's verified address.
+
+    ``login`` is a username or an email address. The reply is the same whether or not
+    such an account exists (and has a verified address): the mail goes out after it, so
+    that neither the answer nor its timing tells. Conflict ``mail_disabled`` when the
+    server sends no mail; RateLimited past the address's budget (RESET_REQUESTS_*) or,
+    for a real account, its mail budget (silently: the reply stays the same).
+    """
+    if not mail.mail_enabled(ctx.settings):
+        raise Conflict(
+            "This server sends no mail; ask an admin for a reset link.", code="mail_disabled"
+        )
+    wait = await ctx.limits.reset_requests.take(accounts.address_key(ctx, ip) or "loopback")
+    if wait:
+        raise RateLimited(wait, "Too many reset requests; try again later.")
+    login = (login or "").strip()[:320]
+    account = None
+    if "@" in login:
+        user_id = await ctx.store.admin.user_by_verified_email(login)
+        account = await ctx.store.users.account_by_id(user_id) if user_id is not None else None
+    elif login:
+        account = await ctx.store.users.account_by_username(login)
+    await audit.record(
+        ctx,
+        None,
+        "auth.password_reset_requested",
+        f"login:{login[:64]}",
+        ip,
+        {"found": account is not None},
+        actor_name=login[:64],
+    )
+    if (
+        account is None
+        or account.disabled
+        or account.is_bot
+        or not account.email
+        or not account.email_verified_at
+        or await ctx.limits.mails.take(str(account.user.id))
+    ):
+        return
+    link = await issue_link(ctx, account.user, base_url, by=None, ttl=EMAIL_LINK_TTL)
+    text = (
+        f"Hello {account.user.display_name},\n\n"
+        f"someone (you, we hope) asked to reset the password of @{account.user.username} "
+        f"on Parley. To choose a new one, open this link within an hour:\n\n{link.url}\n\n"
+        "It works once. Choosing a new password signs the account out everywhere.\n"
+        "If it was not you, ignore this message: your password stays as it is.\n"
+    )
+    task = asyncio.create_task(_send(ctx, account.email, text))
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)
+
+
+async def _send(ctx: Context, to: str, text: str) -> None:
+    try:
+        await mail.send_mail(ctx.settings, to, "Reset your Parley password", text)
+    except mail.MailError as exc:
+        log.warning("password reset mail not sent: %s", exc)

@@ -156,6 +156,19 @@ class AdminStore:
             )
         return int(user_id)
 
+    async def user_by_verified_email(self, email: str) -> int | None:
+        """The account whose verified address this is (any case), or None."""
+        query = (
+            sa.select(users.c.id)
+            .where(
+                sa.func.lower(users.c.email) == email.lower(),
+                users.c.email_verified_at.is_not(None),
+            )
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
     async def delete_resets_before(self, at: str) -> int:
         async with self._engine.begin() as conn:
             result = await conn.execute(

@@ -288,6 +288,8 @@ password_resets = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     sa.Column("expires_at", TIME, nullable=False),
     sa.Column("used_at", TIME, nullable=True),
+)
+
 # Web Push subscriptions (RFC 8030): the push service URL and the browser's keys.
 push_subscriptions = sa.Table(
     "push_subscriptions",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
+from parley import mail
 from parley.credentials import SESSION_COOKIE
 from parley.domain import accounts, passkeys, recovery, signup
 from parley.domain.accounts import SecondFactor, SignedIn
@@ -24,6 +25,7 @@ from parley.web.schemas import (
     LoginBody,
     PasswordBody,
     PasswordResetBody,
+    PasswordResetRequestBody,
     ProfileBody,
     RegisterBody,
 )
@@ -89,11 +91,24 @@ async def register(data: RegisterBody) -> Response:
     return signed_in_response(signed_in, 201)
 
 
-@bp.get("/api/auth/signup")
-async def signup_mode() -> Response:
-    """How people may sign up here: ``open``, ``invite`` (with an invite) or ``closed``."""
-    found = await server_settings(ctx())
-    return jsonify({"mode": found.signup})
+@bp.get("/api/auth/options")
+async def auth_options() -> Response:
+    """What the sign-in and sign-up forms offer: the sign-up mode (``open``, ``invite``
+    or ``closed``) and whether a forgotten password can be reset by email."""
+    context = ctx()
+    found = await server_settings(context)
+    return jsonify({"signup": found.signup, "email_recovery": mail.mail_enabled(context.settings)})
+
+
+@bp.post("/api/auth/password-reset/request")
+@validate_request(PasswordResetRequestBody)
+async def request_password_reset(data: PasswordResetRequestBody) -> tuple[Response, int]:
+    """Mail a reset link to the account's verified address; the same 202 whether or not
+    there is one."""
+    context = ctx()
+    base = context.settings.public_url or request.host_url
+    await recovery.request_by_email(context, data.login, base, ip=client_ip())
+    return jsonify({"requested": True}), 202
 
 
 @bp.post("/api/auth/password-reset")

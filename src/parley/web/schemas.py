@@ -109,6 +109,8 @@ class PasswordResetBody(_Body):
 
 class PasswordResetRequestBody(_Body):
     login: str = Field(max_length=320)
+
+
 class EmailBody(_Body):
     # "" removes the address.
     email: str = Field(max_length=320)

@@ -135,7 +135,8 @@ export const api = {
     request("POST", "/api/auth/login", { username, password, otp: otp || undefined, passkey: answer }),
   register: (username, password, display_name, invite) =>
     request("POST", "/api/auth/register", { username, password, display_name, invite }),
-  signupMode: () => request("GET", "/api/auth/signup"),
+  authOptions: () => request("GET", "/api/auth/options"),
+  requestReset: (login) => request("POST", "/api/auth/password-reset/request", { login }),
   resetPassword: (token, password) => request("POST", "/api/auth/password-reset", { token, password }),
   // The admin console (ui/admin.js): /api/admin/{path}, see docs/api.md.
   admin: (method, path, body) => request(method, `/api/admin/${path}`, body),

@@ -140,7 +140,7 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     switchLine);
   root.appendChild(h("main", { class: "auth", id: "main" }, card));
   username.focus();
-  if (!isLogin) import("./signup-mode.js").then((m) => m.applySignupMode(form, heading)).catch(() => {});
+  import("./auth-options.js").then((m) => m.applyOptions(form, heading, isLogin)).catch(() => {});
   // The operator's sign-in providers, if any: their buttons are sso.js's, fetched only
   // when there are some.
   api.oidcProviders().then((data) => {
