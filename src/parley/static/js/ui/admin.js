@@ -98,6 +98,7 @@ function searchBox(id, label, load) {
 
 /** Run `action` and report it; refresh on success. */
 async function act(say, action, done, refresh) {
+  say("");
   try {
     const result = await action();
     say(done);

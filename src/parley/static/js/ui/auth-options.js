@@ -8,9 +8,8 @@ import { api, ApiError } from "../api.js";
 import { inviteInPath } from "../router.js";
 import { h } from "./dom.js";
 
-/** Adapt `form`; an invite it needs is read at submit from its data-invite. */
-export async function applyOptions(form, heading, isLogin) {
-  const { signup: mode, email_recovery: byEmail } = await api.authOptions();
+/** Adapt `form` to GET /api/auth/options' answer; an invite is read from its data-invite. */
+export function applyOptions({ signup: mode, email_recovery: byEmail }, form, heading, isLogin) {
   if (isLogin) {
     if (byEmail) form.after(forgotPassword());
     return;

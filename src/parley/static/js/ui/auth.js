@@ -140,7 +140,9 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     switchLine);
   root.appendChild(h("main", { class: "auth", id: "main" }, card));
   username.focus();
-  import("./auth-options.js").then((m) => m.applyOptions(form, heading, isLogin)).catch(() => {});
+  // Sign-up not open, or reset by email: auth-options.js adapts the form.
+  api.authOptions().then((o) => (isLogin ? o.email_recovery : o.signup !== "open")
+    && import("./auth-options.js").then((m) => m.applyOptions(o, form, heading, isLogin))).catch(() => {});
   // The operator's sign-in providers, if any: their buttons are sso.js's, fetched only
   // when there are some.
   api.oidcProviders().then((data) => {
