@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -29,7 +28,8 @@ def create_admin(server: ServerProcess) -> str:
             str(server.data_dir),
         ],
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        # The server's own environment: its database too (PARLEY_TEST_DATABASE_URL runs).
+        env={**server.env, "PYTHONPATH": str(REPO_ROOT)},
         check=True,
         capture_output=True,
         timeout=60,
