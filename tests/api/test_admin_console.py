@@ -336,3 +336,37 @@ def test_the_audit_module_names_every_action_it_writes() -> None:
             if f'"{action}"' in text and path.name != "audit.py":
                 written.add(action)
     assert written <= set(ACTIONS)
+
+
+async def test_entries_past_the_audit_retention_are_swept(fresh_server: ServerProcess) -> None:
+    fresh_server.env["PARLEY_AUDIT_DAYS"] = "30"
+    fresh_server.start()
+    boss = await sign_in(fresh_server, await asyncio.to_thread(create_admin, fresh_server))
+    with sqlite3.connect(fresh_server.data_dir / "parley.db") as db:
+        for at, action in (
+            ("2020-01-01T00:00:00.000000Z", "old"),
+            ("2999-01-01T00:00:00.000000Z", "new"),
+        ):
+            db.execute(
+                "INSERT INTO audit_log (at, actor_name, action) VALUES (?, 'someone', ?)",
+                (at, f"test.{action}"),
+            )
+    await boss.http.aclose()
+    fresh_server.stop()
+    fresh_server.start()  # the sweep runs at start, then hourly
+    boss = await sign_in(fresh_server, boss.username)
+    r = await boss.http.get("/api/admin/audit", params={"action": "test."})
+    assert [e["action"] for e in r.json()["entries"]] == ["test.new"]
+    await boss.http.aclose()
+
+
+async def test_bans_and_exports_are_audited(boss: Person, ana: Person, ben: Person) -> None:
+    room = await ana.create_room(unique_name("audited"), "private")
+    await ana.add(room["id"], ben)
+    r = await ana.http.delete(f"/api/rooms/{room['id']}/members/{ben.id}", params={"ban": "true"})
+    assert r.status_code == 204, r.text
+    assert (await ana.http.get(f"/api/rooms/{room['id']}/export")).status_code == 200
+    r = await boss.http.get("/api/admin/audit", params={"actor": ana.username})
+    found = {e["action"]: e for e in r.json()["entries"]}
+    assert found["room.banned"]["target"] == f"user:{ben.id} {ben.username}"
+    assert found["export.room"]["target"] == f"room:{room['id']} {room['name']}"
