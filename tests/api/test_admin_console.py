@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
+import websockets
 
 from tests.files_support import upload
 from tests.security.helpers import create_admin, sign_in
@@ -27,6 +28,13 @@ async def boss(server: ServerProcess) -> AsyncIterator[Person]:
     person = await sign_in(server, name)
     yield person
     await person.http.aclose()
+
+
+async def _drain(ws: websockets.ClientConnection) -> None:
+    """Read until the server closes the socket."""
+    async with asyncio.timeout(30):
+        while True:
+            await ws.recv()
 
 
 async def _login(server: ServerProcess, username: str, password: str) -> httpx.Response:
@@ -82,7 +90,7 @@ async def test_a_reset_link_works_once_and_ends_every_session(
     link = r.json()["url"]
     assert link.startswith(server.url + "/reset-password#token=")
     token = link.split("#token=", 1)[1]
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as anon:
+    async with ben.socket() as sock, httpx.AsyncClient(base_url=server.url, timeout=30) as anon:
         weak = await anon.post("/api/auth/password-reset", json={"token": token, "password": "x"})
         assert weak.status_code == 400
         assert (await ben.http.get("/api/me")).status_code == 200  # a refused try spends nothing
@@ -91,6 +99,9 @@ async def test_a_reset_link_works_once_and_ends_every_session(
         )
         assert r.status_code == 204, r.text
         assert (await ben.http.get("/api/me")).status_code == 401
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await _drain(sock.ws)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
         again = await anon.post(
             "/api/auth/password-reset", json={"token": token, "password": NEW_PASSWORD + "2"}
         )
