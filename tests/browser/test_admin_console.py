@@ -145,3 +145,22 @@ def test_a_person_who_is_not_an_admin_sees_no_console(open_page, live_server) ->
     expect(page.get_by_role("link", name="Open the admin console")).to_be_hidden()
     page.goto(live_server.url + "/admin")
     expect(page.get_by_role("alert")).to_have_text("This page is for site admins.", timeout=WAIT_MS)
+
+
+def test_with_invite_only_sign_up_an_invite_link_brings_a_new_person_in(
+    open_page, live_server: ParleyProcess, boss: Person
+) -> None:
+    ana = make_person(live_server, "ana", "Ana")
+    room_id = live_server.create_room(ana.token, "invited-" + ana.username, "private")
+    invite = live_server.api("POST", f"/api/rooms/{room_id}/invites", {}, ana.token)["invite"]
+    live_server.api("PATCH", "/api/admin/settings", {"signup": "invite"}, boss.token)
+    page = open_page()
+    page.goto(invite["url"])
+    page.get_by_role("link", name="Create an account").click()
+    expect(page.get_by_label("Invite")).to_have_value(invite["code"], timeout=WAIT_MS)
+    page.get_by_label("Username").fill("newbie" + ana.username[-6:])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name=f"invited-{ana.username}")).to_be_visible(
+        timeout=WAIT_MS
+    )
