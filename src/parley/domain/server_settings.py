@@ -56,8 +56,13 @@ FIELDS = ("signup", "allowed_email_domains", "retention_days", "max_upload_mb", 
 
 
 def _defaults(ctx: Context) -> ServerSettings:
+    # PARLEY_RETENTION_DAYS (the lifecycle branch's; 0 or absent: forever) is the
+    # default retention until an admin sets one.
+    env_retention = getattr(ctx.settings, "retention_days", 0) or None
     return ServerSettings(
-        max_upload_mb=ctx.settings.max_upload_mb, upload_quota_mb=ctx.settings.upload_quota_mb
+        retention_days=env_retention,
+        max_upload_mb=ctx.settings.max_upload_mb,
+        upload_quota_mb=ctx.settings.upload_quota_mb,
     )
 
 
