@@ -18,7 +18,7 @@ from parley.blobs.base import Presigning
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
-from parley.domain import files, retention
+from parley.domain import audit, files, retention
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
@@ -59,6 +59,7 @@ class ParleyApp:
         self._gateway: Gateway | None = None
         self._cleanup: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
+        self._audit_cleanup: asyncio.Task[None] | None = None
         # The headers every Quart response gets; set again at start when file requests
         # may be redirected to a bucket (PARLEY_BLOB_PRESIGN).
         self.page_headers = dict(SECURITY_HEADERS)
@@ -134,6 +135,9 @@ class ParleyApp:
         self._retention = asyncio.create_task(
             retention.retention_forever(self._ctx), name="retention"
         )
+        self._audit_cleanup = asyncio.create_task(
+            audit.cleanup_forever(self._ctx), name="audit-cleanup"
+        )
         self._gateway = Gateway(self._ctx)
         await self._gateway.start()
         # Everything made so far (modules, the app, SQLAlchemy's caches) lives as long as
@@ -152,12 +156,12 @@ class ParleyApp:
 
     async def shutdown(self) -> None:
         await self.drain()
-        for task in (self._cleanup, self._retention):
+        for task in (self._cleanup, self._retention, self._audit_cleanup):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._cleanup = self._retention = None
+        self._cleanup = self._retention = self._audit_cleanup = None
         if self._ctx is not None:
             await self._ctx.store.close()
             await self._ctx.bus.close()
@@ -244,3 +248,22 @@ def _create_quart(parley: ParleyApp) -> Quart:
 
 def create_app(settings: Settings, **_: Any) -> ParleyApp:
     return ParleyApp(settings)
+
+
+async def open_context(settings: Settings) -> Context:
+    """A Context for a command acting beside the servers (``parley user
+    reset-password``): the same database, and the same fan-out and limits when Redis
+    is configured, so that what it does reaches every server process. Close it with
+    :func:`close_context`."""
+    store = await open_store(settings.effective_database_url)
+    bus, presence = await _fan_out(settings)
+    return Context(
+        settings=settings, store=store, bus=bus, presence=presence, limits=_limits(settings)
+    )
+
+
+async def close_context(ctx: Context) -> None:
+    await ctx.store.close()
+    await ctx.bus.close()
+    await ctx.presence.close()
+    await ctx.limits.close()

@@ -1,5 +1,5 @@
-"""The ``parley`` command: ``serve``, ``user create``, ``db upgrade``, ``blobs migrate``,
-``backup``, ``restore``, ``import slack``."""
+"""The ``parley`` command: ``serve``, ``user create|reset-password``, ``settings show|set``,
+``db upgrade``, ``blobs migrate``, ``backup``, ``restore``, ``import slack``."""
 
 from __future__ import annotations
 
@@ -113,6 +113,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="(default: PARLEY_NEW_PASSWORD, or asked for twice on a terminal)",
     )
     create.add_argument("--admin", action="store_true", help="make the account a site admin")
+    reset = _command_parser(
+        user_commands, "reset-password", "set a new password for an account and end its sessions"
+    )
+    _add_common(reset)
+    reset.add_argument("username")
+    reset.add_argument(
+        "--password",
+        help="(default: PARLEY_NEW_PASSWORD, or asked for twice on a terminal)",
+    )
+
+    server = _command_parser(commands, "settings", "show or change the server settings")
+    server_commands = server.add_subparsers(
+        dest="settings_command", required=True, metavar="COMMAND"
+    )
+    show = _command_parser(server_commands, "show", "print the settings in force")
+    _add_common(show)
+    change = _command_parser(
+        server_commands,
+        "set",
+        "change one setting: signup open|invite|closed, allowed_email_domains "
+        "'a.org b.org' (or ''), retention_days N|forever, max_upload_mb N, upload_quota_mb N",
+    )
+    _add_common(change)
+    change.add_argument("name")
+    change.add_argument("value")
 
     db = _command_parser(commands, "db", "database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -195,7 +220,11 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(_serve(settings))
         if args.command == "user":
             password = _new_password(args)
+            if args.user_command == "reset-password":
+                sys.exit(asyncio.run(_reset_password(settings, args.username, password)))
             sys.exit(asyncio.run(_create_user(settings, args, password)))
+        if args.command == "settings":
+            sys.exit(asyncio.run(_server_settings(settings, args)))
         if args.command == "db":
             sys.exit(asyncio.run(_upgrade(settings)))
         if args.command == "blobs":
@@ -249,7 +278,8 @@ def _new_password(args: argparse.Namespace) -> str:
         raise UserError("no password: pass --password, set PARLEY_NEW_PASSWORD, or use a terminal")
     first = getpass.getpass("Password: ")
     if getpass.getpass("Password (again): ") != first:
-        raise UserError("the two passwords differ; nothing was created")
+        done = "changed" if getattr(args, "user_command", "") == "reset-password" else "created"
+        raise UserError(f"the two passwords differ; nothing was {done}")
     return first
 
 
@@ -282,6 +312,66 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
     finally:
         await store.close()
     print(f"created user {user.username} (id {user.id}){' as admin' if args.admin else ''}")
+    return EXIT_OK
+
+
+async def _reset_password(settings: Settings, username: str, password: str) -> int:
+    from parley.app import close_context, open_context
+    from parley.domain import recovery
+    from parley.errors import ParleyError
+
+    ctx = await open_context(settings)
+    try:
+        user = await recovery.set_password(ctx, username, password)
+    except ParleyError as exc:
+        raise UserError(exc.message) from exc
+    finally:
+        await close_context(ctx)
+    print(f"new password set for {user.username}; every session of the account has ended")
+    return EXIT_OK
+
+
+def _setting_value(name: str, raw: str) -> object:
+    """A setting's value as typed on the command line."""
+    if name == "retention_days" and raw.lower() in ("forever", "null", "none", ""):
+        return None
+    if name in ("retention_days", "max_upload_mb", "upload_quota_mb"):
+        if not raw.isdigit():
+            raise UserError(f"{name}: a whole number")
+        return int(raw)
+    return raw
+
+
+async def _server_settings(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from parley.app import close_context, open_context
+    from parley.domain import audit, server_settings
+    from parley.errors import ParleyError
+
+    ctx = await open_context(settings)
+    try:
+        if args.settings_command == "set":
+            value = _setting_value(args.name, args.value)
+            try:
+                found = await server_settings.change(ctx, {args.name: value})
+            except ParleyError as exc:
+                raise UserError(exc.message) from exc
+            shown = server_settings.as_json(found)
+            await audit.record(
+                ctx,
+                None,
+                "admin.settings_changed",
+                "settings",
+                "",
+                {args.name: shown.get(args.name)},
+                actor_name="(command line)",
+            )
+        else:
+            found = await server_settings.server_settings(ctx)
+    finally:
+        await close_context(ctx)
+    print(json.dumps(server_settings.as_json(found), indent=2))
     return EXIT_OK
 
 

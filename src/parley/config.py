@@ -23,6 +23,7 @@ DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = "./parley-data"
 DEFAULT_MAX_UPLOAD_MB = 25
 # What one person may upload in 24 hours, attached or not.
+DEFAULT_AUDIT_DAYS = 180
 DEFAULT_UPLOAD_QUOTA_MB = 1024
 # With PARLEY_TRUST_PROXY, X-Forwarded-For is believed only from these peers.
 DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1"
@@ -127,6 +128,12 @@ class Settings:
     # A label mixed into the web client's release id (a deploy id, say). The id already
     # changes with Parley's version and its static files; this only forces a new one.
     release: str = ""
+    # How long the audit log keeps an entry (0: forever).
+    audit_days: int = DEFAULT_AUDIT_DAYS
+    # Outgoing mail (parley.mail): smtp://user:pass@host:port, smtps:// (TLS from the
+    # start) or smtp+starttls://; empty: Parley sends no mail. The From address.
+    smtp_url: str = ""
+    mail_from: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -202,6 +209,9 @@ _ENV_NAMES = {
     "retention_days": "PARLEY_RETENTION_DAYS",
     "retention_interval_s": "PARLEY_RETENTION_INTERVAL_S",
     "release": "PARLEY_RELEASE",
+    "audit_days": "PARLEY_AUDIT_DAYS",
+    "smtp_url": "PARLEY_SMTP_URL",
+    "mail_from": "PARLEY_MAIL_FROM",
 }
 
 
@@ -276,6 +286,15 @@ def load_settings(
         raise SettingsError("PARLEY_RETENTION_INTERVAL_S must be at least 1")
     if settings.blob_presign and not settings.blob_url.startswith("s3:"):
         raise SettingsError("PARLEY_BLOB_PRESIGN needs an s3:// PARLEY_BLOB_URL")
+    if settings.smtp_url:
+        from parley.mail import mail_from_problem, smtp_url_problem
+
+        problem = smtp_url_problem(settings.smtp_url)
+        if problem:
+            raise SettingsError(f"PARLEY_SMTP_URL: {problem}")
+        problem = mail_from_problem(settings.mail_from)
+        if problem:
+            raise SettingsError(f"PARLEY_MAIL_FROM: {problem}")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

@@ -244,6 +244,13 @@ class RedisRateLimits(RateLimits):
                 ratelimit.PASSKEY_CHALLENGES_PER_S,
                 ratelimit.PASSKEY_CHALLENGES_BURST,
             ),
+            admin_actions=RedisSends(
+                client, rl + "admin", ratelimit.ADMIN_ACTIONS_PER_S, ratelimit.ADMIN_ACTIONS_BURST
+            ),
+            reset_requests=RedisSends(
+                client, rl + "reset", ratelimit.RESET_REQUESTS_PER_S, ratelimit.RESET_REQUESTS_BURST
+            ),
+            mails=RedisSends(client, rl + "mail", ratelimit.MAILS_PER_S, ratelimit.MAILS_BURST),
         )
         self._client = client
 

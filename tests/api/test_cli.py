@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import pty
 import select
@@ -10,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from parley import __version__
-from tests.support import PASSWORD, unique_name
+from tests.support import PASSWORD, ServerProcess, sign_up, unique_name
 
 
 def parley(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -167,3 +170,83 @@ def test_user_create_refuses_two_different_passwords(tmp_path: Path) -> None:
     # Nothing was stored: the same name can still be taken.
     retry = parley("user", "create", name, data_dir=tmp_path, PARLEY_NEW_PASSWORD=PASSWORD)
     assert retry.returncode == 0, retry.stderr
+
+
+async def test_user_reset_password_sets_it_and_ends_every_session(
+    fresh_server: ServerProcess,
+) -> None:
+    fresh_server.start()
+    ben = await sign_up(fresh_server.url)
+    new = "another long passphrase"
+    result = await asyncio.to_thread(
+        parley,
+        "user",
+        "reset-password",
+        ben.username,
+        "--password",
+        new,
+        data_dir=fresh_server.data_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "every session of the account has ended" in result.stdout
+    assert (await ben.http.get("/api/me")).status_code == 401
+    async with httpx.AsyncClient(base_url=fresh_server.url, timeout=30) as http:
+        for password, status in ((PASSWORD, 401), (new, 200)):
+            body = {"username": ben.username, "password": password}
+            assert (await http.post("/api/auth/login", json=body)).status_code == status
+    await ben.http.aclose()
+
+
+def test_user_reset_password_refuses_an_unknown_name_or_a_weak_password(tmp_path: Path) -> None:
+    name = unique_name()
+    assert (
+        parley("user", "create", name, data_dir=tmp_path, PARLEY_NEW_PASSWORD=PASSWORD).returncode
+        == 0
+    )
+    unknown = parley(
+        "user", "reset-password", "nobody-here", "--password", PASSWORD, data_dir=tmp_path
+    )
+    assert unknown.returncode == 2
+    assert "No user is called 'nobody-here'" in unknown.stderr
+    weak = parley("user", "reset-password", name, "--password", "short", data_dir=tmp_path)
+    assert weak.returncode == 2
+    no_password = parley("user", "reset-password", name, data_dir=tmp_path)
+    assert no_password.returncode == 2
+    assert "PARLEY_NEW_PASSWORD" in no_password.stderr
+
+
+def test_user_reset_password_asks_twice_on_a_terminal(tmp_path: Path) -> None:
+    name = unique_name()
+    assert (
+        parley("user", "create", name, data_dir=tmp_path, PARLEY_NEW_PASSWORD=PASSWORD).returncode
+        == 0
+    )
+    term = Terminal("user", "reset-password", name, data_dir=tmp_path)
+    term.expect("Password: ")
+    term.type(PASSWORD + "-new")
+    term.expect("Password (again): ")
+    term.type(PASSWORD + "-other")
+    term.expect("the two passwords differ; nothing was changed")
+    assert term.exit_code() == 2
+
+
+def test_settings_set_and_show(tmp_path: Path) -> None:
+    closed = parley("settings", "set", "signup", "closed", data_dir=tmp_path)
+    assert closed.returncode == 0, closed.stderr
+    assert json.loads(closed.stdout)["signup"] == "closed"
+    parley("settings", "set", "retention_days", "90", data_dir=tmp_path)
+    shown = parley("settings", "show", data_dir=tmp_path)
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout) | {"max_upload_mb": 0, "upload_quota_mb": 0} == {
+        "signup": "closed",
+        "allowed_email_domains": [],
+        "retention_days": 90,
+        "max_upload_mb": 0,
+        "upload_quota_mb": 0,
+    }
+    forever = parley("settings", "set", "retention_days", "forever", data_dir=tmp_path)
+    assert json.loads(forever.stdout)["retention_days"] is None
+    for name, value in (("signup", "maybe"), ("retention_days", "soon"), ("colour", "red")):
+        bad = parley("settings", "set", name, value, data_dir=tmp_path)
+        assert bad.returncode == 2, (name, bad.stdout)
+        assert bad.stderr.startswith("parley: ")

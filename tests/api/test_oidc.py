@@ -23,6 +23,7 @@ from tests.oidc_support import (
     sign_in_at_provider,
     start_login,
 )
+from tests.security.helpers import create_admin, sign_in
 from tests.support import PASSWORD, ServerProcess
 
 PROVIDER_ID = "testid"
@@ -37,6 +38,10 @@ ACCOUNTS = {
         "sam": {"preferred_username": "sam"},
         "rita": {"preferred_username": "rita"},
         "uma": {"preferred_username": "uma"},
+        "carl": {"preferred_username": "carl"},
+        "cleo": {"preferred_username": "cleo"},
+        "dina": {"preferred_username": "dina", "email": "dina@x.invalid", "email_verified": True},
+        "dirk": {"preferred_username": "dirk", "email": "dirk@example.org", "email_verified": True},
     }.items()
 }
 
@@ -333,3 +338,39 @@ def test_bad_provider_settings_stop_the_server_with_a_message(tmp_path: Path) ->
     path.write_text(json.dumps([provider_setting("corp", "Corp", "https://sso.example.invalid")]))
     settings = load_settings(environ={"PARLEY_OIDC_PROVIDERS": str(path)})
     assert [p.id for p in settings.oidc_provider_list] == ["corp"]
+
+
+async def test_new_identities_follow_the_sign_up_mode_and_the_allowed_domains(
+    oidc_server: ServerProcess,
+) -> None:
+    """Issue 24: closed or invite-only sign-up makes no account for a new identity (one
+    that has an account still signs in); allowed domains need a verified email in them."""
+    boss = await sign_in(oidc_server, create_admin(oidc_server))
+
+    async def fresh(login: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=oidc_server.url, timeout=30) as client:
+            return await _sign_in(client, login)
+
+    assert (await fresh("carl")).status_code == 303  # has an account from now on
+    try:
+        for mode, code in (("closed", "signup_closed"), ("invite", "invite_required")):
+            r = await boss.http.patch("/api/admin/settings", json={"signup": mode})
+            assert r.status_code == 200, r.text
+            refused = await fresh("cleo")
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["error"]["code"] == code
+            assert (await fresh("carl")).status_code == 303
+        r = await boss.http.patch(
+            "/api/admin/settings", json={"signup": "open", "allowed_email_domains": ["example.org"]}
+        )
+        assert r.status_code == 200, r.text
+        for login in ("cleo", "dina"):  # no email claim; an email elsewhere
+            refused = await fresh(login)
+            assert refused.status_code == 403, (login, refused.text)
+            assert refused.json()["error"]["code"] == "email_domain_not_allowed"
+        assert (await fresh("dirk")).status_code == 303
+    finally:
+        await boss.http.patch(
+            "/api/admin/settings", json={"signup": "open", "allowed_email_domains": []}
+        )
+        await boss.http.aclose()

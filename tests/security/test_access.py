@@ -37,6 +37,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/register", "GET"): PUBLIC,
     ("/rooms/<path:rest>", "GET"): PUBLIC,
     ("/invite/<path:rest>", "GET"): PUBLIC,  # the page shell; the API checks the code
+    ("/admin", "GET"): PUBLIC,  # the page shell; the API checks the admin
+    ("/admin/<path:rest>", "GET"): PUBLIC,
+    ("/reset-password", "GET"): PUBLIC,  # the page shell; the token is in the fragment
+    ("/api/auth/options", "GET"): PUBLIC,  # the sign-up mode, for the sign-up form
+    ("/api/auth/password-reset/request", "POST"): PUBLIC,  # the same reply for anyone
+    ("/api/auth/password-reset", "POST"): PUBLIC,  # the token in the body is the key
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/healthz", "GET"): PUBLIC,
     ("/manifest.webmanifest", "GET"): PUBLIC,  # the installable app: names and icons only
@@ -70,6 +76,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/me", "PATCH"): AUTHENTICATED,
     ("/api/me", "DELETE"): AUTHENTICATED,
     ("/api/me/password", "POST"): AUTHENTICATED,
+    ("/api/me/email", "PUT"): AUTHENTICATED,
+    ("/api/me/email/verify", "POST"): PUBLIC,  # the signed token in the body is the key
     ("/api/sessions", "GET"): AUTHENTICATED,
     ("/api/sessions", "DELETE"): AUTHENTICATED,
     ("/api/sessions/<session_id>", "DELETE"): AUTHENTICATED,
@@ -88,6 +96,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/admin/users/<int:user_id>/disable", "POST"): ADMIN,
     ("/api/admin/users/<int:user_id>/enable", "POST"): ADMIN,
     ("/api/admin/users/<int:user_id>", "DELETE"): ADMIN,
+    ("/api/admin/users", "GET"): ADMIN,
+    ("/api/admin/users/<int:user_id>/2fa/reset", "POST"): ADMIN,
+    ("/api/admin/users/<int:user_id>/admin", "PUT"): ADMIN,
+    ("/api/admin/users/<int:user_id>/password-reset", "POST"): ADMIN,
+    ("/api/admin/rooms", "GET"): ADMIN,
+    ("/api/admin/rooms/<int:room_id>/archive", "POST"): ADMIN,
+    ("/api/admin/rooms/<int:room_id>/unarchive", "POST"): ADMIN,
+    ("/api/admin/rooms/<int:room_id>/owner", "PUT"): ADMIN,
+    ("/api/admin/settings", "GET"): ADMIN,
+    ("/api/admin/settings", "PATCH"): ADMIN,
+    ("/api/admin/audit", "GET"): ADMIN,
+    ("/api/admin/audit.jsonl", "GET"): ADMIN,
     # Being built in parallel (issues 9 and files); classified ahead, checked once landed.
     ("/api/messages/<int:message_id>", "PATCH"): MEMBER,
     ("/api/messages/<int:message_id>", "DELETE"): MEMBER,
@@ -151,6 +171,8 @@ KITCHEN_SINK = {
     "current_password": PASSWORD,
     "password": PASSWORD,
     "new_password": "another-long-password",
+    "user_id": 1,
+    "is_admin": True,
 }
 # Validation may answer before the access check: that is fine as long as it is an error
 # that says nothing about the room.

@@ -66,6 +66,9 @@ QUERY_INTS = ["²", "¹", "٣", "\uff11", str(2**63), "-1", "1.5", "1e3", " 1", 
 QUERY_INT_PARAMS = {
     "messages.history": ["before_seq", "after_seq", "limit"],
     "search.search_messages": ["limit", "room_id"],
+    "admin.people": ["limit", "offset"],
+    "admin.rooms": ["limit", "offset"],
+    "admin.audit_log": ["limit", "before"],
 }
 BODIES = {
     "nested 100,000 deep": DEEP,
@@ -95,6 +98,7 @@ NO_BODY = {
     "rooms.join", "rooms.leave", "mutes.mute", "mutes.unmute", "webhooks.delete_webhook",
     "passkeys.login_options", "passkeys.delete", "oidc.link", "oidc.unlink",
     "threads.follow", "threads.unfollow", "pins.pin", "pins.unpin", "pins.save", "pins.unsave",
+    "admin.reset_two_factor", "admin.password_reset_link", "admin.archive", "admin.unarchive",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from parley.bus.base import Event
-from parley.domain import addresses, login_codes, text
+from parley.domain import addresses, audit, login_codes, text
 from parley.domain.context import Context
 from parley.domain.models import Account, Session, User
 from parley.domain.passwords import password_problem
@@ -181,10 +181,11 @@ async def login(
     account = await ctx.store.users.account_by_username(username or "")
     if account is None:
         await _verify(_DUMMY_HASH, password)
-        await count_failed_sign_in(ctx, username, ip)
+        await _sign_in_failed(ctx, None, username, ip, "no_such_user")
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if not await _verify(account.password_hash, password) or account.disabled:
-        await count_failed_sign_in(ctx, username, ip)
+        why = "disabled" if account.disabled else "wrong_password"
+        await _sign_in_failed(ctx, account.user, username, ip, why)
         raise Unauthorized(LOGIN_FAILED, code="invalid_credentials")
     if account.totp_enabled and second_factor is not None:
         await second_factor(account)
@@ -193,12 +194,25 @@ async def login(
             raise Unauthorized("Enter the code from your authenticator app.", code="otp_required")
         check = await login_codes.check_login_code(ctx, account.user.id, otp)
         if check != "ok":
-            await count_failed_sign_in(ctx, username, ip)
+            await _sign_in_failed(ctx, account.user, username, ip, "wrong_code")
             raise login_codes.code_refused(check)
     if HASHER.check_needs_rehash(account.password_hash):
         await ctx.store.users.set_password_hash(account.user.id, await hash_password(password))
     await forgive_failed_sign_ins(ctx, username)
     return await start_session(ctx, account.user, ip=ip, user_agent=user_agent)
+
+
+async def _sign_in_failed(
+    ctx: Context, user: User | None, username: str, ip: str, why: str
+) -> None:
+    """Count a failed sign-in and write it to the audit log, with the lockout it causes."""
+    await count_failed_sign_in(ctx, username, ip)
+    name = (username or "")[:64]
+    await audit.record(
+        ctx, user, "auth.sign_in_failed", f"login:{name}", ip, {"reason": why}, actor_name=name
+    )
+    if await ctx.limits.failed_logins.retry_after(_login_key(username)):
+        await audit.record(ctx, user, "auth.locked_out", f"login:{name}", ip, actor_name=name)
 
 
 def has_password(account: Account) -> bool:
@@ -272,6 +286,9 @@ async def start_session(ctx: Context, user: User, *, ip: str, user_agent: str) -
         ip=ip,
     )
     await ctx.store.sessions.create(session, token_hash(token))
+    await audit.record(
+        ctx, user, "auth.sign_in", audit.user_target(user), ip, {"session": session.id}
+    )
     return SignedIn(user=user, token=token, session_id=session.id)
 
 
@@ -307,11 +324,18 @@ async def logout(ctx: Context, session_id: str, user_id: int) -> None:
     await revoke_session(ctx, user_id, session_id)
 
 
-async def revoke_session(ctx: Context, user_id: int, session_id: str) -> None:
-    """End one of the user's sessions at once, live connections included."""
+async def revoke_session(
+    ctx: Context, user_id: int, session_id: str, *, by: User | None = None, ip: str = ""
+) -> None:
+    """End one of the user's sessions at once, live connections included (``by``: the
+    person revoking it, for the audit log; signing out is not logged)."""
     if not await ctx.store.sessions.delete(user_id, session_id):
         raise NotFound("No such session.", code="session_not_found")
     await ctx.bus.publish(Event(kind="close_sessions", session_ids=[session_id]))
+    if by is not None:
+        await audit.record(
+            ctx, by, "session.revoked", audit.user_target(by), ip, {"sessions": [session_id]}
+        )
 
 
 async def my_sessions(ctx: Context, user_id: int) -> list[Session]:
@@ -322,10 +346,21 @@ async def my_sessions(ctx: Context, user_id: int) -> list[Session]:
     return [s for s in found if not lifetime.expired(s, now)]
 
 
-async def revoke_other_sessions(ctx: Context, user_id: int, keep_session_id: str | None) -> int:
+async def revoke_other_sessions(
+    ctx: Context,
+    user_id: int,
+    keep_session_id: str | None,
+    *,
+    by: User | None = None,
+    ip: str = "",
+) -> int:
     ids = await ctx.store.sessions.delete_all_but(user_id, keep_session_id)
     if ids:
         await ctx.bus.publish(Event(kind="close_sessions", session_ids=ids))
+        if by is not None:
+            await audit.record(
+                ctx, by, "session.revoked", audit.user_target(by), ip, {"sessions": ids}
+            )
     return len(ids)
 
 
@@ -338,7 +373,7 @@ async def update_profile(ctx: Context, user: User, display_name: str) -> User:
 
 
 async def change_password(
-    ctx: Context, account: Account, session_id: str, current: str, new: str
+    ctx: Context, account: Account, session_id: str, current: str, new: str, *, ip: str = ""
 ) -> None:
     """Change the password and sign out every other session of the user."""
     await confirm_password(ctx, account, current, "The current password is wrong.")
@@ -347,3 +382,5 @@ async def change_password(
         raise BadInput(problem, code="weak_password")
     await ctx.store.users.set_password_hash(account.user.id, await hash_password(new))
     await revoke_other_sessions(ctx, account.user.id, session_id)
+    user = account.user
+    await audit.record(ctx, user, "auth.password_changed", audit.user_target(user), ip)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from parley.bus.base import Event
+from parley.domain import audit
 from parley.domain.accounts import token_hash, validate_display_name, validate_username
 from parley.domain.context import Context
 from parley.domain.models import Session, User
@@ -31,7 +32,7 @@ async def issue_token(ctx: Context, bot: User) -> str:
 
 
 async def create_bot(
-    ctx: Context, owner: User, username: str, display_name: str | None
+    ctx: Context, owner: User, username: str, display_name: str | None, *, ip: str = ""
 ) -> tuple[User, str]:
     """Create a bot owned by ``owner`` and its token. Bots cannot make bots."""
     validate_username(username)
@@ -41,6 +42,7 @@ async def create_bot(
     if len(await ctx.store.bots.bots_of(owner.id)) >= MAX_BOTS_PER_OWNER:
         raise Conflict(f"At most {MAX_BOTS_PER_OWNER} bots each.", code="too_many_bots")
     bot = await ctx.store.bots.create(username, name, owner.id, ctx.clock())
+    await audit.record(ctx, owner, "bot.created", audit.user_target(bot), ip)
     return bot, await issue_token(ctx, bot)
 
 

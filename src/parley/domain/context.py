@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from parley.blobs.base import BlobStore
 from parley.bus.base import Bus
@@ -59,3 +60,5 @@ class Context:
     lifecycle: LifecycleCounts = field(default_factory=LifecycleCounts)
     # Read receipts: one frame per reader and room per second at most (domain/receipts.py).
     receipts: Coalescer = field(default_factory=lambda: Coalescer(RECEIPT_INTERVAL_S))
+    # The server settings read last (domain/server_settings.py): (monotonic time, value).
+    server_settings_cache: tuple[float, Any] | None = None

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 
+from parley.domain import audit
 from parley.domain.context import Context
 from parley.domain.models import File, Room, User
 from parley.domain.rooms import access_room
@@ -18,11 +19,15 @@ from parley.errors import Forbidden
 EXPORT_PAGE = 500
 
 
-async def check_export(ctx: Context, user: User, room_id: int, *, site_admin: bool) -> Room:
-    """The room, if the user may export it: its owner (or a site admin who is a member)."""
+async def check_export(
+    ctx: Context, user: User, room_id: int, *, site_admin: bool, ip: str = ""
+) -> Room:
+    """The room, if the user may export it: its owner (or a site admin who is a member).
+    The export is written to the audit log."""
     room, role = await access_room(ctx, user, room_id)
     if role != "owner" and not site_admin:
         raise Forbidden("Only the room's owner can export it.", code="forbidden")
+    await audit.record(ctx, user, "export.room", f"room:{room.id} {room.name}", ip)
     return room
 
 

@@ -27,6 +27,7 @@ from parley.domain import images
 from parley.domain.context import Context
 from parley.domain.models import File, FileRecord, User
 from parley.domain.ratelimit import spend
+from parley.domain.server_settings import ServerSettings, server_settings
 from parley.errors import NotFound, RateLimited, TooLarge, Unavailable
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,9 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
     """
     blobs = _blobs(ctx)
     await spend(ctx.limits.uploads, user.id, "You are uploading files too fast.")
-    quota_left, quota_wait = await _quota_left(ctx, user)
-    limit = ctx.settings.max_upload_bytes
+    limits = await server_settings(ctx)
+    quota_left, quota_wait = await _quota_left(ctx, user, limits)
+    limit = limits.max_upload_bytes
     head = bytearray()
 
     async def measured() -> AsyncIterator[bytes]:
@@ -148,11 +150,9 @@ async def upload(ctx: Context, user: User, name: object, chunks: AsyncIterable[b
         async for chunk in chunks:
             total += len(chunk)
             if total > limit:
-                raise TooLarge(
-                    f"Files are at most {ctx.settings.max_upload_mb} MB.", code="too_large"
-                )
+                raise TooLarge(f"Files are at most {limits.max_upload_mb} MB.", code="too_large")
             if total > quota_left:
-                raise _over_quota(ctx, quota_wait)
+                raise _over_quota(limits, quota_wait)
             if len(head) < SNIFF_BYTES:
                 head.extend(chunk[: SNIFF_BYTES - len(head)])
             yield chunk
@@ -279,7 +279,7 @@ def presigned_url(ctx: Context, found: Download, disposition: str) -> str | None
     )
 
 
-async def _quota_left(ctx: Context, user: User) -> tuple[int, float]:
+async def _quota_left(ctx: Context, user: User, limits: ServerSettings) -> tuple[int, float]:
     """Bytes the user may still upload, and the seconds until the oldest counted upload
     leaves the window. RateLimited when nothing is left."""
     now = _parse_time(ctx.clock())
@@ -289,16 +289,14 @@ async def _quota_left(ctx: Context, user: User) -> tuple[int, float]:
         if oldest
         else QUOTA_WINDOW.total_seconds()
     )
-    left = ctx.settings.upload_quota_bytes - used
+    left = limits.upload_quota_bytes - used
     if left <= 0:
-        raise _over_quota(ctx, wait)
+        raise _over_quota(limits, wait)
     return left, wait
 
 
-def _over_quota(ctx: Context, wait: float) -> RateLimited:
-    return RateLimited(
-        wait, f"You may upload {ctx.settings.upload_quota_mb} MB a day; try again later."
-    )
+def _over_quota(limits: ServerSettings, wait: float) -> RateLimited:
+    return RateLimited(wait, f"You may upload {limits.upload_quota_mb} MB a day; try again later.")
 
 
 def _parse_time(text: str) -> datetime:

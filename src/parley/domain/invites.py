@@ -61,9 +61,24 @@ async def create_invite(ctx: Context, actor: User, room_id: int, expires_in: int
     return Invite(code, room_id, expires_at)
 
 
+async def check_code(ctx: Context, code: str) -> Room:
+    """The room of a usable invite (an invite-only sign-up's ticket), joining no one.
+    NotFound if unknown, InviteExpired, Forbidden ``invite_inactive``."""
+    return await _usable(ctx, code)
+
+
 async def accept(ctx: Context, user: User, code: str) -> Room:
     """Join the invite's room. NotFound if unknown, InviteExpired, Forbidden if banned
     or if its maker may no longer invite (``invite_inactive``)."""
+    room = await _usable(ctx, code)
+    if await ctx.store.room_admin.is_banned(room.id, user.id):
+        raise Forbidden("You were banned from this room.", code="banned")
+    if await ctx.store.memberships.add_member(room.id, user.id, "member", ctx.clock()):
+        await announce_join(ctx, room.id, user)
+    return room
+
+
+async def _usable(ctx: Context, code: str) -> Room:
     found = await ctx.store.invites.lookup(code_hash(code or ""))
     if found is None:
         raise NotFound("No such invite.", code="invite_not_found")
@@ -79,8 +94,4 @@ async def accept(ctx: Context, user: User, code: str) -> Room:
     room = await ctx.store.rooms.get(room_id)
     if room is None:
         raise NotFound("No such invite.", code="invite_not_found")
-    if await ctx.store.room_admin.is_banned(room_id, user.id):
-        raise Forbidden("You were banned from this room.", code="banned")
-    if await ctx.store.memberships.add_member(room_id, user.id, "member", ctx.clock()):
-        await announce_join(ctx, room_id, user)
     return room

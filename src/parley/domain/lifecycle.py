@@ -21,7 +21,7 @@ import asyncio
 import logging
 
 from parley.bus.base import Event
-from parley.domain import frames, login_codes
+from parley.domain import audit, frames, login_codes
 from parley.domain.accounts import (
     check_sign_in_allowed,
     confirm_password,
@@ -107,7 +107,9 @@ async def delete_me(
     await _delete(ctx, account.user, erase)
 
 
-async def delete_user(ctx: Context, admin: Account, user_id: int, *, messages: str) -> None:
+async def delete_user(
+    ctx: Context, admin: Account, user_id: int, *, messages: str, ip: str | None = ""
+) -> None:
     """A site admin deletes an account (not their own here: DELETE /api/me).
 
     Raises Forbidden (not an admin), NotFound (unknown or already deleted), BadInput
@@ -122,6 +124,14 @@ async def delete_user(ctx: Context, admin: Account, user_id: int, *, messages: s
         raise BadInput("Delete your own account from your settings.", code="cannot_delete_self")
     await _check_not_last_admin(ctx, target)
     await _delete(ctx, target.user, erase)
+    await audit.record(
+        ctx,
+        admin.user,
+        "admin.user_deleted",
+        f"user:{target.user.id} {target.user.username}",
+        ip,
+        {"messages": messages},
+    )
 
 
 async def _delete(ctx: Context, user: User, erase: bool) -> None:

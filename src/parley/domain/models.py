@@ -46,6 +46,9 @@ class Account:
     disabled: bool = False
     totp_enabled: bool = False
     is_bot: bool = False
+    # Where mail reaches them (None: nowhere), and when they proved it is theirs.
+    email: str | None = None
+    email_verified_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -304,3 +307,47 @@ class DeletedAccount:
     new_owners: list[tuple[int, int]] = field(default_factory=list)
     archived: list[int] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # every room the account was in
+
+
+@dataclass(slots=True, frozen=True)
+class AuditRow:
+    """One audit log entry as stored (domain/audit.py)."""
+
+    id: int
+    at: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target: str
+    address: str
+    detail: str
+
+
+@dataclass(slots=True, frozen=True)
+class PersonRow:
+    """A person as the admin console lists them."""
+
+    id: int
+    username: str
+    display_name: str
+    created_at: str
+    is_admin: bool
+    disabled: bool
+    totp_enabled: bool
+    last_seen_at: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class RoomRow:
+    """A channel as the admin console lists it: size, activity, owner."""
+
+    id: int
+    name: str
+    visibility: str
+    created_at: str
+    archived_at: str | None
+    member_count: int
+    message_count: int
+    last_activity_at: str | None
+    owner_id: int | None
+    owner_username: str | None

@@ -38,7 +38,7 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import ClaimError, InvalidKeyIdError, JoseError
 
-from parley.domain import accounts, addresses, text
+from parley.domain import accounts, addresses, signup, text
 from parley.domain.accounts import SignedIn
 from parley.domain.context import Context
 from parley.domain.models import PendingOidcLogin, User
@@ -380,7 +380,9 @@ async def _sign_in(
 async def _create_account(
     ctx: Context, chosen: OidcProvider, claims: dict[str, Any], ip: str
 ) -> User | None:
-    """A new account linked to the identity; None if the identity got one meanwhile."""
+    """A new account linked to the identity; None if the identity got one meanwhile.
+    Forbidden when the sign-up mode or the allowed email domains refuse it."""
+    await signup.check_new_identity(ctx, claims.get("email"), claims.get("email_verified"))
     by_address = _address_key(ctx, ip)
     if by_address is not None:
         wait = await ctx.limits.registrations.retry_after(by_address)

@@ -37,12 +37,22 @@ ROOMS_PER_S = 10 / 3600
 UPLOADS_BURST = 20
 UPLOADS_PER_S = 1 / 3
 # Searches a person may run: 10 at once, then one a second (each is also time-bounded).
+# A site admin's changes (console writes, reset links): plenty for real work, not a loop.
+ADMIN_ACTIONS_BURST = 60
+ADMIN_ACTIONS_PER_S = 1.0
+# "Forgot password" requests, by client address.
+RESET_REQUESTS_BURST = 5
+RESET_REQUESTS_PER_S = 5 / 3600
 SEARCHES_BURST = 10
 SEARCHES_PER_S = 1.0
 # Passkey challenges one client address (or signed-in person) may ask for: each is a
 # row kept for two minutes, so 20 at once, then one every 3 seconds.
 PASSKEY_CHALLENGES_BURST = 20
 PASSKEY_CHALLENGES_PER_S = 1 / 3
+# Mails a person may cause (address checks): 3 at once, then one every 5 minutes, so
+# that nobody can use Parley to flood a mailbox.
+MAILS_BURST = 3
+MAILS_PER_S = 1 / 300
 # Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 # When full, the tracker looks at this many of its least recently used keys and forgets
@@ -300,6 +310,9 @@ class RateLimits:
         uploads: SendLimiter | None = None,
         searches: SendLimiter | None = None,
         passkey_challenges: SendLimiter | None = None,
+        admin_actions: SendLimiter | None = None,
+        reset_requests: SendLimiter | None = None,
+        mails: SendLimiter | None = None,
     ) -> None:
         # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
@@ -311,6 +324,13 @@ class RateLimits:
         self.passkey_challenges: SendLimiter = passkey_challenges or LocalSends(
             TokenBucket(PASSKEY_CHALLENGES_PER_S, PASSKEY_CHALLENGES_BURST)
         )
+        self.admin_actions: SendLimiter = admin_actions or LocalSends(
+            TokenBucket(ADMIN_ACTIONS_PER_S, ADMIN_ACTIONS_BURST)
+        )
+        self.reset_requests: SendLimiter = reset_requests or LocalSends(
+            TokenBucket(RESET_REQUESTS_PER_S, RESET_REQUESTS_BURST)
+        )
+        self.mails: SendLimiter = mails or LocalSends(TokenBucket(MAILS_PER_S, MAILS_BURST))
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
         )

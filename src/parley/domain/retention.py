@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from parley.domain.context import Context
 from parley.domain.lifecycle import announce_tombstones, finish_erasures
+from parley.domain.server_settings import server_settings
 from parley.errors import BadInput
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,12 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 HOLDER = secrets.token_hex(8)
 
 
-def default_retention_days(ctx: Context) -> int | None:
+async def default_retention_days(ctx: Context) -> int | None:
     """The server's retention period for rooms without their own; None keeps forever.
 
-    The one place the server default is read (PARLEY_RETENTION_DAYS for now).
+    The admin console's setting, whose default is PARLEY_RETENTION_DAYS.
     """
-    return ctx.settings.retention_days or None
+    return (await server_settings(ctx)).retention_days
 
 
 def validate_days(value: object) -> int:
@@ -68,7 +69,9 @@ async def expire_once(ctx: Context) -> int:
     if not await ctx.store.lifecycle.take_lease(LEASE_NAME, HOLDER, now, until):
         return 0
     total = 0
-    for room_id, days in await ctx.store.lifecycle.rooms_to_expire(default_retention_days(ctx)):
+    for room_id, days in await ctx.store.lifecycle.rooms_to_expire(
+        await default_retention_days(ctx)
+    ):
         cutoff = _shift(now, days)
         while True:
             batch = await ctx.store.lifecycle.expire_batch(

@@ -8,7 +8,7 @@ non-member gets "not found" whatever they try.
 from __future__ import annotations
 
 from parley.bus.base import Event
-from parley.domain import frames
+from parley.domain import audit, frames
 from parley.domain.context import Context
 from parley.domain.models import Room, User
 from parley.domain.retention import validate_days
@@ -93,7 +93,7 @@ async def set_role(ctx: Context, actor: User, room_id: int, target_id: int, role
 
 
 async def remove_member(
-    ctx: Context, actor: User, room_id: int, target_id: int, *, ban: bool
+    ctx: Context, actor: User, room_id: int, target_id: int, *, ban: bool, ip: str = ""
 ) -> None:
     """Remove (and with ``ban`` keep out) a member: owner or admin; admins can't remove
     the owner or other admins. A ban also works on someone not (or no longer) a member.
@@ -114,6 +114,9 @@ async def remove_member(
         raise Forbidden("Only the owner can remove an admin.", code="forbidden")
     if ban:
         await ctx.store.room_admin.ban(room_id, target_id, actor.id, ctx.clock())
+        await audit.record(
+            ctx, actor, "room.banned", audit.user_target(target), ip, {"room": room_id}
+        )
     else:
         await ctx.store.memberships.remove_member(room_id, target_id)
     if their_role is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pyotp
 import segno
 
-from parley.domain import login_codes
+from parley.domain import audit, login_codes
 from parley.domain.accounts import (
     check_sign_in_allowed,
     confirm_recent_sign_in,
@@ -86,6 +86,8 @@ async def enable(ctx: Context, account: Account, otp: str, *, ip: str | None) ->
     await ctx.store.twofactor.enable(
         account.user.id, [login_codes.recovery_hash(c) for c in codes], ctx.clock()
     )
+    user = account.user
+    await audit.record(ctx, user, "twofactor.enabled", audit.user_target(user), ip)
     return codes
 
 
@@ -119,6 +121,8 @@ async def disable(
         await count_failed_sign_in(ctx, account.user.username, ip)
         raise login_codes.code_refused(check)
     await ctx.store.twofactor.disable(account.user.id)
+    user = account.user
+    await audit.record(ctx, user, "twofactor.disabled", audit.user_target(user), ip)
 
 
 async def recovery_codes_left(ctx: Context, user_id: int) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from parley.domain import messaging
+from parley.domain import audit, messaging
 from parley.domain.accounts import token_hash, validate_display_name
 from parley.domain.context import Context
 from parley.domain.models import Message, User, Webhook
@@ -32,7 +32,9 @@ async def _manager(ctx: Context, actor: User, room_id: int) -> None:
         raise Forbidden("Only the room's owner or admins manage webhooks.", code="forbidden")
 
 
-async def create_webhook(ctx: Context, actor: User, room_id: int, name: str) -> tuple[Webhook, str]:
+async def create_webhook(
+    ctx: Context, actor: User, room_id: int, name: str, *, ip: str = ""
+) -> tuple[Webhook, str]:
     """A new webhook of the room (owner or admin) and its secret token."""
     await _manager(ctx, actor, room_id)
     label = validate_display_name(name, "")
@@ -46,6 +48,9 @@ async def create_webhook(ctx: Context, actor: User, room_id: int, name: str) -> 
     token = secrets.token_urlsafe(32)
     hook = await ctx.store.webhooks.create(
         room_id, label, token_hash(token), bot, actor.id, ctx.clock()
+    )
+    await audit.record(
+        ctx, actor, "webhook.created", f"room:{room_id}", ip, {"webhook": hook.id, "name": label}
     )
     return hook, token
 

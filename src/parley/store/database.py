@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.store import sqlite_batch
+from parley.store.admin import AdminStore
 from parley.store.bots import BotStore
 from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
 from parley.store.edits import EditStore
@@ -157,6 +158,7 @@ class Store:
     pins: PinStore
     saved: SavedStore
     receipts: ReceiptStore
+    admin: AdminStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -216,5 +218,6 @@ async def open_store(
         pins=PinStore(engine),
         saved=SavedStore(engine),
         receipts=ReceiptStore(engine),
+        admin=AdminStore(engine),
         checkpointer=checkpointer,
     )

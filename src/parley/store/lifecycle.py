@@ -101,7 +101,8 @@ class LifecycleStore:
     async def delete_account(self, user_id: int, now: str, *, erase: bool) -> DeletedAccount:
         """Delete the account in one transaction: its name, credentials, sessions,
         memberships, reactions, bans, invites, passkeys, two-factor, OpenID links, bots,
-        followed threads, saved messages and the webhooks it made. The row stays as the author of the messages kept.
+        followed threads, saved messages and the webhooks it made. The row stays as the
+        author of the messages kept.
 
         A room it owned goes to its longest-standing admin, else its longest-standing
         member; a room left with no member is archived. With ``erase`` the account is

@@ -34,6 +34,9 @@ users = sa.Table(
     sa.Column("erase_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     # Read receipts: whether others in small rooms see how far I read (and I theirs).
     sa.Column("read_receipts", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Where mail reaches the person (parley.mail), and when they proved it is theirs.
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("email_verified_at", TIME, nullable=True),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
@@ -89,6 +92,8 @@ memberships = sa.Table(
     sa.Column("joined_at", TIME, nullable=False),
     sa.Column("read_seq", sa.Integer, nullable=False, server_default="0"),
     sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false()),
+    # all / mentions / nothing; NULL: the default (all in a DM, mentions elsewhere).
+    sa.Column("notify_level", sa.String(16), nullable=True),
 )
 
 messages = sa.Table(
@@ -311,4 +316,75 @@ saved_messages = sa.Table(
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
     sa.Column("created_at", TIME, nullable=False),
+)
+
+# Server settings an admin changes at run time (issue 24): one row per setting, the value
+# as JSON text. A missing row means the default (mostly: the PARLEY_* environment's).
+server_settings = sa.Table(
+    "server_settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", TIME, nullable=False),
+)
+
+# Who did what, when, from where: sign-ins, second-factor changes, admin actions...
+# Names are copied in, so that an entry still reads after its actor is gone.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TIME, nullable=False, index=True),
+    sa.Column("actor_id", sa.Integer, nullable=True),
+    sa.Column("actor_name", sa.String(64), nullable=False, server_default=""),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_audit_log_action_at", "action", "at"),
+    sa.Index("ix_audit_log_actor_at", "actor_id", "at"),
+)
+
+# One-time password-reset links: only a SHA-256 of the token, spent once, expiring.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_by", sa.Integer, nullable=True),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False),
+    sa.Column("used_at", TIME, nullable=True),
+)
+
+# Web Push subscriptions (RFC 8030): the push service URL and the browser's keys.
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("endpoint", sa.String(2048), nullable=False),
+    # SHA-256 of the endpoint: one row per browser, whatever its length.
+    sa.Column("endpoint_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(100), nullable=False),
+    sa.Column("user_agent", sa.String(255), nullable=False, server_default=""),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# A person's notification settings; no row means the defaults.
+notification_prefs = sa.Table(
+    "notification_prefs",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("hide_content", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("email_digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("dnd_until", TIME, nullable=True),
+    # A daily quiet time: minutes after midnight in dnd_timezone; start == end is none.
+    sa.Column("dnd_start", sa.Integer, nullable=True),
+    sa.Column("dnd_end", sa.Integer, nullable=True),
+    sa.Column("dnd_timezone", sa.String(64), nullable=False, server_default="UTC"),
+    # Mentions up to this time are settled (emailed, or read before their turn).
+    sa.Column("digest_upto", TIME, nullable=True),
+    sa.Column("digest_sent_at", TIME, nullable=True),
 )

@@ -73,6 +73,8 @@ class SessionStore:
             disabled=bool(row.disabled) or bool(row.owner_disabled),
             totp_enabled=bool(row.totp_enabled),
             is_bot=bool(row.is_bot),
+            email=row.email,
+            email_verified_at=row.email_verified_at,
         )
         session = Session(
             id=row.session_id,

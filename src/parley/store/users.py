@@ -29,6 +29,8 @@ def _account_from_row(row: Any) -> Account:
         disabled=bool(row.disabled),
         totp_enabled=bool(row.totp_enabled),
         is_bot=bool(row.is_bot),
+        email=row.email,
+        email_verified_at=row.email_verified_at,
     )
 
 
@@ -138,6 +140,25 @@ class UserStore:
             await conn.execute(
                 users.update().where(users.c.id == user_id).values(password_hash=password_hash)
             )
+
+    async def set_email(self, user_id: int, email: str | None) -> None:
+        """A new address (or none), not verified yet."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                users.update()
+                .where(users.c.id == user_id)
+                .values(email=email, email_verified_at=None)
+            )
+
+    async def verify_email(self, user_id: int, email: str, at: str) -> bool:
+        """Mark the address verified if it is still the user's; False when it is not."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                users.update()
+                .where(users.c.id == user_id, users.c.email == email)
+                .values(email_verified_at=sa.func.coalesce(users.c.email_verified_at, at))
+            )
+        return bool(result.rowcount)
 
     async def set_disabled(self, user_id: int, disabled: bool) -> None:
         async with self._engine.begin() as conn:

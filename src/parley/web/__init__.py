@@ -9,6 +9,7 @@ from parley.web import (
     auth,
     bots,
     edits,
+    email,
     emoji,
     export,
     files,
@@ -19,8 +20,8 @@ from parley.web import (
     oidc,
     pages,
     passkeys,
-    pwa,
     pins,
+    pwa,
     reactions,
     room_admin,
     rooms,
@@ -61,4 +62,5 @@ def blueprints() -> list[Blueprint]:
         # Issue 23: threads, pins and saved messages.
         threads.bp,
         pins.bp,
+        email.bp,
     ]

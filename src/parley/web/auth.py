@@ -5,10 +5,12 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
+from parley import mail
 from parley.credentials import SESSION_COOKIE
-from parley.domain import accounts, lifecycle, passkeys
+from parley.domain import accounts, lifecycle, passkeys, recovery, signup
 from parley.domain.accounts import SecondFactor, SignedIn
 from parley.domain.models import Account
+from parley.domain.server_settings import server_settings
 from parley.domain.session_lifetime import SessionLifetime
 from parley.web.cookies import CSRF_COOKIE, SESSION_MAX_AGE_S
 from parley.web.deps import (
@@ -23,6 +25,8 @@ from parley.web.schemas import (
     DeleteMeBody,
     LoginBody,
     PasswordBody,
+    PasswordResetBody,
+    PasswordResetRequestBody,
     ProfileBody,
     RegisterBody,
 )
@@ -76,15 +80,44 @@ def set_session_cookies(response: Response, signed_in: SignedIn) -> None:
 @bp.post("/api/auth/register")
 @validate_request(RegisterBody)
 async def register(data: RegisterBody) -> Response:
-    signed_in = await accounts.register(
+    signed_in = await signup.register(
         ctx(),
         data.username,
         data.password,
         data.display_name,
+        data.invite,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
     )
     return signed_in_response(signed_in, 201)
+
+
+@bp.get("/api/auth/options")
+async def auth_options() -> Response:
+    """What the sign-in and sign-up forms offer: the sign-up mode (``open``, ``invite``
+    or ``closed``) and whether a forgotten password can be reset by email."""
+    context = ctx()
+    found = await server_settings(context)
+    return jsonify({"signup": found.signup, "email_recovery": mail.mail_enabled(context.settings)})
+
+
+@bp.post("/api/auth/password-reset/request")
+@validate_request(PasswordResetRequestBody)
+async def request_password_reset(data: PasswordResetRequestBody) -> tuple[Response, int]:
+    """Mail a reset link to the account's verified address; the same 202 whether or not
+    there is one."""
+    context = ctx()
+    base = context.settings.public_url or request.host_url
+    await recovery.request_by_email(context, data.login, base, ip=client_ip())
+    return jsonify({"requested": True}), 202
+
+
+@bp.post("/api/auth/password-reset")
+@validate_request(PasswordResetBody)
+async def password_reset(data: PasswordResetBody) -> Response:
+    """Spend a reset link's token on a new password; every session of the account ends."""
+    await recovery.reset_password(ctx(), data.token, data.password, ip=client_ip())
+    return Response(status=204)
 
 
 @bp.post("/api/auth/login")
@@ -130,6 +163,10 @@ async def me() -> Response:
             "csrf_token": csrf_token_for(auth.session_id),
             "is_admin": auth.account.is_admin,
             "totp_enabled": auth.account.totp_enabled,
+            "email": auth.account.email,
+            "email_verified": auth.account.email_verified_at is not None,
+            # Whether this server sends mail at all (PARLEY_SMTP_URL).
+            "mail_enabled": bool(ctx().settings.smtp_url),
         }
     )
 
@@ -166,7 +203,12 @@ async def delete_me(data: DeleteMeBody) -> Response:
 async def change_password(data: PasswordBody) -> Response:
     auth = await require_auth()
     await accounts.change_password(
-        ctx(), auth.account, auth.session_id, data.current_password, data.new_password
+        ctx(),
+        auth.account,
+        auth.session_id,
+        data.current_password,
+        data.new_password,
+        ip=client_ip(),
     )
     return Response(status=204)
 
@@ -195,12 +237,14 @@ async def sessions() -> Response:
 @bp.delete("/api/sessions/<session_id>")
 async def revoke(session_id: str) -> Response:
     auth = await require_auth()
-    await accounts.revoke_session(ctx(), auth.user.id, session_id)
+    await accounts.revoke_session(ctx(), auth.user.id, session_id, by=auth.user, ip=client_ip())
     return Response(status=204)
 
 
 @bp.delete("/api/sessions")
 async def revoke_others() -> Response:
     auth = await require_auth()
-    count = await accounts.revoke_other_sessions(ctx(), auth.user.id, auth.session_id)
+    count = await accounts.revoke_other_sessions(
+        ctx(), auth.user.id, auth.session_id, by=auth.user, ip=client_ip()
+    )
     return jsonify({"revoked": count})

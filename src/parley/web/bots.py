@@ -7,7 +7,7 @@ from quart import Blueprint, Response, jsonify
 from quart_schema import validate_request
 
 from parley.domain import bots
-from parley.web.deps import ctx, require_user
+from parley.web.deps import client_ip, ctx, require_user
 
 bp = Blueprint("bots", __name__)
 
@@ -22,7 +22,9 @@ class BotBody(BaseModel):
 @validate_request(BotBody)
 async def create_bot(data: BotBody) -> tuple[Response, int]:
     user = await require_user()
-    bot, token = await bots.create_bot(ctx(), user, data.username, data.display_name)
+    bot, token = await bots.create_bot(
+        ctx(), user, data.username, data.display_name, ip=client_ip()
+    )
     return jsonify({"bot": bot, "token": token}), 201
 
 

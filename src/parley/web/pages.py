@@ -16,6 +16,9 @@ CLIENT_ROUTES = (
     "/rooms/<path:rest>",
     "/account",
     "/invite/<path:rest>",
+    "/admin",
+    "/admin/<path:rest>",
+    "/reset-password",
 )
 
 

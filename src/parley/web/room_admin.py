@@ -7,7 +7,7 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import validate_request
 
 from parley.domain import room_admin
-from parley.web.deps import ctx, require_user
+from parley.web.deps import client_ip, ctx, require_user
 
 bp = Blueprint("room_admin", __name__)
 
@@ -48,7 +48,7 @@ async def set_role(room_id: int, user_id: int, data: RoleBody) -> Response:
 async def remove_member(room_id: int, user_id: int) -> Response:
     user = await require_user()
     ban = request.args.get("ban", "").lower() in ("1", "true", "yes")
-    await room_admin.remove_member(ctx(), user, room_id, user_id, ban=ban)
+    await room_admin.remove_member(ctx(), user, room_id, user_id, ban=ban, ip=client_ip())
     return Response(status=204)
 
 

@@ -17,6 +17,8 @@ class RegisterBody(_Body):
     username: str = Field(max_length=64)
     password: str = Field(max_length=1024)
     display_name: str | None = Field(default=None, max_length=256)
+    # An invite code (a room's invite link): needed when sign-up is invite-only.
+    invite: str | None = Field(default=None, max_length=200)
 
 
 class LoginBody(_Body):
@@ -109,3 +111,39 @@ class DeleteMeBody(_Body):
 
 class DeleteUserBody(_Body):
     messages: Literal["keep", "erase"]
+
+
+class SiteAdminBody(_Body):
+    is_admin: bool
+
+
+class RoomOwnerBody(_Body):
+    user_id: int = Field(ge=1, le=INT64_MAX)
+
+
+class SettingsBody(_Body):
+    """Only the settings sent change; see docs/admin.md for each."""
+
+    signup: str | None = Field(default=None, max_length=16)
+    allowed_email_domains: list[str] | None = Field(default=None, max_length=50)
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    max_upload_mb: int | None = Field(default=None, ge=1, le=10_240)
+    upload_quota_mb: int | None = Field(default=None, ge=1, le=10_240)
+
+
+class PasswordResetBody(_Body):
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+
+
+class PasswordResetRequestBody(_Body):
+    login: str = Field(max_length=320)
+
+
+class EmailBody(_Body):
+    # "" removes the address.
+    email: str = Field(max_length=320)
+
+
+class TokenBody(_Body):
+    token: str = Field(max_length=2048)

@@ -29,6 +29,7 @@ from parley.credentials import read_credential
 from parley.domain import accounts, files
 from parley.domain.context import Context
 from parley.domain.models import User
+from parley.domain.server_settings import ServerSettings, server_settings
 from parley.errors import (
     BadInput,
     Forbidden,
@@ -72,7 +73,8 @@ async def handle_upload(ctx: Context, scope: Scope, receive: Receive, send: Send
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     try:
         user = await _authenticate(ctx, headers)
-        body = _MultipartBody(ctx, headers, receive)
+        limits = await server_settings(ctx)
+        body = _MultipartBody(ctx, limits, headers, receive)
         name = await body.start()
         stored = await files.upload(ctx, user, name, body.file_chunks())
         await body.drain()
@@ -114,17 +116,20 @@ async def _authenticate(ctx: Context, headers: dict[str, str]) -> User:
 class _MultipartBody:
     """Reads the request body only as fast as the file part's bytes are consumed."""
 
-    def __init__(self, ctx: Context, headers: dict[str, str], receive: Receive) -> None:
+    def __init__(
+        self, ctx: Context, limits: ServerSettings, headers: dict[str, str], receive: Receive
+    ) -> None:
         kind, params = parse_options_header(headers.get("content-type", ""))
         boundary = params.get(b"boundary")
         if kind != b"multipart/form-data" or not boundary:
             raise UnsupportedMediaType(
                 "Send the file as multipart/form-data in a field named 'file'."
             )
-        self._limit = ctx.settings.max_upload_bytes + MULTIPART_OVERHEAD
+        self._limit = limits.max_upload_bytes + MULTIPART_OVERHEAD
+        self._limits = limits
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._limit:
-            raise _too_large(ctx)  # refused before a byte of the body is read
+            raise _too_large(limits)  # refused before a byte of the body is read
         self._ctx = ctx
         self._receive = receive
         self._received = 0
@@ -208,7 +213,7 @@ class _MultipartBody:
         data = message.get("body", b"")
         self._received += len(data)
         if self._received > self._limit:
-            raise _too_large(self._ctx)
+            raise _too_large(self._limits)
         try:
             self._parser.write(data)
             if not message.get("more_body", False):
@@ -242,8 +247,8 @@ class _MultipartBody:
             self._chunks.clear()
 
 
-def _too_large(ctx: Context) -> TooLarge:
-    return TooLarge(f"Files are at most {ctx.settings.max_upload_mb} MB.", code="too_large")
+def _too_large(limits: ServerSettings) -> TooLarge:
+    return TooLarge(f"Files are at most {limits.max_upload_mb} MB.", code="too_large")
 
 
 async def _respond(

@@ -11,7 +11,7 @@ from quart_schema import validate_request
 from parley.domain import webhooks
 from parley.domain.models import Webhook
 from parley.errors import BadInput
-from parley.web.deps import ctx, require_user
+from parley.web.deps import client_ip, ctx, require_user
 
 bp = Blueprint("webhooks", __name__)
 
@@ -38,7 +38,7 @@ def _shape(hook: Webhook, token: str | None = None) -> dict[str, Any]:
 @validate_request(WebhookBody)
 async def create_webhook(room_id: int, data: WebhookBody) -> tuple[Response, int]:
     user = await require_user()
-    hook, token = await webhooks.create_webhook(ctx(), user, room_id, data.name)
+    hook, token = await webhooks.create_webhook(ctx(), user, room_id, data.name, ip=client_ip())
     return jsonify({"webhook": _shape(hook, token)}), 201
 
 

@@ -134,8 +134,13 @@ export const api = {
   // undefined leaves a field out of the JSON: `passkey` is a passkey's answer instead of `otp`.
   login: (username, password, otp, answer) =>
     request("POST", "/api/auth/login", { username, password, otp: otp || undefined, passkey: answer }),
-  register: (username, password, display_name) =>
-    request("POST", "/api/auth/register", display_name ? { username, password, display_name } : { username, password }),
+  register: (username, password, display_name, invite) =>
+    request("POST", "/api/auth/register", { username, password, display_name, invite }),
+  authOptions: () => request("GET", "/api/auth/options"),
+  requestReset: (login) => request("POST", "/api/auth/password-reset/request", { login }),
+  resetPassword: (token, password) => request("POST", "/api/auth/password-reset", { token, password }),
+  // The admin console (ui/admin.js): /api/admin/{path}, see docs/api.md.
+  admin: (method, path, body) => request(method, `/api/admin/${path}`, body),
   logout: () => request("POST", "/api/auth/logout"),
   oidcProviders: () => request("GET", "/api/auth/oidc/providers"),
   oidcLinks: () => request("GET", "/api/me/oidc"),

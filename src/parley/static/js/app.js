@@ -1,7 +1,7 @@
 // Entry point: decide between the sign-in screens and the chat screen.
 
 import { api, ApiError, PAGE_SIZE, maybeSignedIn, setCsrfToken } from "./api.js";
-import { roomInPath } from "./router.js";
+import { inviteInPath, roomInPath } from "./router.js";
 import { showAuth } from "./ui/auth.js";
 import { startChat } from "./ui/chat.js";
 
@@ -26,6 +26,7 @@ function prefetch() {
 
 function signedIn(data, early = null) {
   setCsrfToken(data.csrf_token);
+  if (location.pathname.startsWith("/admin")) return import("./ui/admin.js").then((m) => m.showAdmin(root, data));
   if (location.pathname === "/login" || location.pathname === "/register") history.replaceState({}, "", "/");
   startChat(root, data.user, { onSignedOut: () => auth("login"), prefetched: early });
 }
@@ -33,11 +34,13 @@ function signedIn(data, early = null) {
 function auth(mode) {
   self.caches?.delete("parley-data").catch(() => {}); // sw.js's offline copy
   const path = mode === "register" ? "/register" : "/login";
-  if (location.pathname !== path) history.replaceState({}, "", path);
+  // An invite's address stays: signing up may need its code (invite-only sign-up).
+  if (location.pathname !== path && !inviteInPath()) history.replaceState({}, "", path);
   showAuth(root, mode, { onSignedIn: signedIn, onSwitch: auth });
 }
 
 async function boot() {
+  if (location.pathname === "/reset-password") return import("./ui/reset.js").then((m) => m.showReset(root));
   // No session cookie pair, no session: straight to the form, without a /api/me whose
   // 401 the browser would log in the console of every signed-out visit.
   if (!maybeSignedIn()) return auth(location.pathname === "/register" ? "register" : "login");

@@ -95,7 +95,7 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     try {
       const data = isLogin
         ? await api.login(username.value.trim(), password.value, otp.value.trim() || undefined)
-        : await api.register(username.value.trim(), password.value, displayNameInput.value.trim() || undefined);
+        : await api.register(username.value.trim(), password.value, displayNameInput.value.trim() || undefined, form.dataset.invite);
       onSignedIn(data);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -140,6 +140,9 @@ export function showAuth(root, mode, { onSignedIn, onSwitch }) {
     switchLine);
   root.appendChild(h("main", { class: "auth", id: "main" }, card));
   username.focus();
+  // Sign-up not open, or reset by email: auth-options.js adapts the form.
+  api.authOptions().then((o) => (isLogin ? o.email_recovery : o.signup !== "open")
+    && import("./auth-options.js").then((m) => m.applyOptions(o, form, heading, isLogin))).catch(() => {});
   // The operator's sign-in providers, if any: their buttons are sso.js's, fetched only
   // when there are some.
   api.oidcProviders().then((data) => {

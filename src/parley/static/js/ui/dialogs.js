@@ -248,8 +248,13 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     location.reload(); // the session is gone: back to the sign-in page
   });
 
+  // Site admins get the way to the admin console (ui/admin.js, at /admin).
+  const adminLink = h("p", { hidden: true }, h("a", { href: "/admin", id: "open-admin" }, "Open the admin console"));
+  api.me().then((found) => { adminLink.hidden = !found.is_admin; }).catch(() => {});
+
   const dialog = modal("Account",
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
+    adminLink,
     h("section", { "aria-label": "Profile" }, nameForm),
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,

@@ -17,6 +17,9 @@ const OIDC_MESSAGES = {
   oidc_already_linked: "That identity already signs in to another Parley account.",
   oidc_link_signed_out: "Sign in to Parley first, then link the account from Account.",
   account_disabled: "This account is disabled.",
+  signup_closed: "Sign-up is closed on this server: ask an admin for an account.",
+  invite_required: "New accounts on this server need an invite: ask an admin.",
+  email_domain_not_allowed: "Accounts on this server are for other email domains: ask an admin.",
   rate_limited: "Too many attempts. Wait a little and try again.",
 };
 
