@@ -188,11 +188,16 @@ def test_what_the_chat_page_loads_to_be_ready_fits_the_budget(open_page, live_se
             # Read at once: a body is gone once its page navigates away (the sign-in form).
             sizes.setdefault(path, len(response.body()))
 
-    page.on("response", keep)
     sign_in(page, live_server, ana, f"/rooms/{room_id}")
+    expect(composer(page)).to_be_focused()
+    # What a signed-in person's visit loads: the chat page opened anew, without the
+    # sign-in form that came before it (that page has its own modules, ui/auth.js).
+    page.on("response", keep)
+    page.reload()
     expect(composer(page)).to_be_focused()
     _ready_mark(page)
     assert "/static/js/app.js" in sizes and any(path.endswith(".css") for path in sizes), sizes
+    assert "/static/js/ui/auth.js" not in sizes
     for lazy in (
         *("picker.js", "twofactor.js", "oidc-links.js", "room-admin.js", "bots.js"),
         *("managed-list.js", "dialogs.js", "sessions.js", "action-sheet.js", "search.js"),

@@ -2,7 +2,6 @@
 
 import { api, ApiError, PAGE_SIZE, maybeSignedIn, setCsrfToken } from "./api.js";
 import { inviteInPath, roomInPath } from "./router.js";
-import { showAuth } from "./ui/auth.js";
 import { startChat } from "./ui/chat.js";
 
 const root = document.getElementById("app");
@@ -36,7 +35,8 @@ function auth(mode) {
   const path = mode === "register" ? "/register" : "/login";
   // An invite's address stays: signing up may need its code (invite-only sign-up).
   if (location.pathname !== path && !inviteInPath()) history.replaceState({}, "", path);
-  showAuth(root, mode, { onSignedIn: signedIn, onSwitch: auth });
+  // Fetched only when shown: the chat page of a signed-in person never needs it.
+  import("./ui/auth.js").then((m) => m.showAuth(root, mode, { onSignedIn: signedIn, onSwitch: auth }));
 }
 
 async function boot() {
