@@ -29,6 +29,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Playwright's sync API keeps an event loop running in the main thread for as long as
     its session fixture lives; an asyncio test scheduled after it could not start its own.
     """
+    for item in items:
+        # Going by the fixture, not only the marker: a browser test file that forgot its
+        # marker would otherwise run early and break every asyncio test after it.
+        if "playwright_instance" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 

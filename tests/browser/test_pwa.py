@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Page, Playwright, expect
 
 from tests.browser.conftest import (
@@ -22,6 +23,8 @@ from tests.browser.conftest import (
 )
 from tests.browser.helpers import composer, delivered, open_room, send, sign_in, wait_online
 from tests.support import ServerProcess
+
+pytestmark = pytest.mark.browser
 
 OFFLINE_NOTE = "Offline — read only"
 UPDATE_NOTE = "A new version of Parley is available."
