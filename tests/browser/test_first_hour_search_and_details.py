@@ -272,7 +272,8 @@ def test_the_username_rules_show_before_the_first_try(open_page, live_server) ->
 def test_the_sign_in_page_logs_nothing_in_the_console(
     open_page, live_server: ParleyProcess
 ) -> None:
-    page = open_page()
+    # Service workers allowed, as in a person's browser: blocking them logs a warning.
+    page = open_page(service_workers="allow")
     logged: list[str] = []
     failed: list[str] = []
 

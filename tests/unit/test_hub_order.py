@@ -116,3 +116,33 @@ async def test_after_the_bus_reconnects_every_room_catches_up_from_the_database(
     hub.handle(event(5))
     assert await seen.until(4) == [2, 3, 4, 5]
     await hub.close()
+
+
+class TypeRecorder(Recorder):
+    """A socket that keeps the type of every frame written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.types: list[str] = []
+
+    def write(self, data: bytes) -> None:
+        for payload in parse_frames(data):
+            self.types.append(orjson.loads(payload)["type"])
+            self.changed.set()
+
+
+async def test_a_person_removed_during_a_resume_still_hears_they_left() -> None:
+    hub = Hub(fetch_after=Database(last_seq=0).fetch_after)
+    seen = TypeRecorder()
+    conn = Connection("ana", User(3, "ana", "ana", "2026-01-01T00:00:00Z"), None, seen)
+    hub.add(conn, [ROOM])
+    conn.ready('{"type": "ready"}')
+    # The resume read the grant's end from the database before the bus's leave event.
+    hub.unfollow(conn, ROOM)
+    left = orjson.dumps({"type": "member_left", "room_id": ROOM, "user": {"id": 3}})
+    hub.handle(Event(kind="leave", room_id=ROOM, user_ids=[3], payload=left))
+    async with asyncio.timeout(5):
+        while "member_left" not in seen.types:
+            seen.changed.clear()
+            await seen.changed.wait()
+    assert seen.types.count("member_left") == 1

@@ -157,6 +157,10 @@ class Hub:
             self._to_room(event)
             for user_id in event.user_ids:
                 for conn in list(self.by_user.get(user_id, ())):
+                    if event.room_id not in conn.rooms:
+                        # A resume that read the grant's end from the database has
+                        # already unfollowed the room: the person still hears they left.
+                        conn.push_framed(framed(event.payload))
                     self.unfollow(conn, event.room_id)
         elif kind == "close_sessions":
             for session_id in event.session_ids:

@@ -32,10 +32,12 @@ MANIFEST = STATIC_DIR / "pwa" / "manifest.webmanifest"
 
 
 def _static_files() -> list[Path]:
+    # Hidden names are judged below STATIC_DIR only: an install inside ".venv" is not one.
     return sorted(
         path
         for path in STATIC_DIR.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.parts)
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(STATIC_DIR).parts)
     )
 
 
