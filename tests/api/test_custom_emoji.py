@@ -112,7 +112,9 @@ async def test_bad_names_and_bad_images_are_refused(boss: Person) -> None:
         r = await _add(boss, bad, png())
         assert r.status_code == 400, (bad, r.text)
         assert r.json()["error"]["code"] == "invalid_emoji_name", bad
-    r = await _add(boss, _name(), b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "image/svg+xml")
+    r = await _add(
+        boss, _name(), b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "image/svg+xml"
+    )
     assert r.status_code == 415
     r = await _add(boss, _name(), b"GIF89a" + b"\x00" * 30, "image/gif")  # a header, no image
     assert r.status_code == 415
