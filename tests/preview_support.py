@@ -63,7 +63,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             site.hits.append((self.path, self.headers.get("Host", "")))
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
