@@ -10,7 +10,7 @@ from quart import Blueprint, Response, jsonify, request
 from parley.domain import custom_emoji
 from parley.domain.models import StoredEmoji
 from parley.errors import BadInput
-from parley.web.deps import ctx, current_auth, require_auth
+from parley.web.deps import ctx, require_auth, require_user
 from parley.web.media import serve_blob
 
 bp = Blueprint("custom_emoji", __name__)
@@ -52,6 +52,6 @@ async def remove(name: str) -> Response:
 
 @bp.get("/api/emoji/custom/<name>/image")
 async def image(name: str) -> Response:
-    auth = await current_auth()
-    found = await custom_emoji.image(ctx(), auth.user if auth else None, name)
+    user = await require_user()
+    found = await custom_emoji.image(ctx(), user, name)
     return await serve_blob(found.blob_key, found.content_type, EMOJI_CACHE_CONTROL)
