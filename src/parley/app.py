@@ -163,6 +163,10 @@ class ParleyApp:
                     await task
         self._cleanup = self._retention = self._audit_cleanup = None
         if self._ctx is not None:
+            # Link previews still fetching: dropped (the message went out without one).
+            for preview in list(self._ctx.preview_tasks):
+                preview.cancel()
+            await asyncio.gather(*self._ctx.preview_tasks, return_exceptions=True)
             await self._ctx.store.close()
             await self._ctx.bus.close()
             await self._ctx.presence.close()
