@@ -123,6 +123,7 @@ async def remove(ctx: Context, account: Account, name: str) -> None:
         raise NotFound("No such emoji.", code="emoji_not_found")
     if not account.is_admin and found.emoji.created_by != account.user.id:
         raise Forbidden("Only its uploader or a site admin may delete it.", code="not_yours")
+    await spend(ctx.limits.people, account.user.id, "You are deleting emoji too fast.")
     async with ctx.file_lock:
         await ctx.store.custom_emoji.delete(name)
         await drop_unused_blobs(ctx, [found.blob_key])

@@ -253,7 +253,8 @@ async def set_avatar(ctx: Context, user: User, file_id: object) -> Profile:
 
 
 async def clear_avatar(ctx: Context, user: User) -> None:
-    """Remove my avatar (and its bytes unless something else uses them)."""
+    """Remove my avatar (and its bytes unless something else uses them). RateLimited."""
+    await spend(ctx.limits.people, user.id, "You are changing your avatar too fast.")
     async with ctx.file_lock:
         old = await ctx.store.people.clear_avatar(user.id)
         await drop_unused_blobs(ctx, old)
@@ -291,10 +292,11 @@ async def set_preview_prefs(
 ) -> PreviewPrefs:
     """Whether I see link previews, and whether my messages get them (booleans; a
     missing one stays as it was)."""
-    current = await ctx.store.people.preview_prefs(user.id)
     for value in (show, generate):
         if value is not None and not isinstance(value, bool):
             raise BadInput("show and generate are true or false.", code="invalid_preferences")
+    await spend(ctx.limits.people, user.id, "You are changing settings too fast.")
+    current = await ctx.store.people.preview_prefs(user.id)
     prefs = PreviewPrefs(
         show=current.show if show is None else bool(show),
         generate=current.generate if generate is None else bool(generate),

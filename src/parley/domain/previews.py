@@ -33,6 +33,7 @@ from parley.domain import frames, images, safe_fetch
 from parley.domain.context import Context
 from parley.domain.models import LinkPreview, Message, User
 from parley.domain.people import drop_unused_blobs
+from parley.domain.ratelimit import spend
 from parley.domain.rooms import access_room
 from parley.errors import BadInput, Forbidden, NotFound
 
@@ -308,5 +309,6 @@ async def set_room_setting(ctx: Context, user: User, room_id: int, enabled: obje
         raise BadInput("enabled is true or false.", code="invalid_enabled")
     if role not in ROLES:
         raise Forbidden("Only the room's owner and admins may do that.", code="not_room_admin")
+    await spend(ctx.limits.people, user.id, "You are changing settings too fast.")
     await ctx.store.previews.set_room_enabled(room_id, enabled)
     return enabled

@@ -55,7 +55,11 @@ export function avatar(user, size = 64) {
 function dot(userId, status) {
   const now = current(status);
   const words = now ? STATUS_WORDS[now.status] + (now.text ? `: ${now.text}` : "") : "";
-  return h("span", { class: `status-dot ${now ? now.status : "none"}`, "data-status-of": userId, title: words, role: now ? "img" : null, "aria-label": now ? words : null });
+  const el = h("span", { class: `status-dot ${now ? now.status : "none"}`, "data-status-of": userId, title: words, role: now ? "img" : null, "aria-label": now ? words : null });
+  // A status ends on its own at expires_at: no frame says so.
+  const left = now?.expires_at ? new Date(now.expires_at) - Date.now() : 0;
+  if (left > 0 && left < 2 ** 31) setTimeout(() => el.isConnected && el.replaceWith(dot(userId, null)), left + 500);
+  return el;
 }
 
 function customImage(name, url) {
