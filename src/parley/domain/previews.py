@@ -54,6 +54,8 @@ SITE_NAME_MAX = 120
 URL_RE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}'\""
 ROLES = ("owner", "admin")
+CLEANUP_INTERVAL_S = 3600.0
+CLEANUP_BATCH = 500
 
 
 def first_url(body: str) -> str | None:
@@ -284,6 +286,29 @@ async def make(ctx: Context, message: Message, url: str) -> LinkPreview | None:
     frame = frames.preview(message.room_id, message.id, found.as_json())
     await ctx.bus.publish(Event(kind="room", room_id=message.room_id, payload=frame))
     return found
+
+
+async def remove_stale(ctx: Context) -> int:
+    """Forget expired cache entries no message shows, and their images' bytes unless
+    something else uses them. Returns how many images were looked at."""
+    looked = 0
+    while True:
+        async with ctx.file_lock:
+            keys = await ctx.store.previews.remove_stale(ctx.clock(), CLEANUP_BATCH)
+            await drop_unused_blobs(ctx, keys)
+        looked += len(keys)
+        if len(keys) < CLEANUP_BATCH:
+            return looked
+
+
+async def cleanup_forever(ctx: Context, interval_s: float = CLEANUP_INTERVAL_S) -> None:
+    """Run :func:`remove_stale` now and then every ``interval_s``, until cancelled."""
+    while True:
+        try:
+            await remove_stale(ctx)
+        except Exception:
+            log.exception("cleaning up link previews failed")
+        await asyncio.sleep(interval_s)
 
 
 async def image(ctx: Context, user: User | None, key: str) -> tuple[str, str]:

@@ -123,6 +123,28 @@ class PreviewStore:
             row = (await conn.execute(query)).first()
         return (str(row.image_key), str(row.image_type)) if row else None
 
+    async def remove_stale(self, now: str, limit: int) -> list[str]:
+        """Delete up to ``limit`` cache entries past their expiry that no message shows;
+        the image keys they used (for the domain to delete when nothing else does)."""
+        shown = sa.select(message_previews.c.url_hash).where(
+            message_previews.c.url_hash == link_previews.c.url_hash
+        )
+        query = (
+            sa.select(link_previews.c.url_hash, link_previews.c.image_key)
+            .where(link_previews.c.expires_at <= now, ~sa.exists(shown))
+            .limit(limit)
+        )
+        async with self._engine.begin() as conn:
+            rows = (await conn.execute(query)).all()
+            if rows:
+                await conn.execute(
+                    link_previews.delete().where(
+                        link_previews.c.url_hash.in_([r.url_hash for r in rows]),
+                        ~sa.exists(shown),
+                    )
+                )
+        return sorted({str(r.image_key) for r in rows if r.image_key})
+
     async def room_enabled(self, room_id: int) -> bool:
         query = sa.select(rooms.c.previews).where(rooms.c.id == room_id)
         async with self._engine.connect() as conn:
