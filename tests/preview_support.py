@@ -28,7 +28,8 @@ PAGE = """<!doctype html><html><head>
 <meta property="og:title" content="{title}">
 <meta property="og:description" content="A &lt;b&gt;safe&lt;/b&gt; description">
 <meta property="og:site_name" content="Test site">
-<meta property="og:image" content="/image.png">
+<meta property="og:image" content="{image}">
+<link rel="alternate" type="application/json+oembed" href="{oembed}">
 </head><body><p>body</p></body></html>"""
 
 TITLE_ONLY = "<html><head><title>Only a title</title></head><body></body></html>"
@@ -69,7 +70,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(parts.query)
             if parts.path == "/page":
                 title = query.get("title", ["Hello from the test site"])[0]
-                self._send(200, "text/html; charset=utf-8", PAGE.format(title=title).encode())
+                picture = query.get("image", ["/image.png"])[0]
+                oembed = query.get("oembed", ["/oembed.json"])[0]
+                page = PAGE.format(title=title, image=picture, oembed=oembed)
+                self._send(200, "text/html; charset=utf-8", page.encode())
+            elif parts.path == "/oembed.json":
+                self._send(200, "application/json", b'{"provider_name": "Test oEmbed"}')
             elif parts.path == "/title-only":
                 self._send(200, "text/html", TITLE_ONLY.encode())
             elif parts.path == "/image.png":

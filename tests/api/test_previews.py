@@ -122,6 +122,9 @@ async def test_a_link_gets_its_preview_after_the_message(people: list[Person], s
         again = (await ana.post(room_id, url)).json()["message"]
         await ben_ws.expect("preview", message_id=again["id"], timeout=10)
     assert site.paths().count(url.removeprefix(site.url)) == fetched
+    # A former member loses the image with the room.
+    assert (await ben.http.delete(f"/api/rooms/{room_id}/members/me")).status_code == 204
+    assert (await ben.http.get(image_url)).status_code == 404
 
 
 async def test_a_page_with_only_a_title_still_gets_a_card(people: list[Person], site: Site) -> None:
@@ -259,6 +262,26 @@ async def test_break_in_no_route_reaches_a_private_address(
     finally:
         for person in people:
             await person.http.aclose()
+
+
+async def test_break_in_an_allowed_page_cannot_point_the_image_or_oembed_inside(
+    people: list[Person], site: Site, private: Site
+) -> None:
+    """The page's image and oEmbed links are fetched by the same rules: a page may name
+    a private address, and gets a card without that image."""
+    ana, ben, _ = people
+    room_id = await _room(ana, ben)
+    inside = f"http://127.0.0.1:{private.port}"
+    url = (
+        f"{site.url}/page?title=Inside+job&image={inside}/secret.png"
+        f"&oembed={inside}/oembed.json&{uuid.uuid4().hex}"
+    )
+    async with ben.socket() as ben_ws:
+        message = (await ana.post(room_id, url)).json()["message"]
+        frame = await ben_ws.expect("preview", message_id=message["id"], timeout=15)
+    assert frame["preview"]["title"] == "Inside job"
+    assert frame["preview"]["image_url"] is None
+    assert private.hits == []
 
 
 def test_the_allow_setting_is_documented_as_for_tests_only() -> None:
