@@ -8,13 +8,15 @@ does not exist.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 
 from tests.files_support import jpeg, png, uploaded
-from tests.support import PASSWORD, Person
+from tests.support import PASSWORD, Person, ServerProcess
 
 
 def _in(seconds: float) -> str:
@@ -183,14 +185,23 @@ async def test_an_avatar_must_be_my_own_uploaded_image(ana: Person, ben: Person)
     assert (await ana.http.get(f"/api/users/{ana.username}")).json()["user"]["avatar_url"] is None
 
 
+def _blob_path(server: ServerProcess, data: bytes) -> Path:
+    """Where the local blob store keeps these bytes (named by their SHA-256)."""
+    key = hashlib.sha256(data).hexdigest()
+    return server.data_dir / "uploads" / key[:2] / key[2:4] / key
+
+
 async def test_deleting_an_account_clears_its_profile_status_and_avatar(
-    ana: Person, ben: Person
+    server: ServerProcess, ana: Person, ben: Person
 ) -> None:
     room_id = await _shared_room(ana, ben)
     photo = await uploaded(ana.http, jpeg(64, 64), "me.jpg", "image/jpeg")
     url = (await ana.http.put("/api/me/avatar", json={"file_id": photo["id"]})).json()["user"][
         "avatar_url"
     ]
+    stored = [(await ben.http.get(url, params={"size": s})).content for s in (32, 256)]
+    on_disk = [_blob_path(server, data) for data in stored]
+    assert all(path.exists() for path in on_disk)
     await ana.http.patch("/api/me/profile", json={"title": "Secret agent", "pronouns": "she"})
     await ana.http.put("/api/me/status", json={"status": "away", "text": "in Lisbon"})
     r = await ana.http.request("DELETE", "/api/me", json={"password": PASSWORD, "messages": "keep"})
@@ -201,3 +212,5 @@ async def test_deleting_an_account_clears_its_profile_status_and_avatar(
     r = await ben.http.get(f"/api/users/{ana.username}")
     assert r.status_code == 404
     assert "Secret agent" not in r.text and "Lisbon" not in r.text
+    # The avatar's bytes are gone from storage too (nothing else used them).
+    assert not any(path.exists() for path in on_disk)
