@@ -18,7 +18,7 @@ from parley.blobs.base import Presigning
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
-from parley.domain import audit, files, retention
+from parley.domain import audit, files, previews, retention
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
 from parley.domain.ratelimit import RateLimits
@@ -60,6 +60,7 @@ class ParleyApp:
         self._cleanup: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._audit_cleanup: asyncio.Task[None] | None = None
+        self._preview_cleanup: asyncio.Task[None] | None = None
         # The headers every Quart response gets; set again at start when file requests
         # may be redirected to a bucket (PARLEY_BLOB_PRESIGN).
         self.page_headers = dict(SECURITY_HEADERS)
@@ -138,6 +139,9 @@ class ParleyApp:
         self._audit_cleanup = asyncio.create_task(
             audit.cleanup_forever(self._ctx), name="audit-cleanup"
         )
+        self._preview_cleanup = asyncio.create_task(
+            previews.cleanup_forever(self._ctx), name="preview-cleanup"
+        )
         self._gateway = Gateway(self._ctx)
         await self._gateway.start()
         # Everything made so far (modules, the app, SQLAlchemy's caches) lives as long as
@@ -156,13 +160,17 @@ class ParleyApp:
 
     async def shutdown(self) -> None:
         await self.drain()
-        for task in (self._cleanup, self._retention, self._audit_cleanup):
+        for task in (self._cleanup, self._retention, self._audit_cleanup, self._preview_cleanup):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._cleanup = self._retention = self._audit_cleanup = None
+        self._cleanup = self._retention = self._audit_cleanup = self._preview_cleanup = None
         if self._ctx is not None:
+            # Link previews still fetching: dropped (the message went out without one).
+            for preview in list(self._ctx.preview_tasks):
+                preview.cancel()
+            await asyncio.gather(*self._ctx.preview_tasks, return_exceptions=True)
             await self._ctx.store.close()
             await self._ctx.bus.close()
             await self._ctx.presence.close()

@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         server_commands,
         "set",
         "change one setting: signup open|invite|closed, allowed_email_domains "
-        "'a.org b.org' (or ''), retention_days N|forever, max_upload_mb N, upload_quota_mb N",
+        "'a.org b.org' (or ''), retention_days N|forever, max_upload_mb N, upload_quota_mb N, "
+        "custom_emoji admins|members",
     )
     _add_common(change)
     change.add_argument("name")

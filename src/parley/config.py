@@ -134,6 +134,15 @@ class Settings:
     # start) or smtp+starttls://; empty: Parley sends no mail. The From address.
     smtp_url: str = ""
     mail_from: str = ""
+    # Who may add custom emoji: "admins" or "members" (everyone signed in); the
+    # default of the custom_emoji server setting an admin may change at run time.
+    custom_emoji: str = "admins"
+    # Link previews: whether the server fetches them at all.
+    previews: bool = True
+    # FOR TESTS ONLY: host names or addresses (comma-separated, optionally with :port)
+    # that link previews may fetch although they are private or loopback. Never set this
+    # in production: it opens the server's own network to anyone who posts a link.
+    preview_allow: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,6 +221,9 @@ _ENV_NAMES = {
     "audit_days": "PARLEY_AUDIT_DAYS",
     "smtp_url": "PARLEY_SMTP_URL",
     "mail_from": "PARLEY_MAIL_FROM",
+    "custom_emoji": "PARLEY_CUSTOM_EMOJI",
+    "previews": "PARLEY_PREVIEWS",
+    "preview_allow": "PARLEY_PREVIEW_ALLOW",
 }
 
 
@@ -295,6 +307,8 @@ def load_settings(
         problem = mail_from_problem(settings.mail_from)
         if problem:
             raise SettingsError(f"PARLEY_MAIL_FROM: {problem}")
+    if settings.custom_emoji not in ("admins", "members"):
+        raise SettingsError("PARLEY_CUSTOM_EMOJI must be admins or members")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

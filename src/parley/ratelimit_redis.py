@@ -251,6 +251,12 @@ class RedisRateLimits(RateLimits):
                 client, rl + "reset", ratelimit.RESET_REQUESTS_PER_S, ratelimit.RESET_REQUESTS_BURST
             ),
             mails=RedisSends(client, rl + "mail", ratelimit.MAILS_PER_S, ratelimit.MAILS_BURST),
+            people=RedisSends(
+                client, rl + "people", ratelimit.PEOPLE_PER_S, ratelimit.PEOPLE_BURST
+            ),
+            previews=RedisSends(
+                client, rl + "previews", ratelimit.PREVIEWS_PER_S, ratelimit.PREVIEWS_BURST
+            ),
         )
         self._client = client
 

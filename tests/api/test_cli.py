@@ -243,6 +243,7 @@ def test_settings_set_and_show(tmp_path: Path) -> None:
         "retention_days": 90,
         "max_upload_mb": 0,
         "upload_quota_mb": 0,
+        "custom_emoji": "admins",
     }
     forever = parley("settings", "set", "retention_days", "forever", data_dir=tmp_path)
     assert json.loads(forever.stdout)["retention_days"] is None

@@ -20,7 +20,7 @@ import pytest
 
 from parley.app import create_app
 from parley.config import Settings
-from tests.files_support import uploaded
+from tests.files_support import png, uploaded
 from tests.security.helpers import cookie_client
 from tests.security.passkey_authenticator import SoftAuthenticator
 from tests.support import PASSWORD, Person, ServerProcess, sign_up
@@ -152,6 +152,27 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/saved", "GET"): AUTHENTICATED,  # mine, re-checked against my rooms when read
     ("/api/me/read-receipts", "GET"): AUTHENTICATED,
     ("/api/me/read-receipts", "PUT"): AUTHENTICATED,
+    # People, custom emoji, link previews (issue 23, second half).
+    # A profile or avatar: the person and those who share a room with them (else 404).
+    ("/api/users/<username>", "GET"): MEMBER,
+    ("/api/avatars/<int:user_id>/<version>", "GET"): MEMBER,
+    ("/api/me/profile", "GET"): AUTHENTICATED,
+    ("/api/me/profile", "PATCH"): AUTHENTICATED,
+    ("/api/me/status", "PUT"): AUTHENTICATED,
+    ("/api/me/avatar", "PUT"): AUTHENTICATED,
+    ("/api/me/avatar", "DELETE"): AUTHENTICATED,
+    ("/api/me/previews", "GET"): AUTHENTICATED,
+    ("/api/me/previews", "PUT"): AUTHENTICATED,
+    # The server's emoji: for everyone signed in; adding is the setting's, deleting the
+    # uploader's or an admin's (tests/api/test_custom_emoji.py).
+    ("/api/emoji/custom", "GET"): AUTHENTICATED,
+    ("/api/emoji/custom", "POST"): AUTHENTICATED,
+    ("/api/emoji/custom/<name>", "DELETE"): AUTHENTICATED,
+    ("/api/emoji/custom/<name>/image", "GET"): AUTHENTICATED,
+    # A preview image: members of a room with a message showing it.
+    ("/api/previews/<key>/image", "GET"): MEMBER,
+    ("/api/rooms/<int:room_id>/previews", "GET"): MEMBER,
+    ("/api/rooms/<int:room_id>/previews", "PUT"): MEMBER,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -225,6 +246,7 @@ class Scene:
     hook_token: str
     bot_id: int
     passkey_id: int
+    avatar_version: str
 
     def secrets(self) -> list[str]:
         return [self.secret, self.room_name, self.file_name, FILE_BYTES.decode()]
@@ -245,6 +267,10 @@ class Scene:
             "bot_id": str(self.bot_id),
             "provider_id": "no-such-provider",
             "passkey_id": str(self.passkey_id),
+            "username": self.ana.username,
+            "version": self.avatar_version,
+            "name": "no_such_emoji",
+            "key": "0" * 64,
         }
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 
@@ -271,6 +297,9 @@ async def scene(server: ServerProcess) -> AsyncIterator[Scene]:
         "/api/auth/passkeys/register", json={"credential": device.create(options)}
     )
     assert passkey.status_code == 201, passkey.text
+    photo = await uploaded(ana.http, png(), "ana.png", "image/png")
+    avatar = await ana.http.put("/api/me/avatar", json={"file_id": photo["id"]})
+    assert avatar.status_code == 200, avatar.text
     left = await ben.http.delete(f"/api/rooms/{room['id']}/members/me")
     assert left.status_code == 204
     sessions = (await ana.http.get("/api/sessions")).json()["sessions"]
@@ -292,6 +321,7 @@ async def scene(server: ServerProcess) -> AsyncIterator[Scene]:
         hook_token=hook.json()["webhook"]["url"].rsplit("/", 1)[1],
         bot_id=bot.json()["bot"]["id"],
         passkey_id=passkey.json()["passkey"]["id"],
+        avatar_version=avatar.json()["user"]["avatar_url"].rsplit("/", 1)[1],
     )
     for person in (ana, ben, cat, gone):
         await person.http.aclose()

@@ -69,6 +69,7 @@ QUERY_INT_PARAMS = {
     "admin.people": ["limit", "offset"],
     "admin.rooms": ["limit", "offset"],
     "admin.audit_log": ["limit", "before"],
+    "people.avatar": ["size"],
 }
 BODIES = {
     "nested 100,000 deep": DEEP,
@@ -99,6 +100,9 @@ NO_BODY = {
     "passkeys.login_options", "passkeys.delete", "oidc.link", "oidc.unlink",
     "threads.follow", "threads.unfollow", "pins.pin", "pins.unpin", "pins.save", "pins.unsave",
     "admin.reset_two_factor", "admin.password_reset_link", "admin.archive", "admin.unarchive",
+    "people.clear_avatar", "custom_emoji.remove",
+    # Multipart (name and file), not JSON: a JSON body has no file, which is a 400.
+    "custom_emoji.add",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}
@@ -185,6 +189,8 @@ def _base_body(endpoint: str, world: World) -> dict[str, Any]:
         "twofactor.disable": {"otp": "123456"},
         "auth.delete_me": {"password": "not the password", "messages": "keep"},
         "admin.delete_user": {"messages": "keep"},
+        "people.set_status": {"status": "away"},
+        "people.set_avatar": {"file_id": "no-such-file"},
     }.get(endpoint, {})
 
 
@@ -280,6 +286,10 @@ async def _world(ana: Person, ben: Person) -> World:
         "emoji": "%F0%9F%91%8D",
         "rest": "x",
         "provider_id": "x",
+        "username": ben.username,
+        "version": "x",
+        "name": "x",
+        "key": "x",
     }
     return World(ana, ben, ids, strings)
 

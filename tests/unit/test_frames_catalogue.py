@@ -9,7 +9,7 @@ from typing import Any, get_args
 import orjson
 
 from parley.domain import frames
-from parley.domain.models import Member, Message, Room, User
+from parley.domain.models import Member, Message, PersonStatus, Room, User
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src" / "parley"
@@ -41,6 +41,18 @@ BUILT: dict[str, bytes] = {
     ),
     "pin": frames.pin(3, 12, True, 7),
     "receipt": frames.receipt(3, 7, 44),
+    "user_status": frames.user_status(7, PersonStatus("away", "lunch 🍜", None)),
+    "preview": frames.preview(
+        3,
+        12,
+        {
+            "url": "https://example.org/",
+            "title": "Example",
+            "description": "",
+            "site_name": "",
+            "image_url": None,
+        },
+    ),
     "error": frames.error("rate_limited", "Slow down.", "c-1", retry_after=0.5),
 }
 

@@ -61,6 +61,7 @@ def test_the_message_frame_is_the_message_as_orjson_encodes_it() -> None:
         thread_root_id=5,
         also_to_room=True,
         thread={"reply_count": 3, "last_reply_at": "2026-11-26T12:02:00.000000Z"},
+        preview={"url": "https://example.org/", "title": "Example", "image_url": None},
     )
     defaults = Message(1, 1, 1, User(1, "", "", ""), "", "", None, None)
     changed = [f for f in Message.__slots__ if getattr(message, f) == getattr(defaults, f)]

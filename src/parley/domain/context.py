@@ -22,6 +22,8 @@ THUMBNAIL_CONCURRENCY = 2
 # every database connection the rest of the API needs.
 SEARCH_CONCURRENCY = 2
 RECEIPT_INTERVAL_S = 1.0
+# Link preview fetches at once in one process, whatever the number of links posted.
+PREVIEW_CONCURRENCY = 4
 
 
 @dataclass
@@ -60,5 +62,10 @@ class Context:
     lifecycle: LifecycleCounts = field(default_factory=LifecycleCounts)
     # Read receipts: one frame per reader and room per second at most (domain/receipts.py).
     receipts: Coalescer = field(default_factory=lambda: Coalescer(RECEIPT_INTERVAL_S))
+    # Link previews being made (held so they are not collected), a few fetching at once.
+    preview_tasks: set[asyncio.Future[None]] = field(default_factory=set)
+    preview_slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(PREVIEW_CONCURRENCY)
+    )
     # The server settings read last (domain/server_settings.py): (monotonic time, value).
     server_settings_cache: tuple[float, Any] | None = None

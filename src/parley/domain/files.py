@@ -371,3 +371,20 @@ async def cleanup_forever(ctx: Context, interval_s: float = CLEANUP_INTERVAL_S) 
         except Exception:
             log.exception("cleaning up unattached uploads failed")
         await asyncio.sleep(interval_s)
+
+
+# Avatars, custom emoji and preview images are small: read whole, never streamed.
+MEDIA_MAX_BYTES = 2 * 1024 * 1024
+
+
+async def media_bytes(ctx: Context, key: str) -> bytes:
+    """The bytes of a small image Parley made (an avatar, emoji or preview image).
+
+    NotFound if they are missing; Unavailable if storage cannot be reached.
+    """
+    blobs = _blobs(ctx)
+    with _storage():
+        size = await blobs.size(key)
+        if size is None or size > MEDIA_MAX_BYTES:
+            raise _not_found()
+        return b"".join([chunk async for chunk in blobs.open_range(key)])

@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from parley.domain.models import Member, Message, Room, User
+from parley.domain.models import Member, Message, PersonStatus, Room, User
 
 ServerFrameType = Literal[
     "ready",
@@ -35,6 +35,8 @@ ServerFrameType = Literal[
     "thread_updated",
     "pin",
     "receipt",
+    "user_status",
+    "preview",
     "error",
 ]
 
@@ -60,6 +62,8 @@ SERVER_FRAMES: Final[dict[ServerFrameType, tuple[str, ...]]] = {
     "thread_updated": ("room_id", "root_id", "thread"),
     "pin": ("room_id", "message_id", "pinned", "user_id"),
     "receipt": ("room_id", "user_id", "seq"),
+    "user_status": ("user_id", "status"),
+    "preview": ("room_id", "message_id", "preview"),
     "error": ("code", "message", "ref?", "retry_after?", "room_ids?"),
 }
 
@@ -112,6 +116,7 @@ def message(message: Message) -> bytes:
                 "thread_root_id": message.thread_root_id,
                 "also_to_room": message.also_to_room,
                 "thread": message.thread,
+                "preview": message.preview,
             },
         }
     )
@@ -206,6 +211,19 @@ def pin(room_id: int, message_id: int, pinned: bool, user_id: int) -> bytes:
 
 def receipt(room_id: int, user_id: int, seq: int) -> bytes:
     return orjson.dumps({"type": "receipt", "room_id": room_id, "user_id": user_id, "seq": seq})
+
+
+def user_status(user_id: int, status: PersonStatus | None) -> bytes:
+    """A person's status changed (``status`` None: cleared); sent once to everyone who
+    shares a room with them."""
+    return orjson.dumps({"type": "user_status", "user_id": user_id, "status": status})
+
+
+def preview(room_id: int, message_id: int, found: dict[str, Any]) -> bytes:
+    """A message's link preview, fetched after the message was sent."""
+    return orjson.dumps(
+        {"type": "preview", "room_id": room_id, "message_id": message_id, "preview": found}
+    )
 
 
 def error(

@@ -8,7 +8,9 @@ re-encoded image carries only what we write into it.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from PIL import Image, ImageOps
 
@@ -24,6 +26,8 @@ EXIF_ORIENTATION = 0x0112
 QUARTER_TURNS = frozenset({5, 6, 7, 8})  # orientations that swap width and height
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +87,77 @@ def _encode(image: Image.Image, width: int, height: int) -> Thumbnail:
         image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
         kind = "image/jpeg"
     return Thumbnail(out.getvalue(), kind, width, height)
+
+
+AVATAR_SIZES = (32, 64, 128, 256)
+EMOJI_SIDE = 128
+PREVIEW_IMAGE_MAX_SIDE = 600
+
+
+def _upright(source: bytes, want: int) -> Image.Image:
+    """The image decoded upright (at reduced scale for JPEG when ``want`` allows); raises
+    ImageRefused as make_thumbnail does. The caller must close the result."""
+    with Image.open(io.BytesIO(source)) as opened:
+        width, height = opened.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ImageRefused(f"{width}x{height} is more pixels than allowed")
+        if opened.format == "JPEG":
+            scale = want / min(opened.size) if min(opened.size) else 1
+            if scale < 1:
+                opened.draft("RGB", (round(opened.width * scale), round(opened.height * scale)))
+        upright = ImageOps.exif_transpose(opened)
+        upright.load()
+        return upright
+
+
+def _refusing(make: Callable[[bytes], T]) -> Callable[[bytes], T]:
+    """Pillow's own errors for broken input, as ImageRefused (as in make_thumbnail)."""
+
+    def wrapped(source: bytes) -> T:
+        try:
+            return make(source)
+        except ImageRefused:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageRefused(str(exc)) from exc
+        except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+            raise ImageRefused(f"not a decodable image: {exc}") from exc
+
+    return wrapped
+
+
+@_refusing
+def make_avatar(source: bytes) -> dict[int, Thumbnail]:
+    """The image cropped to its centred square and re-encoded at each of AVATAR_SIZES
+    (metadata-free; PNG when it has transparency, else JPEG). Raises ImageRefused."""
+    upright = _upright(source, max(AVATAR_SIZES))
+    square = ImageOps.fit(upright, (max(AVATAR_SIZES),) * 2, method=Image.Resampling.LANCZOS)
+    found = {}
+    for size in AVATAR_SIZES:
+        scaled = (
+            square
+            if size == square.width
+            else square.resize((size, size), Image.Resampling.LANCZOS)
+        )
+        found[size] = _encode(scaled, size, size)
+    return found
+
+
+@_refusing
+def make_emoji(source: bytes) -> Thumbnail:
+    """A static PNG at most EMOJI_SIDE on its longer side (first frame of an animation),
+    transparency kept. Raises ImageRefused."""
+    upright = _upright(source, EMOJI_SIDE)
+    upright.thumbnail((EMOJI_SIDE, EMOJI_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    upright.convert("RGBA").save(out, "PNG", optimize=True)
+    return Thumbnail(out.getvalue(), "image/png", upright.width, upright.height)
+
+
+@_refusing
+def make_preview_image(source: bytes) -> Thumbnail:
+    """A link preview's image, re-encoded, at most PREVIEW_IMAGE_MAX_SIDE. Raises
+    ImageRefused."""
+    upright = _upright(source, PREVIEW_IMAGE_MAX_SIDE)
+    upright.thumbnail((PREVIEW_IMAGE_MAX_SIDE, PREVIEW_IMAGE_MAX_SIDE))
+    return _encode(upright, upright.width, upright.height)

@@ -33,6 +33,7 @@ from parley.domain.admin import require_admin
 from parley.domain.context import Context
 from parley.domain.files import remove_detached
 from parley.domain.models import DELETED_NAME, Account, Tombstones, User, deleted_username
+from parley.domain.people import drop_unused_blobs
 from parley.errors import BadInput, Conflict, Forbidden, NotFound, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,9 @@ async def _delete(ctx: Context, user: User, erase: bool) -> None:
     await ctx.bus.publish(Event(kind="close_users", user_ids=deleted.user_ids))
     if deleted.session_ids:
         await ctx.bus.publish(Event(kind="close_sessions", session_ids=deleted.session_ids))
+    if deleted.avatar_keys:
+        async with ctx.file_lock:
+            await drop_unused_blobs(ctx, deleted.avatar_keys)
     gone = User(user.id, deleted_username(user.id), DELETED_NAME, user.created_at)
     for room_id in sorted(set(deleted.left)):
         frame = frames.member_left(room_id, gone)

@@ -6,7 +6,7 @@ import asyncio
 from typing import NamedTuple
 
 from parley.bus.base import Event
-from parley.domain import frames, mentions, text
+from parley.domain import frames, mentions, previews, text
 from parley.domain.context import Context
 from parley.domain.models import AppendOutcome, Message, NewMessage, Room, User
 from parley.domain.rooms import access_room
@@ -207,6 +207,7 @@ def _published(
             message = outcome.message
             if outcome.created and message.reply_to is None and message.thread_root_id is None:
                 frame = _publish(ctx, message, origin)
+                previews.after_post(ctx, message)
                 if not result.done():
                     result.set_result(Sent(outcome.message, True, frame))
                 return
@@ -258,6 +259,8 @@ async def _after_commit(
     if message.reply_to is not None:
         message.reply = await ctx.store.messages.quote(message.reply_to)
     frame = _publish(ctx, message, origin)
+    if outcome.created:
+        previews.after_post(ctx, message)
     if outcome.created and message.thread_root_id is not None:
         await _thread_replied(ctx, message)
     return Sent(message, outcome.created, frame)

@@ -95,6 +95,9 @@ class Member:
     created_at: str
     role: str
     status: str = "offline"
+    avatar_url: str | None = None
+    # What they say they are up to (PersonStatus), unless it expired.
+    user_status: PersonStatus | None = None
 
 
 @dataclass(slots=True)
@@ -122,6 +125,9 @@ class Message:
     also_to_room: bool = False
     # On a thread's root: {"reply_count", "last_reply_at"} (None: no replies).
     thread: dict[str, Any] | None = None
+    # The first link's preview {"url", "title", "description", "site_name", "image_url"},
+    # once fetched (it arrives later, in a ``preview`` frame).
+    preview: dict[str, Any] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -307,6 +313,8 @@ class DeletedAccount:
     new_owners: list[tuple[int, int]] = field(default_factory=list)
     archived: list[int] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # every room the account was in
+    # The avatar's blobs: deleted unless another row uses the same bytes.
+    avatar_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, frozen=True)
@@ -351,3 +359,100 @@ class RoomRow:
     last_activity_at: str | None
     owner_id: int | None
     owner_username: str | None
+
+
+# Where an avatar is served (parley.web.people): the version changes with each avatar,
+# so a browser may keep one for good.
+AVATAR_URL = "/api/avatars/{user_id}/{version}"
+
+
+@dataclass(slots=True, frozen=True)
+class PersonStatus:
+    """What a person says they are up to: active, away or dnd, a text, an end."""
+
+    status: str
+    text: str
+    expires_at: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class Profile:
+    """A person's profile card, as everyone who shares a room with them sees it."""
+
+    id: int
+    username: str
+    display_name: str
+    pronouns: str
+    title: str
+    timezone: str
+    avatar_url: str | None
+    status: PersonStatus | None
+
+
+@dataclass(slots=True, frozen=True)
+class ProfileRow:
+    """A profile as stored (the domain decides what of it a viewer sees)."""
+
+    id: int
+    username: str
+    display_name: str
+    pronouns: str
+    title: str
+    timezone: str
+    avatar_version: str | None
+    status: PersonStatus | None  # as stored: the domain decides whether it expired
+
+
+@dataclass(slots=True, frozen=True)
+class PreviewPrefs:
+    """Link previews: whether I see them, and whether my messages get them."""
+
+    show: bool
+    generate: bool
+
+
+@dataclass(slots=True, frozen=True)
+class CustomEmoji:
+    name: str
+    url: str
+    created_by: int | None
+    created_at: str
+
+
+@dataclass(slots=True, frozen=True)
+class StoredEmoji:
+    """A custom emoji with where its bytes are."""
+
+    emoji: CustomEmoji
+    blob_key: str
+    content_type: str
+
+
+@dataclass(slots=True, frozen=True)
+class LinkPreview:
+    """What a page says of itself (OpenGraph, Twitter card, oEmbed, <title>), cached."""
+
+    url_hash: str
+    url: str
+    ok: bool
+    title: str
+    description: str
+    site_name: str
+    image_key: str | None
+    image_type: str | None
+    fetched_at: str
+    expires_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``preview`` field of a message, and of the ``preview`` frame."""
+        image = PREVIEW_IMAGE_URL.format(url_hash=self.url_hash) if self.image_key else None
+        return {
+            "url": self.url,
+            "title": self.title,
+            "description": self.description,
+            "site_name": self.site_name,
+            "image_url": image,
+        }
+
+
+PREVIEW_IMAGE_URL = "/api/previews/{url_hash}/image"

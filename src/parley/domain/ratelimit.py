@@ -53,6 +53,14 @@ PASSKEY_CHALLENGES_PER_S = 1 / 3
 # that nobody can use Parley to flood a mailbox.
 MAILS_BURST = 3
 MAILS_PER_S = 1 / 300
+# Profile, status, avatar and custom emoji changes a person may make: 30 at once, then
+# one every 2 seconds (each status change is a frame to everyone sharing a room).
+PEOPLE_BURST = 30
+PEOPLE_PER_S = 0.5
+# Link preview fetches a person's messages may cause: 20 at once, then one every 6
+# seconds (a URL already cached costs nothing). Past it, messages go without a preview.
+PREVIEWS_BURST = 20
+PREVIEWS_PER_S = 1 / 6
 # Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 # When full, the tracker looks at this many of its least recently used keys and forgets
@@ -313,6 +321,8 @@ class RateLimits:
         admin_actions: SendLimiter | None = None,
         reset_requests: SendLimiter | None = None,
         mails: SendLimiter | None = None,
+        people: SendLimiter | None = None,
+        previews: SendLimiter | None = None,
     ) -> None:
         # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
@@ -331,6 +341,10 @@ class RateLimits:
             TokenBucket(RESET_REQUESTS_PER_S, RESET_REQUESTS_BURST)
         )
         self.mails: SendLimiter = mails or LocalSends(TokenBucket(MAILS_PER_S, MAILS_BURST))
+        self.people: SendLimiter = people or LocalSends(TokenBucket(PEOPLE_PER_S, PEOPLE_BURST))
+        self.previews: SendLimiter = previews or LocalSends(
+            TokenBucket(PREVIEWS_PER_S, PREVIEWS_BURST)
+        )
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
         )

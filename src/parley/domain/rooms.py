@@ -11,6 +11,7 @@ from parley.domain import frames, receipts, text
 from parley.domain.context import Context
 from parley.domain.models import Member, Room, RoomView, User
 from parley.domain.numbers import parse_int
+from parley.domain.people import current_status
 from parley.domain.ratelimit import spend
 from parley.errors import BadInput, Conflict, Forbidden, NotFound
 
@@ -217,8 +218,10 @@ async def members(ctx: Context, user: User, room_id: int) -> list[Member]:
     await access_room(ctx, user, room_id)
     found = await ctx.store.memberships.members(room_id)
     online = await ctx.presence.online([m.id for m in found])
+    now = ctx.clock()
     for member in found:
         member.status = "online" if member.id in online else "offline"
+        member.user_status = current_status(member.user_status, now)
     return found
 
 

@@ -36,6 +36,8 @@ class ServerSettings:
     # defaults unless an admin set others).
     max_upload_mb: int = 0
     upload_quota_mb: int = 0
+    # Who may add custom emoji: "admins" or "members" (PARLEY_CUSTOM_EMOJI by default).
+    custom_emoji: str = "admins"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -52,7 +54,15 @@ class ServerSettings:
         return "@" in email and domain in self.allowed_email_domains
 
 
-FIELDS = ("signup", "allowed_email_domains", "retention_days", "max_upload_mb", "upload_quota_mb")
+FIELDS = (
+    "signup",
+    "allowed_email_domains",
+    "retention_days",
+    "max_upload_mb",
+    "upload_quota_mb",
+    "custom_emoji",
+)
+CUSTOM_EMOJI_MODES = ("admins", "members")
 
 
 def _defaults(ctx: Context) -> ServerSettings:
@@ -63,6 +73,7 @@ def _defaults(ctx: Context) -> ServerSettings:
         retention_days=env_retention,
         max_upload_mb=ctx.settings.max_upload_mb,
         upload_quota_mb=ctx.settings.upload_quota_mb,
+        custom_emoji=ctx.settings.custom_emoji,
     )
 
 
@@ -131,6 +142,10 @@ def validate(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_UPLOAD_MB:
             raise bad(f"a whole number of MB between 1 and {MAX_UPLOAD_MB}")
         return value
+    if name == "custom_emoji":
+        if value not in CUSTOM_EMOJI_MODES:
+            raise bad("one of admins, members")
+        return value
     raise BadInput(f"No setting is called {name[:64]!r}.", code="unknown_setting")
 
 
@@ -159,4 +174,5 @@ def as_json(found: ServerSettings) -> dict[str, Any]:
         "retention_days": found.retention_days,
         "max_upload_mb": found.max_upload_mb,
         "upload_quota_mb": found.upload_quota_mb,
+        "custom_emoji": found.custom_emoji,
     }

@@ -17,6 +17,7 @@ from parley.store import sqlite_batch
 from parley.store.admin import AdminStore
 from parley.store.bots import BotStore
 from parley.store.checkpoints import CHECKPOINT_INTERVAL_S, Checkpointer
+from parley.store.custom_emoji import CustomEmojiStore
 from parley.store.edits import EditStore
 from parley.store.files import FileStore
 from parley.store.invites import InviteStore
@@ -26,6 +27,8 @@ from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
 from parley.store.oidc import OidcStore
 from parley.store.passkeys import PasskeyStore
+from parley.store.people import PeopleStore
+from parley.store.previews import PreviewStore
 from parley.store.reactions import ReactionStore
 from parley.store.receipts import ReceiptStore
 from parley.store.room_admin import RoomAdminStore
@@ -159,6 +162,9 @@ class Store:
     saved: SavedStore
     receipts: ReceiptStore
     admin: AdminStore
+    people: PeopleStore
+    custom_emoji: CustomEmojiStore
+    previews: PreviewStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -219,5 +225,8 @@ async def open_store(
         saved=SavedStore(engine),
         receipts=ReceiptStore(engine),
         admin=AdminStore(engine),
+        people=PeopleStore(engine),
+        custom_emoji=CustomEmojiStore(engine),
+        previews=PreviewStore(engine),
         checkpointer=checkpointer,
     )

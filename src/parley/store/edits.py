@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.store.batch import Mentioned
 from parley.store.mentions import clear_mentions, store_mentions
-from parley.store.schema import message_files, messages, reactions
+from parley.store.schema import message_files, message_previews, messages, reactions
 
 
 class EditStore:
@@ -55,5 +55,8 @@ class EditStore:
             await conn.execute(reactions.delete().where(reactions.c.message_id == message_id))
             await conn.execute(
                 message_files.delete().where(message_files.c.message_id == message_id)
+            )
+            await conn.execute(
+                message_previews.delete().where(message_previews.c.message_id == message_id)
             )
         return True

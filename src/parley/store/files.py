@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import File, FileRecord
 from parley.store.batch import file_from_row
+from parley.store.people import key_in_use, media_blob_keys
 from parley.store.schema import files, memberships, message_files, messages
 
 
@@ -153,18 +154,18 @@ class FileStore:
             await conn.execute(files.delete().where(files.c.id == file_id))
 
     async def key_in_use(self, key: str) -> bool:
-        """True if any file still refers to the blob ``key`` (as its bytes or thumbnail)."""
-        query = sa.select(sa.literal(1)).where(
-            sa.or_(files.c.blob_key == key, files.c.thumb_key == key)
-        )
+        """True if any file still refers to the blob ``key`` (as its bytes or thumbnail),
+        or an avatar, custom emoji or link preview does (blobs are shared by content)."""
         async with self._engine.connect() as conn:
-            return (await conn.execute(query.limit(1))).first() is not None
+            return await key_in_use(conn, key)
 
     async def all_blob_keys(self) -> list[str]:
-        """Every blob key a file refers to (bytes and thumbnails), each once, sorted."""
+        """Every blob key in use (files' bytes and thumbnails, avatars, custom emoji, link
+        preview images), each once, sorted."""
         query = sa.union(
             sa.select(files.c.blob_key.label("key")),
             sa.select(files.c.thumb_key.label("key")).where(files.c.thumb_key.is_not(None)),
         )
         async with self._engine.connect() as conn:
-            return sorted(str(row.key) for row in await conn.execute(query))
+            found = {str(row.key) for row in await conn.execute(query)}
+            return sorted(found | await media_blob_keys(conn))

@@ -15,10 +15,13 @@ from parley.domain.models import (
     deleted_username,
 )
 from parley.store.schema import (
+    avatars,
+    custom_emoji,
     job_leases,
     memberships,
     message_files,
     message_mentions,
+    message_previews,
     messages,
     oidc_links,
     passkey_challenges,
@@ -71,6 +74,7 @@ async def tombstone(conn: AsyncConnection, ids: list[int], now: str) -> Tombston
     await conn.execute(message_mentions.delete().where(message_mentions.c.message_id.in_(live)))
     await conn.execute(reactions.delete().where(reactions.c.message_id.in_(live)))
     await conn.execute(message_files.delete().where(message_files.c.message_id.in_(live)))
+    await conn.execute(message_previews.delete().where(message_previews.c.message_id.in_(live)))
     return found
 
 
@@ -101,7 +105,8 @@ class LifecycleStore:
     async def delete_account(self, user_id: int, now: str, *, erase: bool) -> DeletedAccount:
         """Delete the account in one transaction: its name, credentials, sessions,
         memberships, reactions, bans, invites, passkeys, two-factor, OpenID links, bots,
-        followed threads, saved messages and the webhooks it made. The row stays as the
+        followed threads, saved messages, the webhooks it made, its profile, status and
+        avatar (``avatar_keys``: the blobs to delete unless used elsewhere). The row stays as the
         author of the messages kept.
 
         A room it owned goes to its longest-standing admin, else its longest-standing
@@ -153,6 +158,24 @@ class LifecycleStore:
             )
             await conn.execute(oidc_links.delete().where(oidc_links.c.user_id.in_(everyone)))
             await conn.execute(room_invites.delete().where(room_invites.c.created_by == user_id))
+            # The avatar's rows go; the domain deletes its bytes once nothing uses them.
+            result.avatar_keys = sorted(
+                {
+                    str(k)
+                    for k in (
+                        await conn.execute(
+                            sa.select(avatars.c.blob_key).where(avatars.c.user_id.in_(everyone))
+                        )
+                    ).scalars()
+                }
+            )
+            await conn.execute(avatars.delete().where(avatars.c.user_id.in_(everyone)))
+            # Custom emoji stay (others use them), no longer named as the account's.
+            await conn.execute(
+                custom_emoji.update()
+                .where(custom_emoji.c.created_by.in_(everyone))
+                .values(created_by=None)
+            )
             for gone in everyone:
                 await conn.execute(
                     users.update()
@@ -169,6 +192,13 @@ class LifecycleStore:
                         totp_last_step=None,
                         deleted_at=now,
                         erase_pending=erase and gone == user_id,
+                        pronouns="",
+                        title="",
+                        timezone="",
+                        avatar_version=None,
+                        status=None,
+                        status_text="",
+                        status_expires_at=None,
                     )
                 )
         return result

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.domain.models import Member, RoomView, User
+from parley.domain.models import AVATAR_URL, Member, RoomView, User
+from parley.store.people import status_from_row
 from parley.store.rooms import ROOM_COLUMNS
 from parley.store.schema import memberships, message_mentions, messages, rooms, users
 from parley.store.users import USER_COLUMNS, user_from_row
@@ -195,15 +196,39 @@ class MembershipStore:
             return [(r.id, r.last_seq) for r in (await conn.execute(query)).all()]
 
     async def members(self, room_id: int) -> list[Member]:
+        """The room's members with their avatars and statuses as stored (the domain
+        drops a status past its end)."""
         query = (
-            sa.select(*USER_COLUMNS, memberships.c.role)
+            sa.select(
+                *USER_COLUMNS,
+                memberships.c.role,
+                users.c.avatar_version,
+                users.c.status,
+                users.c.status_text,
+                users.c.status_expires_at,
+            )
             .join(memberships, memberships.c.user_id == users.c.id)
             .where(memberships.c.room_id == room_id)
             .order_by(users.c.username_key)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [Member(r.id, r.username, r.display_name, r.created_at, r.role) for r in rows]
+        return [
+            Member(
+                r.id,
+                r.username,
+                r.display_name,
+                r.created_at,
+                r.role,
+                avatar_url=(
+                    AVATAR_URL.format(user_id=r.id, version=r.avatar_version)
+                    if r.avatar_version
+                    else None
+                ),
+                user_status=status_from_row(r),
+            )
+            for r in rows
+        ]
 
     async def member_ids(self, room_id: int) -> list[int]:
         query = sa.select(memberships.c.user_id).where(memberships.c.room_id == room_id)

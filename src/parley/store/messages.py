@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from parley.domain.models import AppendOutcome, Message, NewMessage, User
 from parley.store.files import attachments_of
 from parley.store.mentions import mentions_for
+from parley.store.previews import previews_for
 from parley.store.reactions import reactions_for
 from parley.store.replies import quotes_for
 from parley.store.schema import messages, users
@@ -67,7 +68,7 @@ def message_from_row(row: Any) -> Message:
 
 
 async def decorated(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]:
-    """Messages from rows with their files, reactions, mentions, reply quotes and threads.
+    """Messages from rows with their files, reactions, mentions, quotes, threads, previews.
 
     One query per kind for the whole page, never one per message.
     """
@@ -81,6 +82,7 @@ async def decorated(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]
     quotes = await quotes_for(conn, {m.reply_to for m in found if m.reply_to is not None})
     # Thread replies have no thread of their own (threads are one level deep).
     threads = await summaries_for(conn, [m.id for m in found if m.thread_root_id is None])
+    previews = await previews_for(conn, ids)
     for message in found:
         message.attachments = files.get(message.id, [])
         message.reactions = reactions.get(message.id, {})
@@ -88,6 +90,7 @@ async def decorated(conn: AsyncConnection, rows: Sequence[Any]) -> list[Message]
         if message.reply_to is not None:
             message.reply = quotes.get(message.reply_to)
         message.thread = threads.get(message.id)
+        message.preview = previews.get(message.id)
     return found
 
 

@@ -37,6 +37,19 @@ users = sa.Table(
     # Where mail reaches the person (parley.mail), and when they proved it is theirs.
     sa.Column("email", sa.String(254), nullable=True),
     sa.Column("email_verified_at", TIME, nullable=True),
+    # The profile card (domain/people.py): free text, shown as text.
+    sa.Column("pronouns", sa.String(40), nullable=False, server_default=""),
+    sa.Column("title", sa.String(80), nullable=False, server_default=""),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default=""),
+    # Changes with each new avatar: part of its URL, so browsers may cache it for good.
+    sa.Column("avatar_version", sa.String(24), nullable=True),
+    # active / away / dnd with a text; past status_expires_at it reads as none.
+    sa.Column("status", sa.String(8), nullable=True),
+    sa.Column("status_text", sa.String(400), nullable=False, server_default=""),
+    sa.Column("status_expires_at", TIME, nullable=True),
+    # Link previews: shown to me; made for my messages (domain/previews.py).
+    sa.Column("previews_show", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("previews_generate", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 # Two-factor recovery codes: only a SHA-256 of each (they are random, so no salt or
@@ -81,6 +94,8 @@ rooms = sa.Table(
     sa.Column("archived_at", TIME, nullable=True),
     # Messages older than this many days are deleted (None: the server's default).
     sa.Column("retention_days", sa.Integer, nullable=True),
+    # Link previews in this room (its owner and admins switch them off).
+    sa.Column("previews", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 memberships = sa.Table(
@@ -387,4 +402,51 @@ notification_prefs = sa.Table(
     # Mentions up to this time are settled (emailed, or read before their turn).
     sa.Column("digest_upto", TIME, nullable=True),
     sa.Column("digest_sent_at", TIME, nullable=True),
+)
+
+# A person's avatar: one re-encoded square per size (domain/people.py).
+avatars = sa.Table(
+    "avatars",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("size", sa.Integer, primary_key=True),
+    sa.Column("blob_key", sa.String(64), nullable=False, index=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+)
+
+# The server's own emoji, used as :name: (domain/custom_emoji.py).
+custom_emoji = sa.Table(
+    "custom_emoji",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("blob_key", sa.String(64), nullable=False, index=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Integer, nullable=True, index=True),
+    sa.Column("created_at", TIME, nullable=False),
+)
+
+# What a URL's page said (or that fetching it failed), until expires_at: keyed by the
+# SHA-256 of the URL, so that one page is fetched once for every message naming it.
+link_previews = sa.Table(
+    "link_previews",
+    metadata,
+    sa.Column("url_hash", sa.String(64), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("description", sa.String(600), nullable=False, server_default=""),
+    sa.Column("site_name", sa.String(120), nullable=False, server_default=""),
+    sa.Column("image_key", sa.String(64), nullable=True, index=True),
+    sa.Column("image_type", sa.String(32), nullable=True),
+    sa.Column("fetched_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False, index=True),
+)
+
+# Which preview a message shows (its room kept here for the image's access check).
+message_previews = sa.Table(
+    "message_previews",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("room_id", sa.Integer, nullable=False),
+    sa.Column("url_hash", sa.String(64), nullable=False, index=True),
 )

@@ -8,6 +8,7 @@ from parley.web import (
     admin,
     auth,
     bots,
+    custom_emoji,
     edits,
     email,
     emoji,
@@ -20,7 +21,9 @@ from parley.web import (
     oidc,
     pages,
     passkeys,
+    people,
     pins,
+    previews,
     pwa,
     reactions,
     room_admin,
@@ -63,4 +66,8 @@ def blueprints() -> list[Blueprint]:
         threads.bp,
         pins.bp,
         email.bp,
+        # Issue 23, second half: people, custom emoji, link previews.
+        people.bp,
+        custom_emoji.bp,
+        previews.bp,
     ]

@@ -129,6 +129,7 @@ class SettingsBody(_Body):
     retention_days: int | None = Field(default=None, ge=1, le=36_500)
     max_upload_mb: int | None = Field(default=None, ge=1, le=10_240)
     upload_quota_mb: int | None = Field(default=None, ge=1, le=10_240)
+    custom_emoji: str | None = Field(default=None, max_length=16)
 
 
 class PasswordResetBody(_Body):
@@ -147,3 +148,29 @@ class EmailBody(_Body):
 
 class TokenBody(_Body):
     token: str = Field(max_length=2048)
+
+
+class PeopleProfileBody(_Body):
+    """Only the fields sent change (PATCH /api/me/profile)."""
+
+    display_name: str | None = Field(default=None, max_length=256)
+    pronouns: str | None = Field(default=None, max_length=256)
+    title: str | None = Field(default=None, max_length=256)
+    timezone: str | None = Field(default=None, max_length=256)
+
+
+class StatusBody(_Body):
+    """``status`` null clears it (with no text and no expiry)."""
+
+    status: str | None = Field(default=None, max_length=16)
+    text: str | None = Field(default=None, max_length=1024)
+    expires_at: str | None = Field(default=None, max_length=64)
+
+
+class AvatarBody(_Body):
+    file_id: str = Field(max_length=64)
+
+
+class PreviewPrefsBody(_Body):
+    show: StrictBool | None = None
+    generate: StrictBool | None = None

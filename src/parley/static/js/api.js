@@ -58,14 +58,15 @@ function failure(status, data, fallback, retryAfter = null) {
  */
 export async function request(method, path, body) {
   const headers = headersFor(method);
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData; // multipart: the browser sets its boundary
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
     });
   } catch (err) {
     throw new ApiError(0, "network", "Can't reach the server.");

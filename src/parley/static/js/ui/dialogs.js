@@ -243,6 +243,8 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   const passkeys = lazySection("./passkeys.js", "passkeysSection", "Passkey");
   const providers = lazySection("./oidc-links.js", "oidcLinksSection", "Sign-in provider");
   const bots = lazySection("./bots.js", "botsSection", "Bot");
+  // Avatar, pronouns, title, time zone, status, link previews, custom emoji (ui/people.js).
+  const profile = lazySection("./people.js", "profileSection", "Profile", me);
   const deletion = lazySection("./delete-account.js", "deleteAccountSection", "Account deletion", () => {
     dialog.close();
     location.reload(); // the session is gone: back to the sign-in page
@@ -256,6 +258,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     h("p", { class: "muted" }, `Signed in as @${me.username}`),
     adminLink,
     h("section", { "aria-label": "Profile" }, nameForm),
+    profile,
     h("section", { "aria-label": "Password" }, h("h3", {}, "Password"), pwForm),
     twoFactor,
     passkeys,

@@ -68,6 +68,9 @@ export function installFeatures(chat) {
   const reactors = async (m, emoji) => (await sheet()).whoReacted(m, emoji, chat.me(), await membersOf(m.room_id).catch(() => []));
   const showWho = async (chip, m, emoji) => (await sheet()).showWho(chip, reactors(m, emoji));
   const hideWho = () => document.getElementById("reaction-who")?.setAttribute("hidden", "");
+  // Avatars, statuses, profile cards, custom emoji, link previews: ui/people.js, on first use.
+  let peopleJs;
+  const people = () => (peopleJs ||= import("./people.js").then((p) => p.install()));
 
   function decorateMessage(li, m) {
     for (const old of li.querySelectorAll(".msg-reply,.msg-reactions,.msg-actions,.msg-editor,.thread-line")) old.remove();
@@ -102,6 +105,7 @@ export function installFeatures(chat) {
       })));
     }
     main.append(actions(li, m, me));
+    if (m.preview || /:[a-z0-9_-]{2,32}:/.test(m.body + Object.keys(m.reactions || {}))) people().then((p) => p.message(li, m));
   }
 
   function actions(li, m, me) {
@@ -228,6 +232,7 @@ export function installFeatures(chat) {
   // Members panel: owners and admins get a "Manage" button per member; its code
   // (ui/room-admin.js) is fetched the first time one is opened.
   function decorateMember(li, member) {
+    people().then((p) => p.member(li, member));
     const me = chat.me();
     const room = rooms.get(rooms.current);
     if (!room || room.kind === "dm" || (room.role !== "owner" && room.role !== "admin") || member.id === me.id) return;
@@ -328,6 +333,15 @@ export function installFeatures(chat) {
   });
   on("room_updated", ({ room: { id, name, topic, archived_at, kind, visibility } }) => applyRoom(id, { name, topic, archived_at, kind, visibility }));
   on("message_deleted", tombstone);
+  on("preview", (d) => {
+    const m = store.get(d.room_id).messages.find((x) => x.id === d.message_id);
+    if (m) store.update({ ...m, preview: d.preview });
+  });
+  on("user_status", (d) => people().then((p) => p.status(d)));
+  list.addEventListener("click", (e) => {
+    const t = e.target.closest?.(".msg-head .author,.mention");
+    if (t) people().then((p) => p.card(t));
+  });
   on("thread_updated", (d) => side().then((p) => p.updated(d)));
   on("room_muted", (d) => applyRoom(d.room_id, { muted: d.muted }));
   on("member_updated", (d) => {
@@ -358,6 +372,7 @@ export function installFeatures(chat) {
     shouldNotify: (room, m) => !room.muted || mentions(m, chat.me().id),
     decorateRoomLink(link, room) {
       if (room.muted) link.append(icon("bell-off"));
+      if (room.kind === "dm" && room.dm_user && !room.notes) people().then((p) => p.dm(link, room.dm_user));
       if (room.unread && room.mentions) link.append(h("span", { class: "badge", "aria-hidden": "true" }, "@"));
     },
     roomShown(room) {

@@ -4,6 +4,7 @@
 
 import { loadCatalog, search, recent, remember } from "../emoji-data.js";
 import { h, clear, icon } from "./dom.js";
+import { customEmoji } from "./people.js";
 import { useStyles } from "./styles.js";
 
 await useStyles("/static/css/picker.css"); // drawn styled from the first frame
@@ -12,7 +13,7 @@ await useStyles("/static/css/picker.css"); // drawn styled from the first frame
 // even where no colour emoji font is installed.
 const TAB_ICONS = {
   recent: "clock", smileys: "smile", people: "person", nature: "paw", food: "food",
-  activities: "ball", travel: "car", objects: "bulb", symbols: "heart", flags: "flag",
+  activities: "ball", travel: "car", objects: "bulb", symbols: "heart", flags: "flag", custom: "smile-plus",
 };
 const COLUMNS = 8; // must match the grid's column count in CSS for arrow keys
 
@@ -48,6 +49,7 @@ export class EmojiPicker {
     this.search.focus();
     try {
       this.catalog = await loadCatalog();
+      this.custom = await customEmoji(); // the server's own, as ":name:" -> image URL
     } catch {
       this.status.textContent = "Couldn't load emoji. Try again later.";
       return;
@@ -74,7 +76,8 @@ export class EmojiPicker {
 
   #renderTabs() {
     clear(this.tabs);
-    const groups = [{ id: "recent", name: "Recently used" }, ...this.catalog.groups];
+    const custom = this.custom.size ? [{ id: "custom", name: "Custom" }] : [];
+    const groups = [{ id: "recent", name: "Recently used" }, ...custom, ...this.catalog.groups];
     for (const group of groups) {
       this.tabs.appendChild(h("button", {
         type: "button", role: "tab", class: "picker-tab", "data-group": group.id,
@@ -90,6 +93,8 @@ export class EmojiPicker {
     if (id === "recent") {
       const chars = recent();
       this.#fill(chars.map((char) => ({ char, name: this.#nameOf(char) })), "No recently used emoji yet.");
+    } else if (id === "custom") {
+      this.#fill([...this.custom.keys()].map((char) => ({ char, name: char })), "");
     } else {
       const group = this.catalog.groups.find((g) => g.id === id);
       this.#fill(group.emojis.map(([char, name]) => ({ char, name: name.replace(/_/g, " ") })), "");
@@ -101,7 +106,8 @@ export class EmojiPicker {
     if (!this.catalog) return; // still loading: open() shows the matches when it arrives
     if (!q) return this.#showGroup("recent");
     for (const tab of this.tabs.children) tab.setAttribute("aria-selected", "false");
-    this.#fill(search(this.catalog, q, 200), `No emoji match “${q}”.`);
+    const mine = [...this.custom.keys()].filter((c) => c.includes(q.toLowerCase())).map((char) => ({ char, name: char }));
+    this.#fill([...mine, ...search(this.catalog, q, 200)], `No emoji match “${q}”.`);
   }
 
   #nameOf(char) {
@@ -119,7 +125,7 @@ export class EmojiPicker {
         type: "button", role: "gridcell", class: "picker-emoji", title: entry.name, "aria-label": entry.name,
         tabindex: i === 0 ? "0" : "-1", "data-emoji": entry.char,
         onclick: () => this.#pick(entry.char),
-      }, entry.char));
+      }, this.custom?.has(entry.char) ? h("img", { class: "custom-emoji", src: this.custom.get(entry.char), alt: entry.char }) : entry.char));
     });
   }
 

@@ -55,6 +55,9 @@ export function roomSettingsDialog(room, onChanged, onLeft = () => {}) {
       link.select();
     });
     dialog.append(form, h("div", { class: "invite" }, invite, link));
+    const previews = h("div");
+    dialog.append(previews);
+    import("./people.js").then((p) => previews.replaceWith(p.roomPreviewsSection(room)), () => {});
   }
 
   dialog.append(adminSettings(room, onChanged, attempt) || "", bannedSection(room) || "",
