@@ -121,6 +121,36 @@ def test_unread_counts_and_directory(open_page, own_server) -> None:
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
 
 
+def test_a_message_arriving_while_the_room_list_reloads_still_counts(
+    open_page, live_server
+) -> None:
+    ana, ben = make_person(live_server, "ana"), make_person(live_server, "ben")
+    lobby = live_server.create_room(ana.token, f"lobby-{secrets.token_hex(2)}")
+    live_server.api("POST", f"/api/rooms/{lobby}/members", {"username": ben.username}, ana.token)
+    quiet = live_server.create_room(ben.token, f"quiet-{secrets.token_hex(2)}")
+    page = open_page()
+    sign_in(page, live_server, ben)
+    page.goto(f"{live_server.url}/rooms/{quiet}")
+    live_server.post(ana.token, lobby, "one")
+    lobby_link = page.get_by_role("link", name=re.compile(r"^lobby-.*1 unread"))
+    expect(lobby_link).to_be_visible()
+
+    def late_list(route: Route) -> None:
+        # The list is read, then a message is stored and reaches the page before the
+        # list does: the list's count was taken without it.
+        stale = route.fetch()
+        live_server.post(ana.token, lobby, "two")
+        page.wait_for_timeout(500)
+        route.fulfill(response=stale)
+
+    page.route("**/api/rooms", late_list)
+    # Being added to a room makes the page read its list again.
+    extra = live_server.create_room(ana.token, f"extra-{secrets.token_hex(2)}", "private")
+    live_server.api("POST", f"/api/rooms/{extra}/members", {"username": ben.username}, ana.token)
+    expect(page.get_by_role("link", name=re.compile(r"^extra-"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^lobby-.*2 unread"))).to_be_visible()
+
+
 def test_typed_html_is_shown_as_text_and_never_runs(open_page, live_server) -> None:
     ana, ben = make_person(live_server, "ana"), make_person(live_server, "ben")
     room_id = live_server.create_room(ana.token, "xss")

@@ -40,11 +40,31 @@ export class Rooms extends EventTarget {
     for (const room of rooms) {
       const id = String(room.id);
       seen.add(id);
-      this.all.set(id, this.#mark({ ...this.get(id), ...room }));
+      this.all.set(id, this.#mark(this.#merge(this.get(id), room)));
     }
     for (const id of [...this.all.keys()]) if (!seen.has(id)) this.all.delete(id);
     this.loaded = true;
     this.changed();
+  }
+
+  /**
+   * The server's counts were taken at its `last_seq`: messages that arrived here after
+   * that are not in them, and must not be lost when the list replaces the room.
+   */
+  #merge(known, room) {
+    if (!known) return room;
+    const after = (seqs) => (seqs || []).filter((seq) => seq > (room.last_seq || 0));
+    const counted = after(known.counted);
+    const mentioned = after(known.mentioned);
+    return {
+      ...known,
+      ...room,
+      counted,
+      mentioned,
+      unread: (room.unread || 0) + counted.length,
+      mentions: (room.mentions || 0) + mentioned.length,
+      last_seq: Math.max(known.last_seq || 0, room.last_seq || 0),
+    };
   }
 
   /** A room I just created, shown before the list is read again. */
@@ -120,10 +140,12 @@ export class Rooms extends EventTarget {
     let moved = false;
     if (!seen && message.seq > (room.read_seq || 0)) {
       room.unread = (room.unread || 0) + 1;
+      (room.counted ||= []).push(message.seq);
       moved = true;
     }
     if (mentions(message, this.meId) && String(message.room_id) !== this.current) {
       room.mentions = (room.mentions || 0) + 1;
+      (room.mentioned ||= []).push(message.seq);
       moved = true;
     }
     if (moved) this.changed();
@@ -135,6 +157,7 @@ export class Rooms extends EventTarget {
    */
   read(id, seq, tell) {
     const room = this.get(id);
+    room.counted = [];
     if (room.unread) {
       room.unread = 0;
       this.changed();
@@ -148,6 +171,7 @@ export class Rooms extends EventTarget {
     if (!room || seq < (room.read_seq || 0)) return;
     room.read_seq = seq;
     if (seq >= (room.last_seq || 0) && room.unread) {
+      room.counted = [];
       room.unread = 0;
       this.changed();
     }
