@@ -50,6 +50,13 @@ DEFAULT_SESSION_IDLE_DAYS = 30.0
 DEFAULT_SESSION_MAX_DAYS = 90.0
 # The retention job (parley.domain.retention) looks for expired messages this often.
 DEFAULT_RETENTION_INTERVAL_S = 600.0
+# Web Push (parley.domain.push): a person whose every socket has been hidden this long
+# counts as away and is pushed.
+DEFAULT_PUSH_GRACE_S = 30.0
+# Email digests (parley.domain.digests): a mention unread this long is mailed, and a
+# person gets at most one digest in this many minutes.
+DEFAULT_DIGEST_DELAY_MIN = 10.0
+DEFAULT_DIGEST_INTERVAL_MIN = 60.0
 
 
 # What --database-url / PARLEY_DATABASE_URL may name: PostgreSQL (asyncpg) or SQLite.
@@ -134,6 +141,15 @@ class Settings:
     # start) or smtp+starttls://; empty: Parley sends no mail. The From address.
     smtp_url: str = ""
     mail_from: str = ""
+    # Web Push: seconds all of a person's sockets must have been hidden before pushes go
+    # to their devices; "mailto:" or https contact given to push services (VAPID sub);
+    # for tests only: accept http:// endpoints on loopback.
+    push_grace_s: float = DEFAULT_PUSH_GRACE_S
+    push_contact: str = ""
+    push_allow_http: bool = False
+    # Email digests of unread mentions and direct messages (needs PARLEY_SMTP_URL).
+    digest_delay_min: float = DEFAULT_DIGEST_DELAY_MIN
+    digest_interval_min: float = DEFAULT_DIGEST_INTERVAL_MIN
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,6 +228,11 @@ _ENV_NAMES = {
     "audit_days": "PARLEY_AUDIT_DAYS",
     "smtp_url": "PARLEY_SMTP_URL",
     "mail_from": "PARLEY_MAIL_FROM",
+    "push_grace_s": "PARLEY_PUSH_GRACE_S",
+    "push_contact": "PARLEY_PUSH_CONTACT",
+    "push_allow_http": "PARLEY_PUSH_ALLOW_HTTP",
+    "digest_delay_min": "PARLEY_DIGEST_DELAY_MIN",
+    "digest_interval_min": "PARLEY_DIGEST_INTERVAL_MIN",
 }
 
 
@@ -295,6 +316,8 @@ def load_settings(
         problem = mail_from_problem(settings.mail_from)
         if problem:
             raise SettingsError(f"PARLEY_MAIL_FROM: {problem}")
+    if settings.push_contact and not settings.push_contact.startswith(("mailto:", "https://")):
+        raise SettingsError("PARLEY_PUSH_CONTACT must be a mailto: or https:// address")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

@@ -251,6 +251,12 @@ class RedisRateLimits(RateLimits):
                 client, rl + "reset", ratelimit.RESET_REQUESTS_PER_S, ratelimit.RESET_REQUESTS_BURST
             ),
             mails=RedisSends(client, rl + "mail", ratelimit.MAILS_PER_S, ratelimit.MAILS_BURST),
+            notify_changes=RedisSends(
+                client,
+                rl + "notify",
+                ratelimit.NOTIFY_CHANGES_PER_S,
+                ratelimit.NOTIFY_CHANGES_BURST,
+            ),
         )
         self._client = client
 

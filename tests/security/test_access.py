@@ -152,6 +152,17 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/saved", "GET"): AUTHENTICATED,  # mine, re-checked against my rooms when read
     ("/api/me/read-receipts", "GET"): AUTHENTICATED,
     ("/api/me/read-receipts", "PUT"): AUTHENTICATED,
+    # Web Push, levels and notification settings (issue 22): each about oneself only.
+    ("/api/push/key", "GET"): AUTHENTICATED,
+    ("/api/push/subscriptions", "GET"): AUTHENTICATED,
+    ("/api/push/subscriptions", "POST"): AUTHENTICATED,
+    ("/api/push/subscriptions/<int:subscription_id>", "DELETE"): AUTHENTICATED,
+    ("/api/rooms/<int:room_id>/notifications", "PUT"): MEMBER,
+    ("/api/me/notifications", "GET"): AUTHENTICATED,
+    ("/api/me/notifications", "PUT"): AUTHENTICATED,
+    # The signed token in the query is the key (a mail's one-click unsubscribe link).
+    ("/api/notifications/unsubscribe", "GET"): PUBLIC,
+    ("/api/notifications/unsubscribe", "POST"): PUBLIC,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -245,6 +256,7 @@ class Scene:
             "bot_id": str(self.bot_id),
             "provider_id": "no-such-provider",
             "passkey_id": str(self.passkey_id),
+            "subscription_id": "1",
         }
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 

@@ -53,6 +53,10 @@ PASSKEY_CHALLENGES_PER_S = 1 / 3
 # that nobody can use Parley to flood a mailbox.
 MAILS_BURST = 3
 MAILS_PER_S = 1 / 300
+# Notification changes a person may make (push subscriptions, levels, settings): a
+# settings page's worth at once, then one every 2 seconds.
+NOTIFY_CHANGES_BURST = 30
+NOTIFY_CHANGES_PER_S = 1 / 2
 # Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 # When full, the tracker looks at this many of its least recently used keys and forgets
@@ -313,6 +317,7 @@ class RateLimits:
         admin_actions: SendLimiter | None = None,
         reset_requests: SendLimiter | None = None,
         mails: SendLimiter | None = None,
+        notify_changes: SendLimiter | None = None,
     ) -> None:
         # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
@@ -331,6 +336,9 @@ class RateLimits:
             TokenBucket(RESET_REQUESTS_PER_S, RESET_REQUESTS_BURST)
         )
         self.mails: SendLimiter = mails or LocalSends(TokenBucket(MAILS_PER_S, MAILS_BURST))
+        self.notify_changes: SendLimiter = notify_changes or LocalSends(
+            TokenBucket(NOTIFY_CHANGES_PER_S, NOTIFY_CHANGES_BURST)
+        )
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)
         )

@@ -24,6 +24,7 @@ from parley.store.lifecycle import LifecycleStore
 from parley.store.memberships import MembershipStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
+from parley.store.notifications import NotificationStore
 from parley.store.oidc import OidcStore
 from parley.store.passkeys import PasskeyStore
 from parley.store.reactions import ReactionStore
@@ -159,6 +160,7 @@ class Store:
     saved: SavedStore
     receipts: ReceiptStore
     admin: AdminStore
+    notifications: NotificationStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -219,5 +221,6 @@ async def open_store(
         saved=SavedStore(engine),
         receipts=ReceiptStore(engine),
         admin=AdminStore(engine),
+        notifications=NotificationStore(engine),
         checkpointer=checkpointer,
     )

@@ -20,9 +20,11 @@ from parley.store.schema import (
     message_files,
     message_mentions,
     messages,
+    notification_prefs,
     oidc_links,
     passkey_challenges,
     passkeys,
+    push_subscriptions,
     reactions,
     recovery_codes,
     room_bans,
@@ -101,7 +103,8 @@ class LifecycleStore:
     async def delete_account(self, user_id: int, now: str, *, erase: bool) -> DeletedAccount:
         """Delete the account in one transaction: its name, credentials, sessions,
         memberships, reactions, bans, invites, passkeys, two-factor, OpenID links, bots,
-        followed threads, saved messages and the webhooks it made. The row stays as the
+        followed threads, saved messages, push subscriptions, notification settings,
+        email address and the webhooks it made. The row stays as the
         author of the messages kept.
 
         A room it owned goes to its longest-standing admin, else its longest-standing
@@ -146,6 +149,8 @@ class LifecycleStore:
                 passkeys,
                 thread_follows,
                 saved_messages,
+                push_subscriptions,
+                notification_prefs,
             ):
                 await conn.execute(table.delete().where(table.c.user_id.in_(everyone)))
             await conn.execute(
@@ -167,6 +172,8 @@ class LifecycleStore:
                         totp_secret=None,
                         totp_enabled=False,
                         totp_last_step=None,
+                        email=None,
+                        email_verified_at=None,
                         deleted_at=now,
                         erase_pending=erase and gone == user_id,
                     )

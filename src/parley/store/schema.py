@@ -388,3 +388,13 @@ notification_prefs = sa.Table(
     sa.Column("digest_upto", TIME, nullable=True),
     sa.Column("digest_sent_at", TIME, nullable=True),
 )
+
+# Keys the server makes for itself once and every process shares (the VAPID key pair of
+# Web Push): kept apart from server_settings, which the admin console shows.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+)

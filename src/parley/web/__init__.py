@@ -17,6 +17,7 @@ from parley.web import (
     messages,
     metrics,
     mutes,
+    notifications,
     oidc,
     pages,
     passkeys,
@@ -63,4 +64,6 @@ def blueprints() -> list[Blueprint]:
         threads.bp,
         pins.bp,
         email.bp,
+        # Issue 22: Web Push, levels, notification settings, digests.
+        notifications.bp,
     ]
