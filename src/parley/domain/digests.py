@@ -39,7 +39,7 @@ EXCERPT_CHARS = 160
 UNSUBSCRIBE_PURPOSE = "digest-unsubscribe"
 UNSUBSCRIBE_PATH = "/api/notifications/unsubscribe"
 # The job looks every quarter of the delay, between these bounds.
-MIN_PERIOD_S = 1.0
+MIN_PERIOD_S = 0.5
 MAX_PERIOD_S = 60.0
 
 
