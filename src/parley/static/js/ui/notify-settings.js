@@ -43,7 +43,8 @@ async function enablePush() {
     throw new Error("Notifications are blocked for this site in the browser's settings.");
   }
   const { public_key } = await request("GET", "/api/push/key");
-  const reg = (await registration()) || (await navigator.serviceWorker.ready);
+  const reg = await registration();
+  if (!reg?.active) throw new Error("Parley's app worker isn't running in this browser yet; reload the page and try again.");
   const sub = (await reg.pushManager.getSubscription())
     || (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(public_key) }));
   const { subscription } = await request("POST", "/api/push/subscriptions", sub.toJSON());
@@ -87,7 +88,9 @@ function pushPart(status) {
       else await enablePush();
       on = !on;
     } catch (err) {
-      status.textContent = err.message;
+      // The browser's own refusals (no push service reachable...) say little: add what.
+      status.textContent = err.name === "AbortError" || err.name === "NotAllowedError"
+        ? `This browser could not subscribe to push (${err.message}).` : err.message;
     } finally {
       toggle.disabled = false;
       paint();
