@@ -189,7 +189,10 @@ class PushService:
 
     def offer(self, message: Message) -> None:
         """A new message was stored by this process: push it to whoever wants it. Never
-        waits; nothing to do (nobody on the server has push) costs one set lookup."""
+        waits; nothing to do (nobody on the server has push) costs one set lookup. The
+        set only gates: who is pushed is read from the database, so a subscription made
+        on another process counts at once, except while this process still believes
+        nobody has one (SUBSCRIBERS_REFRESH_S at most)."""
         if not self._subscribers or not self._tasks:
             return
         if len(self._subscribers) == 1 and message.author.id in self._subscribers:
@@ -221,15 +224,12 @@ class PushService:
     async def _decide(self, message: Message) -> None:
         ctx = self._ctx
         store = ctx.store.notifications
-        candidates = self._subscribers - {message.author.id}
-        if not candidates:
-            return
         room = await ctx.store.rooms.get(message.room_id)
         if room is None:
             return
         named = set(message.mentions)
         mentioned: dict[int, bool] = {}
-        for target in await store.push_targets(room.id, candidates):
+        for target in await store.push_targets(room.id, message.author.id):
             level = effective_level(room.kind, target.notify_level, target.muted)
             is_named = message.mentions_room or target.user_id in named
             if wants(level, mentioned=is_named):

@@ -167,18 +167,23 @@ class NotificationStore:
                 ).scalars()
             }
 
-    async def push_targets(self, room_id: int, user_ids: set[int]) -> list[PushTarget]:
-        """Which of ``user_ids`` are members of the room, with their level and mute."""
-        if not user_ids:
-            return []
+    async def push_targets(self, room_id: int, author_id: int) -> list[PushTarget]:
+        """The room's members with a push subscription (not the author, not disabled),
+        with their level and mute."""
+        subscribed = (
+            sa.select(push_subscriptions.c.id)
+            .where(push_subscriptions.c.user_id == memberships.c.user_id)
+            .exists()
+        )
         async with self._engine.connect() as conn:
             rows = await conn.execute(
                 sa.select(memberships.c.user_id, memberships.c.notify_level, memberships.c.muted)
                 .join(users, users.c.id == memberships.c.user_id)
                 .where(
                     memberships.c.room_id == room_id,
-                    memberships.c.user_id.in_(sorted(user_ids)),
+                    memberships.c.user_id != author_id,
                     users.c.disabled == sa.false(),
+                    subscribed,
                 )
             )
             return [PushTarget(r.user_id, r.notify_level, bool(r.muted)) for r in rows]
