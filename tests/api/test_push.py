@@ -20,7 +20,7 @@ import pytest
 
 from tests.databases import fresh_postgres_database, requested_database_server
 from tests.push_support import Browser, PushService
-from tests.support import Person, ServerProcess, sign_up
+from tests.support import PASSWORD, Person, ServerProcess, sign_up
 
 GRACE_S = 1.0
 
@@ -391,3 +391,21 @@ async def test_http_endpoints_are_refused_without_the_test_setting(
     # The shared server runs without PARLEY_PUSH_ALLOW_HTTP, as production does.
     r = await ana.http.post("/api/push/subscriptions", json=service.browser().subscription())
     assert r.status_code == 400 and r.json()["error"]["code"] == "endpoint_refused"
+
+
+async def test_signing_out_takes_the_devices_subscription_along(
+    people: list[Person], service: PushService, push_server: ServerProcess
+) -> None:
+    ben = people[1]
+    async with httpx.AsyncClient(base_url=push_server.url) as laptop:
+        r = await laptop.post(
+            "/api/auth/login", json={"username": ben.username, "password": PASSWORD}
+        )
+        laptop.cookies.clear()
+        laptop.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        r = await laptop.post("/api/push/subscriptions", json=service.browser().subscription())
+        assert r.status_code == 201
+        kept = await _subscribe(ben, service.browser())  # made in ben's other session
+        assert (await laptop.post("/api/auth/logout")).status_code == 204
+    listed = (await ben.http.get("/api/push/subscriptions")).json()["subscriptions"]
+    assert [s["id"] for s in listed] == [kept["id"]]

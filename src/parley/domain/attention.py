@@ -39,12 +39,9 @@ class Attention:
         if conns is None or conn_id not in conns:
             return
         was = conns[conn_id]
-        if visible:
-            conns[conn_id] = None
-        elif was is None:
-            conns[conn_id] = time.time()
-        else:
-            return  # hidden again: it has been hidden since then
+        if visible == (was is None):
+            return  # no change (hidden again: it has been hidden since then)
+        conns[conn_id] = None if visible else time.time()
         await self._tell(user_id)
 
     async def closed(self, user_id: int, conn_id: str) -> None:

@@ -154,11 +154,19 @@ def _key_field(value: object, name: str, size: int, max_len: int) -> str:
 
 
 async def subscribe(
-    ctx: Context, user: User, endpoint: object, keys: object, user_agent: str
+    ctx: Context,
+    user: User,
+    endpoint: object,
+    keys: object,
+    user_agent: str,
+    session_id: str | None = None,
 ) -> PushSubscription:
-    """Store the browser's subscription for ``user`` (the same endpoint again: the same
-    row, updated). BadInput for a malformed one, ``endpoint_refused`` for one Parley will
-    not send to, RateLimited past the person's budget."""
+    """Store the browser's subscription for ``user``, made in ``session_id`` (which takes
+    it along when it ends); the same endpoint again: the same row, updated.
+
+    BadInput for a malformed one, ``endpoint_refused`` for one Parley will not send to,
+    RateLimited past the person's budget.
+    """
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_MAX:
         raise BadInput(
             f"endpoint is a URL of at most {ENDPOINT_MAX} characters.", code="invalid_subscription"
@@ -183,6 +191,7 @@ async def subscribe(
         user_agent[:USER_AGENT_MAX],
         ctx.clock(),
         MAX_SUBSCRIPTIONS,
+        session_id,
     )
     if ctx.push is not None:
         ctx.push.subscribed(user.id)

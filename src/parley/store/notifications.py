@@ -82,12 +82,18 @@ class NotificationStore:
         user_agent: str,
         now: str,
         cap: int,
+        session_id: str | None = None,
     ) -> PushSubscription:
         """Store the subscription, or take over the one with the same endpoint (a
         browser is one subscription, whoever signed in there last). Past ``cap`` of
         the person's subscriptions the oldest go."""
         values = dict(
-            user_id=user_id, endpoint=endpoint, p256dh=p256dh, auth=auth, user_agent=user_agent
+            user_id=user_id,
+            endpoint=endpoint,
+            p256dh=p256dh,
+            auth=auth,
+            user_agent=user_agent,
+            session_id=session_id,
         )
         for _attempt in range(2):
             try:

@@ -370,6 +370,8 @@ push_subscriptions = sa.Table(
     sa.Column("auth", sa.String(100), nullable=False),
     sa.Column("user_agent", sa.String(255), nullable=False, server_default=""),
     sa.Column("created_at", TIME, nullable=False),
+    # The session it was made in: signing that session out (or revoking it) deletes it.
+    sa.Column("session_id", sa.String(32), nullable=True, index=True),
 )
 
 # A person's notification settings; no row means the defaults.

@@ -12,7 +12,7 @@ from quart_schema import validate_request
 
 from parley.domain import digests, notify_prefs, push
 from parley.errors import BadInput, Unavailable
-from parley.web.deps import ctx, require_user
+from parley.web.deps import ctx, require_auth, require_user
 from parley.web.schemas import NotificationPrefsBody, NotifyLevelBody, PushSubscriptionBody
 
 bp = Blueprint("notifications", __name__)
@@ -44,13 +44,14 @@ async def list_subscriptions() -> Response:
 @bp.post("/api/push/subscriptions")
 @validate_request(PushSubscriptionBody)
 async def subscribe(data: PushSubscriptionBody) -> tuple[Response, int]:
-    user = await require_user()
+    auth = await require_auth()
     sub = await push.subscribe(
         ctx(),
-        user,
+        auth.user,
         data.endpoint,
         data.keys.model_dump(),
         request.headers.get("User-Agent", ""),
+        auth.session_id,
     )
     return jsonify({"subscription": push.subscription_json(sub)}), 201
 

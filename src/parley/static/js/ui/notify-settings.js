@@ -77,7 +77,12 @@ function pushPart(status) {
   (async () => {
     const reg = await registration();
     const sub = reg && (await reg.pushManager.getSubscription());
-    on = Boolean(sub && localStorage.getItem(PUSH_ID_KEY));
+    // On only if the server still has it: signing out, or the push service saying it is
+    // gone, deletes it there (docs/notifications.md).
+    const { subscriptions } = sub ? await request("GET", "/api/push/subscriptions") : { subscriptions: [] };
+    const mine = subscriptions.find((s) => s.endpoint === sub.endpoint);
+    on = Boolean(mine);
+    if (mine) localStorage.setItem(PUSH_ID_KEY, String(mine.id));
     paint();
   })().catch(paint);
   toggle.onclick = async () => {

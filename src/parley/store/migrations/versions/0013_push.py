@@ -1,4 +1,5 @@
-"""Web Push: the server's own keys (VAPID), shared by every process of the database.
+"""Web Push: the server's own keys (VAPID), shared by every process of the database, and
+the session each push subscription was made in (it ends with that session).
 
 Revision ID: 0013_push
 Revises: 0012_admin
@@ -23,7 +24,15 @@ def upgrade() -> None:
         sa.Column("value", sa.Text, nullable=False),
         sa.Column("created_at", TIME, nullable=False),
     )
+    with op.batch_alter_table("push_subscriptions") as batch:
+        batch.add_column(sa.Column("session_id", sa.String(32), nullable=True))
+    op.create_index(
+        "ix_push_subscriptions_session_id", "push_subscriptions", ["session_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_push_subscriptions_session_id", "push_subscriptions")
+    with op.batch_alter_table("push_subscriptions") as batch:
+        batch.drop_column("session_id")
     op.drop_table("server_keys")
