@@ -10,6 +10,7 @@ back: until a moment (``dnd_until``), and every day from ``dnd_start`` to ``dnd_
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,10 +56,10 @@ def quiet(prefs: NotificationPrefs, now: datetime) -> bool:
     start, end = prefs.dnd_start, prefs.dnd_end
     if start is None or end is None or start == end:
         return False
-    try:
-        local = now.astimezone(ZoneInfo(prefs.dnd_timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        local = now
+    local = now
+    if prefs.dnd_timezone != "UTC":  # UTC needs no tz database (minimal images lack one)
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # stored, so was valid
+            local = now.astimezone(ZoneInfo(prefs.dnd_timezone))
     minute = local.hour * 60 + local.minute
     if start < end:
         return start <= minute < end
@@ -121,6 +122,8 @@ def _until(value: object, now: datetime) -> str | None:
 def _timezone(value: object) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= TIMEZONE_MAX:
         raise BadInput("dnd_timezone is an IANA time zone name.", code="invalid_timezone")
+    if value == "UTC":
+        return value
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
