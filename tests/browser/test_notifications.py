@@ -9,6 +9,7 @@ end to end with the test's own push service (tests/push_support.py).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,3 +159,70 @@ def test_a_hidden_page_lets_pushes_through_after_the_grace(
     [pushed] = push_service.to(phone)
     assert pushed.problems == []
     assert pushed.payload is not None and pushed.payload["text"] == "while ben is away"
+
+
+def test_the_service_worker_shows_a_push_and_names_its_room(
+    open_page, live_server: ParleyProcess
+) -> None:
+    """The worker's push handler, fed a payload as the server sends it (decrypted: the
+    browser does that), through Chromium's DevTools protocol."""
+    ana = make_person(live_server, "ana", "Ana")
+    page = open_page(permissions=["notifications"], service_workers="allow")
+    sign_in(page, live_server, ana)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict[str, object]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    for _ in range(100):
+        if registrations:
+            break
+        page.wait_for_timeout(50)
+    payload = {
+        "kind": "message",
+        "room_id": 42,
+        "room_name": "launch",
+        "room_kind": "channel",
+        "author": "Ben",
+        "message_id": 7,
+        "seq": 3,
+        "mention": True,
+        "url": "/rooms/42",
+        "text": "the rocket is ready",
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": str(registrations[0]["registrationId"]),
+            "data": json.dumps(payload),
+        },
+    )
+    shown = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+        .map((n) => [n.title, n.body, n.tag, n.data && n.data.url])"""
+    for _ in range(100):
+        notes = page.evaluate(shown)
+        if notes:
+            break
+        page.wait_for_timeout(50)
+    assert notes == [["Ben in #launch", "the rocket is ready", "room-42", "/rooms/42"]]
+    # Hidden content: a generic text, never "undefined".
+    payload = {**payload, "room_id": 43, "url": "/rooms/43", "room_kind": "dm"}
+    del payload["text"]
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": str(registrations[0]["registrationId"]),
+            "data": json.dumps(payload),
+        },
+    )
+    for _ in range(100):
+        notes = page.evaluate(shown)
+        if len(notes) == 2:
+            break
+        page.wait_for_timeout(50)
+    assert ["Ben", "New message", "room-43", "/rooms/43"] in notes
