@@ -133,6 +133,15 @@ class PushService:
         self._http.shutdown()
         self._http.server_close()
 
+    @staticmethod
+    def browser_keys() -> dict[str, str]:
+        """Keys of a browser nobody will decrypt for (an endpoint that is down)."""
+        key = ec.generate_private_key(ec.SECP256R1()).public_key()
+        point = key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return {"p256dh": b64url(point), "auth": b64url(os.urandom(16))}
+
     def browser(self, name: str | None = None) -> Browser:
         name = name or os.urandom(6).hex()
         browser = Browser(

@@ -20,7 +20,7 @@ import pytest
 
 from tests.databases import fresh_postgres_database, requested_database_server
 from tests.push_support import Browser, PushService
-from tests.support import PASSWORD, Person, ServerProcess, sign_up
+from tests.support import PASSWORD, Person, ServerProcess, free_port, sign_up
 
 GRACE_S = 1.0
 
@@ -409,3 +409,35 @@ async def test_signing_out_takes_the_devices_subscription_along(
         assert (await laptop.post("/api/auth/logout")).status_code == 204
     listed = (await ben.http.get("/api/push/subscriptions")).json()["subscriptions"]
     assert [s["id"] for s in listed] == [kept["id"]]
+
+
+async def test_a_push_service_that_is_down_is_retried_without_holding_up_delivery(
+    people: list[Person], push_server: ServerProcess
+) -> None:
+    ana, ben, cat = people
+    room = await ana.create_room("outage", "public")
+    await ana.add(room["id"], ben)
+    await ana.add(room["id"], cat)
+    nobody_listens = f"http://127.0.0.1:{free_port()}/push/down"
+    keys = PushService.browser_keys()
+    r = await ben.http.post(
+        "/api/push/subscriptions", json={"endpoint": nobody_listens, "keys": keys}
+    )
+    assert r.status_code == 201, r.text
+    await ben.http.put(f"/api/rooms/{room['id']}/notifications", json={"level": "all"})
+    async with httpx.AsyncClient() as http:
+        before = _metric(
+            (await http.get(push_server.url + "/metrics")).text, "parley_push_retried_total"
+        )
+        async with ana.socket() as sender, cat.socket() as reader:
+            for n in range(5):
+                started = time.monotonic()
+                await sender.send_message(room["id"], f"into the void {n}")
+                await reader.expect("message")
+                assert time.monotonic() - started < 0.5
+        for _ in range(100):
+            text = (await http.get(push_server.url + "/metrics")).text
+            if _metric(text, "parley_push_retried_total") >= before + 5:
+                break
+            await asyncio.sleep(0.05)
+    assert _metric(text, "parley_push_retried_total") >= before + 5

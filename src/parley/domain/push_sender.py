@@ -62,6 +62,7 @@ VAPID_TOKEN_S = 12 * 3600
 SUBSCRIBERS_REFRESH_S = 5.0
 # An endpoint's host, checked to be public after DNS, is trusted this long.
 ENDPOINT_CHECK_S = 60.0
+MAX_CHECKED_HOSTS = 1_000
 EXCERPT_CHARS = 200
 FALLBACK_CONTACT = "mailto:parley@localhost"
 
@@ -280,6 +281,8 @@ class PushService:
         except EndpointRefused as exc:
             log.warning("push: not sending to %s: %s", host, exc)
             return False
+        if len(self._checked) >= MAX_CHECKED_HOSTS:
+            self._checked.clear()  # push services are a handful; anything else is junk
         self._checked[host] = time.monotonic() + ENDPOINT_CHECK_S
         return True
 
