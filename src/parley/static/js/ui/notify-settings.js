@@ -105,7 +105,10 @@ function pushPart(status) {
 }
 
 export function notifySettingsSection() {
-  const status = h("p", { class: "form-error", role: "alert" });
+  // Hidden while empty, like the dialog's other error lines (one alert at a time).
+  const status = h("p", { class: "form-error", role: "alert", hidden: true });
+  new MutationObserver(() => { status.hidden = !status.textContent; })
+    .observe(status, { childList: true, characterData: true, subtree: true });
   const save = async (changes) => {
     status.textContent = "";
     try {
