@@ -134,6 +134,7 @@ async def test_unread_mentions_and_direct_messages_are_mailed_with_a_one_click_u
     await ana.post(room["id"], "not about ben")
     dm = (await ana.http.post("/api/dms", json={"username": ben.username})).json()["room"]
     await ana.post(dm["id"], "bring the map")
+    await asyncio.sleep(DELAY_MIN * 60 + 0.3)  # all of it due, then do not disturb ends
     await ben.http.put("/api/me/notifications", json={"dnd_until": None})
     [digest] = await _wait_digests(sink, address, 1)
     text = digest.text
@@ -207,6 +208,8 @@ async def test_an_unverified_address_gets_no_digest(
     await ana.post(dm["id"], "hello?")
     await asyncio.sleep(DELAY_MIN * 60 + 2)
     assert _digests(sink, address) == []
+    await ana.http.aclose()
+    await ben.http.aclose()
 
 
 async def test_a_digest_arrives_soon_after_its_delay(
@@ -245,3 +248,4 @@ async def test_deleting_an_account_removes_its_subscriptions_settings_and_addres
     r = await ben.http.request("DELETE", "/api/me", json={"password": PASSWORD, "messages": "keep"})
     assert r.status_code == 204, r.text
     assert [await digest_server.count(q, ben.id) for q in queries] == [0, 0, 0]
+    await ben.http.aclose()
