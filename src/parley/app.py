@@ -18,9 +18,10 @@ from parley.blobs.base import Presigning
 from parley.bus.base import Bus
 from parley.bus.local import LocalBus
 from parley.config import Settings, with_secret_key
-from parley.domain import audit, files, previews, retention
+from parley.domain import audit, digests, files, previews, push, retention
 from parley.domain.context import Context
 from parley.domain.presence import LocalPresence, Presence
+from parley.domain.push_sender import PushService
 from parley.domain.ratelimit import RateLimits
 from parley.metrics import Readings
 from parley.realtime.asgi_transport import serve_socket
@@ -61,6 +62,8 @@ class ParleyApp:
         self._retention: asyncio.Task[None] | None = None
         self._audit_cleanup: asyncio.Task[None] | None = None
         self._preview_cleanup: asyncio.Task[None] | None = None
+        self._digests: asyncio.Task[None] | None = None
+        self._push: PushService | None = None
         # The headers every Quart response gets; set again at start when file requests
         # may be redirected to a bucket (PARLEY_BLOB_PRESIGN).
         self.page_headers = dict(SECURITY_HEADERS)
@@ -81,6 +84,8 @@ class ParleyApp:
         """This process's numbers for ``/metrics``, read from each part."""
         hub = self.gateway.hub
         writer = self.ctx.store.messages.writer
+        pushes = self._push
+        push_counts = pushes.counts if pushes is not None else None
         return Readings(
             queued_per_connection=[conn.queued for conn in self.gateway.connections],
             messages_stored=writer.stored,
@@ -92,6 +97,12 @@ class ParleyApp:
             messages_erased=self.ctx.lifecycle.erased,
             messages_expired=self.ctx.lifecycle.expired,
             files_removed=self.ctx.lifecycle.files_removed,
+            push_sent=push_counts.sent if push_counts else 0,
+            push_failed=push_counts.failed if push_counts else 0,
+            push_dropped=push_counts.dropped if push_counts else 0,
+            push_gone=push_counts.gone if push_counts else 0,
+            push_retried=push_counts.retried if push_counts else 0,
+            push_queued=pushes.queue_depth if pushes is not None else 0,
         )
 
     async def open_socket(self, socket: ParleySocket) -> None:
@@ -142,6 +153,10 @@ class ParleyApp:
         self._preview_cleanup = asyncio.create_task(
             previews.cleanup_forever(self._ctx), name="preview-cleanup"
         )
+        self._push = PushService(self._ctx, await push.load_keys(self._ctx))
+        await self._push.start()
+        self._ctx.push = self._push
+        self._digests = asyncio.create_task(digests.digests_forever(self._ctx), name="digests")
         self._gateway = Gateway(self._ctx)
         await self._gateway.start()
         # Everything made so far (modules, the app, SQLAlchemy's caches) lives as long as
@@ -160,17 +175,27 @@ class ParleyApp:
 
     async def shutdown(self) -> None:
         await self.drain()
-        for task in (self._cleanup, self._retention, self._audit_cleanup, self._preview_cleanup):
+        for task in (
+            self._cleanup,
+            self._retention,
+            self._audit_cleanup,
+            self._preview_cleanup,
+            self._digests,
+        ):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._cleanup = self._retention = self._audit_cleanup = self._preview_cleanup = None
+        self._cleanup = self._retention = self._audit_cleanup = None
+        self._preview_cleanup = self._digests = None
         if self._ctx is not None:
             # Link previews still fetching: dropped (the message went out without one).
             for preview in list(self._ctx.preview_tasks):
                 preview.cancel()
             await asyncio.gather(*self._ctx.preview_tasks, return_exceptions=True)
+            if self._push is not None:
+                await self._push.close()
+                self._push = None
             await self._ctx.store.close()
             await self._ctx.bus.close()
             await self._ctx.presence.close()

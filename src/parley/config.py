@@ -50,6 +50,13 @@ DEFAULT_SESSION_IDLE_DAYS = 30.0
 DEFAULT_SESSION_MAX_DAYS = 90.0
 # The retention job (parley.domain.retention) looks for expired messages this often.
 DEFAULT_RETENTION_INTERVAL_S = 600.0
+# Web Push (parley.domain.push): a person whose every socket has been hidden this long
+# counts as away and is pushed.
+DEFAULT_PUSH_GRACE_S = 30.0
+# Email digests (parley.domain.digests): a mention unread this long is mailed, and a
+# person gets at most one digest in this many minutes.
+DEFAULT_DIGEST_DELAY_MIN = 10.0
+DEFAULT_DIGEST_INTERVAL_MIN = 60.0
 
 
 # What --database-url / PARLEY_DATABASE_URL may name: PostgreSQL (asyncpg) or SQLite.
@@ -143,6 +150,15 @@ class Settings:
     # that link previews may fetch although they are private or loopback. Never set this
     # in production: it opens the server's own network to anyone who posts a link.
     preview_allow: str = ""
+    # Web Push: seconds all of a person's sockets must have been hidden before pushes go
+    # to their devices; "mailto:" or https contact given to push services (VAPID sub);
+    # for tests only: accept http:// endpoints on loopback.
+    push_grace_s: float = DEFAULT_PUSH_GRACE_S
+    push_contact: str = ""
+    push_allow_http: bool = False
+    # Email digests of unread mentions and direct messages (needs PARLEY_SMTP_URL).
+    digest_delay_min: float = DEFAULT_DIGEST_DELAY_MIN
+    digest_interval_min: float = DEFAULT_DIGEST_INTERVAL_MIN
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -224,6 +240,11 @@ _ENV_NAMES = {
     "custom_emoji": "PARLEY_CUSTOM_EMOJI",
     "previews": "PARLEY_PREVIEWS",
     "preview_allow": "PARLEY_PREVIEW_ALLOW",
+    "push_grace_s": "PARLEY_PUSH_GRACE_S",
+    "push_contact": "PARLEY_PUSH_CONTACT",
+    "push_allow_http": "PARLEY_PUSH_ALLOW_HTTP",
+    "digest_delay_min": "PARLEY_DIGEST_DELAY_MIN",
+    "digest_interval_min": "PARLEY_DIGEST_INTERVAL_MIN",
 }
 
 
@@ -309,6 +330,8 @@ def load_settings(
             raise SettingsError(f"PARLEY_MAIL_FROM: {problem}")
     if settings.custom_emoji not in ("admins", "members"):
         raise SettingsError("PARLEY_CUSTOM_EMOJI must be admins or members")
+    if settings.push_contact and not settings.push_contact.startswith(("mailto:", "https://")):
+        raise SettingsError("PARLEY_PUSH_CONTACT must be a mailto: or https:// address")
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         scheme = settings.database_url.split(":", 1)[0]
         raise SettingsError(

@@ -104,6 +104,13 @@ class Readings:
     messages_erased: int = 0
     messages_expired: int = 0
     files_removed: int = 0
+    # Web Push (parley.domain.push_sender): deliveries by outcome, and what waits.
+    push_sent: int = 0
+    push_failed: int = 0
+    push_dropped: int = 0
+    push_gone: int = 0
+    push_retried: int = 0
+    push_queued: int = 0
 
 
 def render(readings: Readings) -> str:
@@ -156,6 +163,17 @@ def render(readings: Readings) -> str:
         "counter",
         "Files removed with erased or expired messages.",
         readings.files_removed,
+    )
+    for outcome, value, meaning in (
+        ("sent", readings.push_sent, "Push messages a push service accepted."),
+        ("failed", readings.push_failed, "Push messages given up on (refused, or retries spent)."),
+        ("dropped", readings.push_dropped, "Push messages dropped because the queue was full."),
+        ("gone", readings.push_gone, "Subscriptions deleted because the service said 404/410."),
+        ("retried", readings.push_retried, "Push attempts retried after 429, 5xx or a timeout."),
+    ):
+        out.add(f"parley_push_{outcome}_total", "counter", meaning, value)
+    out.add(
+        "parley_push_queue_depth", "gauge", "Messages and deliveries waiting.", readings.push_queued
     )
     out.add(
         "parley_gap_fills_total",

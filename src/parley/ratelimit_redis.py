@@ -257,6 +257,12 @@ class RedisRateLimits(RateLimits):
             previews=RedisSends(
                 client, rl + "previews", ratelimit.PREVIEWS_PER_S, ratelimit.PREVIEWS_BURST
             ),
+            notify_changes=RedisSends(
+                client,
+                rl + "notify",
+                ratelimit.NOTIFY_CHANGES_PER_S,
+                ratelimit.NOTIFY_CHANGES_BURST,
+            ),
         )
         self._client = client
 

@@ -173,6 +173,17 @@ ROUTES: dict[tuple[str, str], str] = {
     ("/api/previews/<key>/image", "GET"): MEMBER,
     ("/api/rooms/<int:room_id>/previews", "GET"): MEMBER,
     ("/api/rooms/<int:room_id>/previews", "PUT"): MEMBER,
+    # Web Push, levels and notification settings (issue 22): each about oneself only.
+    ("/api/push/key", "GET"): AUTHENTICATED,
+    ("/api/push/subscriptions", "GET"): AUTHENTICATED,
+    ("/api/push/subscriptions", "POST"): AUTHENTICATED,
+    ("/api/push/subscriptions/<int:subscription_id>", "DELETE"): AUTHENTICATED,
+    ("/api/rooms/<int:room_id>/notifications", "PUT"): MEMBER,
+    ("/api/me/notifications", "GET"): AUTHENTICATED,
+    ("/api/me/notifications", "PUT"): AUTHENTICATED,
+    # The signed token in the query is the key (a mail's one-click unsubscribe link).
+    ("/api/notifications/unsubscribe", "GET"): PUBLIC,
+    ("/api/notifications/unsubscribe", "POST"): PUBLIC,
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -271,6 +282,7 @@ class Scene:
             "version": self.avatar_version,
             "name": "no_such_emoji",
             "key": "0" * 64,
+            "subscription_id": "1",
         }
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], rule)
 

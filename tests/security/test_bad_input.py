@@ -103,6 +103,7 @@ NO_BODY = {
     "people.clear_avatar", "custom_emoji.remove",
     # Multipart (name and file), not JSON: a JSON body has no file, which is a 400.
     "custom_emoji.add",
+    "notifications.unsubscribe_device", "notifications.unsubscribe",
 }  # fmt: skip
 # Not Quart's: the streaming upload (web/uploads.py) is tested in tests/api/test_files.py.
 SKIPPED_RULES = {"static"}
@@ -191,6 +192,11 @@ def _base_body(endpoint: str, world: World) -> dict[str, Any]:
         "admin.delete_user": {"messages": "keep"},
         "people.set_status": {"status": "away"},
         "people.set_avatar": {"file_id": "no-such-file"},
+        "notifications.set_level": {"level": "all"},
+        "notifications.subscribe": {
+            "endpoint": "https://push.example.org/x",
+            "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+        },
     }.get(endpoint, {})
 
 
@@ -277,6 +283,7 @@ async def _world(ana: Person, ben: Person) -> World:
         "hook_id": int(hook_id),
         "bot_id": bot.json()["bot"]["id"],
         "passkey_id": 1,
+        "subscription_id": 1,
     }
     strings = {
         "token": token,
@@ -364,6 +371,8 @@ def _frames(room_id: int) -> Iterator[tuple[str, Any]]:
         yield f"send.attachments {value!r:.20}", {**send, "attachments": value}
     for value in TYPE_VALUES:
         yield f"resume.cursors {value!r:.20}", {"type": "resume", "cursors": value}
+    for value in [*TYPE_VALUES[:2], *TYPE_VALUES[3:], *TEXT_VALUES[:5], 1, 0, None, "true"]:
+        yield f"visibility.visible {value!r:.20}", {"type": "visibility", "visible": value}
     yield "nested 10,000 deep", "[" * 10_000 + "]" * 10_000
     for value in TYPE_VALUES:
         yield f"type {value!r:.20}", {"type": value}

@@ -36,6 +36,7 @@ BUILT: dict[str, bytes] = {
     "reaction": frames.reaction(3, 12, "👍", 7, True),
     "room_updated": frames.room_updated(room),
     "room_muted": frames.room_muted(3, True),
+    "notify_level": frames.notify_level(3, "all"),
     "thread_updated": frames.thread_updated(
         3, 12, {"reply_count": 2, "last_reply_at": "2026-11-26T12:00:00.000000Z"}
     ),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -58,6 +59,9 @@ class RedisPresence:
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self._ttl = ttl_s
         self._local: Counter[int] = Counter()
+        # Users with a visible connection here: their attention entry is refreshed by the
+        # heartbeat, like presence (a crashed process's lapses after the TTL).
+        self._visible: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._on_offline: Callable[[list[int]], Awaitable[None]] | None = None
 
@@ -74,6 +78,9 @@ class RedisPresence:
 
     def _key(self, user_id: int) -> str:
         return f"{self._prefix}:presence:{user_id}"
+
+    def _attention_key(self, user_id: int) -> str:
+        return f"{self._prefix}:attention:{user_id}"
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._heartbeat(), name="presence")
@@ -133,6 +140,42 @@ class RedisPresence:
             return {uid for uid in user_ids if uid in self._local}
         return {uid for uid, count in zip(user_ids, counts, strict=True) if int(count) > 0}
 
+    async def set_attention(self, user_id: int, until: float | None) -> None:
+        """Until when the user is attentive through this process (sorted set
+        ``<prefix>:attention:<user id>``: member = process id, score = that time)."""
+        key = self._attention_key(user_id)
+        if until is not None and math.isinf(until):
+            self._visible.add(user_id)
+            until = time.time() + self._ttl
+        else:
+            self._visible.discard(user_id)
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                if until is None:
+                    pipe.zrem(key, self.process_id)
+                else:
+                    pipe.zadd(key, {self.process_id: until})
+                    pipe.expire(key, max(1, math.ceil(until - time.time())) + 1)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("attention: Redis unavailable (%s)", exc)
+
+    async def attentive(self, user_ids: list[int]) -> set[int]:
+        """Which of ``user_ids`` are attentive on any process."""
+        if not user_ids:
+            return set()
+        now = time.time()
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for user_id in user_ids:
+                    pipe.zcount(self._attention_key(user_id), now, "+inf")
+                counts = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            # Unknown: pushing to someone who is looking is the lesser harm than silence.
+            log.warning("attention: Redis unavailable (%s)", exc)
+            return set()
+        return {uid for uid, count in zip(user_ids, counts, strict=True) if int(count) > 0}
+
     async def close(self) -> None:
         """Stop the heartbeat and take this process's users offline at once."""
         if self._task is not None:
@@ -145,6 +188,8 @@ class RedisPresence:
             async with self._client.pipeline(transaction=False) as pipe:
                 for user_id in users:
                     pipe.zrem(self._key(user_id), self.process_id)
+                for user_id in self._visible:
+                    pipe.zrem(self._attention_key(user_id), self.process_id)
                 pipe.zrem(self._procs_key, self.process_id)
                 pipe.delete(self._users_key(self.process_id))
                 await pipe.execute()
@@ -175,6 +220,14 @@ class RedisPresence:
             async with self._client.pipeline(transaction=False) as pipe:
                 for user_id in users[start : start + HEARTBEAT_CHUNK]:
                     key = self._key(user_id)
+                    pipe.zadd(key, {self.process_id: expires})
+                    pipe.expire(key, int(self._ttl) + 1)
+                await pipe.execute()
+        visible = list(self._visible)
+        for start in range(0, len(visible), HEARTBEAT_CHUNK):
+            async with self._client.pipeline(transaction=False) as pipe:
+                for user_id in visible[start : start + HEARTBEAT_CHUNK]:
+                    key = self._attention_key(user_id)
                     pipe.zadd(key, {self.process_id: expires})
                     pipe.expire(key, int(self._ttl) + 1)
                 await pipe.execute()

@@ -86,3 +86,11 @@ def forwarded_client(peer: str, forwarded_for: str, trusted: tuple[Network, ...]
         if not within(address, trusted):
             break
     return str(client)
+
+
+def is_public(address: Address) -> bool:
+    """Whether ``address`` is on the public internet: not loopback, private, link-local,
+    multicast, reserved or otherwise special (where a server-side fetch must not go)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from parley.blobs.base import BlobStore
 from parley.bus.base import Bus
 from parley.config import Settings
+from parley.domain.attention import Attention
 from parley.domain.coalesce import Coalescer
-from parley.domain.models import utc_now
+from parley.domain.models import Message, utc_now
 from parley.domain.oidc_metadata import OidcMetadata
 from parley.domain.presence import Presence
 from parley.domain.ratelimit import RateLimits
@@ -24,6 +25,17 @@ SEARCH_CONCURRENCY = 2
 RECEIPT_INTERVAL_S = 1.0
 # Link preview fetches at once in one process, whatever the number of links posted.
 PREVIEW_CONCURRENCY = 4
+
+
+class PushOffers(Protocol):
+    """What the domain asks of Web Push (domain/push_sender.PushService)."""
+
+    @property
+    def public_key(self) -> str: ...
+
+    def offer(self, message: Message) -> None: ...
+
+    def subscribed(self, user_id: int) -> None: ...
 
 
 @dataclass
@@ -69,3 +81,11 @@ class Context:
     )
     # The server settings read last (domain/server_settings.py): (monotonic time, value).
     server_settings_cache: tuple[float, Any] | None = None
+    # Web Push: started with the server (parley.app); None in commands and tests that
+    # build their own Context.
+    push: PushOffers | None = None
+    # Who is looking (domain/attention.py): made from presence and the grace setting.
+    attention: Attention = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.attention = Attention(self.presence, self.settings.push_grace_s)

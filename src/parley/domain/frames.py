@@ -32,6 +32,7 @@ ServerFrameType = Literal[
     "reaction",
     "room_updated",
     "room_muted",
+    "notify_level",
     "thread_updated",
     "pin",
     "receipt",
@@ -59,6 +60,7 @@ SERVER_FRAMES: Final[dict[ServerFrameType, tuple[str, ...]]] = {
     "reaction": ("room_id", "message_id", "emoji", "user_id", "added"),
     "room_updated": ("room",),
     "room_muted": ("room_id", "muted"),
+    "notify_level": ("room_id", "level"),
     "thread_updated": ("room_id", "root_id", "thread"),
     "pin": ("room_id", "message_id", "pinned", "user_id"),
     "receipt": ("room_id", "user_id", "seq"),
@@ -187,6 +189,10 @@ def room_updated(room: Room) -> bytes:
 
 def room_muted(room_id: int, muted: bool) -> bytes:
     return orjson.dumps({"type": "room_muted", "room_id": room_id, "muted": muted})
+
+
+def notify_level(room_id: int, level: str) -> bytes:
+    return orjson.dumps({"type": "notify_level", "room_id": room_id, "level": level})
 
 
 def thread_updated(room_id: int, root_id: int, thread: dict[str, Any] | None) -> bytes:

@@ -208,6 +208,7 @@ def _published(
             if outcome.created and message.reply_to is None and message.thread_root_id is None:
                 frame = _publish(ctx, message, origin)
                 previews.after_post(ctx, message)
+                _offer_push(ctx, message)
                 if not result.done():
                     result.set_result(Sent(outcome.message, True, frame))
                 return
@@ -240,6 +241,12 @@ def _publish(ctx: Context, message: Message, origin: str | None) -> bytes:
     return frame
 
 
+def _offer_push(ctx: Context, message: Message) -> None:
+    """A new message, stored here: this process (and only it) pushes it to devices."""
+    if ctx.push is not None:
+        ctx.push.offer(message)
+
+
 async def _after_commit(
     ctx: Context,
     author: User,
@@ -261,6 +268,7 @@ async def _after_commit(
     frame = _publish(ctx, message, origin)
     if outcome.created:
         previews.after_post(ctx, message)
+        _offer_push(ctx, message)
     if outcome.created and message.thread_root_id is not None:
         await _thread_replied(ctx, message)
     return Sent(message, outcome.created, frame)

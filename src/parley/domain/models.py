@@ -85,6 +85,13 @@ class RoomView:
     muted: bool = False
     archived_at: str | None = None
     retention_days: int | None = None
+    # all / mentions / nothing (domain/notify_prefs.py): the stored one or the default.
+    notify_level: str = "mentions"
+
+
+def default_notify_level(room_kind: str) -> str:
+    """A member's level until they choose one: "all" in direct and group conversations."""
+    return "all" if room_kind in ("dm", "group") else "mentions"
 
 
 @dataclass(slots=True)
@@ -420,6 +427,19 @@ class CustomEmoji:
 
 
 @dataclass(slots=True, frozen=True)
+class PushSubscription:
+    """A browser's Web Push subscription (RFC 8030): where to push, and its keys."""
+
+    id: int
+    user_id: int
+    endpoint: str
+    p256dh: str
+    auth: str
+    user_agent: str
+    created_at: str
+
+
+@dataclass(slots=True, frozen=True)
 class StoredEmoji:
     """A custom emoji with where its bytes are."""
 
@@ -456,3 +476,50 @@ class LinkPreview:
 
 
 PREVIEW_IMAGE_URL = "/api/previews/{url_hash}/image"
+
+
+@dataclass(slots=True, frozen=True)
+class NotificationPrefs:
+    """A person's notification settings (the defaults when they set none)."""
+
+    hide_content: bool = False
+    email_digest: bool = True
+    dnd_until: str | None = None
+    # A daily quiet time: minutes after midnight in dnd_timezone; None or equal: none.
+    dnd_start: int | None = None
+    dnd_end: int | None = None
+    dnd_timezone: str = "UTC"
+    digest_upto: str | None = None
+    digest_sent_at: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class PushTarget:
+    """A room member who may be pushed a message: their level and mute as stored."""
+
+    user_id: int
+    notify_level: str | None
+    muted: bool
+
+
+@dataclass(slots=True, frozen=True)
+class DigestReader:
+    """Someone a digest may go to: a verified address, digests on."""
+
+    user_id: int
+    email: str
+    display_name: str
+    prefs: NotificationPrefs
+
+
+@dataclass(slots=True, frozen=True)
+class DigestItem:
+    """One unread mention or direct message waiting in a digest."""
+
+    room_id: int
+    room_name: str
+    room_kind: str
+    seq: int
+    author: str
+    body: str
+    created_at: str

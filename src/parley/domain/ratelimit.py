@@ -61,6 +61,10 @@ PEOPLE_PER_S = 0.5
 # seconds (a URL already cached costs nothing). Past it, messages go without a preview.
 PREVIEWS_BURST = 20
 PREVIEWS_PER_S = 1 / 6
+# Notification changes a person may make (push subscriptions, levels, settings): a
+# settings page's worth at once, then one every 2 seconds.
+NOTIFY_CHANGES_BURST = 30
+NOTIFY_CHANGES_PER_S = 1 / 2
 # Forget idle keys so that memory follows active users, not all users ever seen.
 MAX_TRACKED_KEYS = 100_000
 # When full, the tracker looks at this many of its least recently used keys and forgets
@@ -323,6 +327,7 @@ class RateLimits:
         mails: SendLimiter | None = None,
         people: SendLimiter | None = None,
         previews: SendLimiter | None = None,
+        notify_changes: SendLimiter | None = None,
     ) -> None:
         # Messages, edits and reactions: everything that reaches other members' screens.
         self.sends: SendLimiter = sends or LocalSends(TokenBucket(send_rate, send_burst))
@@ -344,6 +349,9 @@ class RateLimits:
         self.people: SendLimiter = people or LocalSends(TokenBucket(PEOPLE_PER_S, PEOPLE_BURST))
         self.previews: SendLimiter = previews or LocalSends(
             TokenBucket(PREVIEWS_PER_S, PREVIEWS_BURST)
+        )
+        self.notify_changes: SendLimiter = notify_changes or LocalSends(
+            TokenBucket(NOTIFY_CHANGES_PER_S, NOTIFY_CHANGES_BURST)
         )
         self.registrations: EventLimiter = registrations or LocalWindow(
             SlidingWindow(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW_S)

@@ -58,7 +58,14 @@ class Ping:
     pass
 
 
-ClientFrame = Send | Resume | Typing | Read | Ping
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """The client's page was shown or hidden (Web Push waits while one is shown)."""
+
+    visible: bool
+
+
+ClientFrame = Send | Resume | Typing | Read | Ping | Visibility
 
 
 def _room_id(frame: dict[str, Any], ref: str | None) -> int:
@@ -101,6 +108,11 @@ def parse_frame(data: str | bytes) -> ClientFrame:
         return Read(_room_id(frame, ref), seq)
     if kind == "ping":
         return Ping()
+    if kind == "visibility":
+        visible = frame.get("visible")
+        if not isinstance(visible, bool):
+            raise FrameError("invalid_visible", "visible is true or false.", ref)
+        return Visibility(visible)
     if not isinstance(kind, str):
         raise FrameError("invalid_frame", "A frame needs a string type.", ref)
     raise FrameError("unknown_type", "Unknown frame type.", ref)

@@ -137,6 +137,7 @@ class Gateway:
                 self._per_user.pop(conn.user.id, None)
         if not self._connections and self._none_left is not None:
             self._none_left.set()
+        await self.ctx.attention.closed(conn.user.id, conn.id)
         await presence_actions.disconnected(self.ctx, conn.user.id)
 
     async def _open(self, conn: Connection, *, hold_for_resume: bool = False) -> None:
@@ -167,6 +168,7 @@ class Gateway:
             self.hub.caught_up(room_id, last_seq)
         if waiting:
             resume.hold_until_resume(conn, waiting)
+        await self.ctx.attention.opened(conn.user.id, conn.id)
         await presence_actions.connected(self.ctx, conn.user.id)
 
     # -- shutdown ------------------------------------------------------------------

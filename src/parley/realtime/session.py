@@ -175,6 +175,8 @@ class Session:
                 # The marker reaches this and every other connection of the user as a
                 # ``read`` frame, as one set over HTTP does.
                 await rooms.mark_read(ctx, conn.user, frame.room_id, frame.seq)
+            elif isinstance(frame, codec.Visibility):
+                await ctx.attention.visibility(conn.user.id, conn.id, frame.visible)
         except ParleyError as exc:
             conn.push(frames.error(exc.code, exc.message))
 

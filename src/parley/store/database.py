@@ -25,6 +25,7 @@ from parley.store.lifecycle import LifecycleStore
 from parley.store.memberships import MembershipStore
 from parley.store.messages import MessageStore
 from parley.store.mutes import MuteStore
+from parley.store.notifications import NotificationStore
 from parley.store.oidc import OidcStore
 from parley.store.passkeys import PasskeyStore
 from parley.store.people import PeopleStore
@@ -165,6 +166,7 @@ class Store:
     people: PeopleStore
     custom_emoji: CustomEmojiStore
     previews: PreviewStore
+    notifications: NotificationStore
     checkpointer: Checkpointer | None = None
 
     @property
@@ -228,5 +230,6 @@ async def open_store(
         people=PeopleStore(engine),
         custom_emoji=CustomEmojiStore(engine),
         previews=PreviewStore(engine),
+        notifications=NotificationStore(engine),
         checkpointer=checkpointer,
     )

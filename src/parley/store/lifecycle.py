@@ -23,9 +23,11 @@ from parley.store.schema import (
     message_mentions,
     message_previews,
     messages,
+    notification_prefs,
     oidc_links,
     passkey_challenges,
     passkeys,
+    push_subscriptions,
     reactions,
     recovery_codes,
     room_bans,
@@ -105,8 +107,9 @@ class LifecycleStore:
     async def delete_account(self, user_id: int, now: str, *, erase: bool) -> DeletedAccount:
         """Delete the account in one transaction: its name, credentials, sessions,
         memberships, reactions, bans, invites, passkeys, two-factor, OpenID links, bots,
-        followed threads, saved messages, the webhooks it made, its profile, status and
-        avatar (``avatar_keys``: the blobs to delete unless used elsewhere). The row stays as the
+        followed threads, saved messages, push subscriptions, notification settings,
+        email address, the webhooks it made, its profile, status and avatar
+        (``avatar_keys``: the blobs to delete unless used elsewhere). The row stays as the
         author of the messages kept.
 
         A room it owned goes to its longest-standing admin, else its longest-standing
@@ -151,6 +154,8 @@ class LifecycleStore:
                 passkeys,
                 thread_follows,
                 saved_messages,
+                push_subscriptions,
+                notification_prefs,
             ):
                 await conn.execute(table.delete().where(table.c.user_id.in_(everyone)))
             await conn.execute(
@@ -190,6 +195,8 @@ class LifecycleStore:
                         totp_secret=None,
                         totp_enabled=False,
                         totp_last_step=None,
+                        email=None,
+                        email_verified_at=None,
                         deleted_at=now,
                         erase_pending=erase and gone == user_id,
                         pronouns="",

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.domain.models import AVATAR_URL, Member, RoomView, User
+from parley.domain.models import AVATAR_URL, Member, RoomView, User, default_notify_level
 from parley.store.people import status_from_row
 from parley.store.rooms import ROOM_COLUMNS
 from parley.store.schema import memberships, message_mentions, messages, rooms, users
@@ -122,6 +122,7 @@ class MembershipStore:
                 mine.c.role,
                 mine.c.read_seq,
                 mine.c.muted,
+                mine.c.notify_level,
                 unread.label("unread"),
                 mentions.label("mentions"),
                 member_count.label("member_count"),
@@ -149,6 +150,7 @@ class MembershipStore:
                     muted=bool(r.muted),
                     archived_at=r.archived_at,
                     retention_days=r.retention_days,
+                    notify_level=r.notify_level or default_notify_level(r.kind),
                 )
                 for r in rows
             ]

@@ -385,6 +385,8 @@ push_subscriptions = sa.Table(
     sa.Column("auth", sa.String(100), nullable=False),
     sa.Column("user_agent", sa.String(255), nullable=False, server_default=""),
     sa.Column("created_at", TIME, nullable=False),
+    # The session it was made in: signing that session out (or revoking it) deletes it.
+    sa.Column("session_id", sa.String(32), nullable=True, index=True),
 )
 
 # A person's notification settings; no row means the defaults.
@@ -449,4 +451,14 @@ message_previews = sa.Table(
     sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
     sa.Column("room_id", sa.Integer, nullable=False),
     sa.Column("url_hash", sa.String(64), nullable=False, index=True),
+)
+
+# Keys the server makes for itself once and every process shares (the VAPID key pair of
+# Web Push): kept apart from server_settings, which the admin console shows.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
 )

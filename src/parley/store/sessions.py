@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import Account, Session
-from parley.store.schema import sessions, users
+from parley.store.schema import push_subscriptions, sessions, users
 from parley.store.users import user_from_row
 
 
@@ -126,6 +126,7 @@ class SessionStore:
         if not session_ids:
             return
         async with self._engine.begin() as conn:
+            await _forget_devices(conn, session_ids)
             await conn.execute(sessions.delete().where(sessions.c.id.in_(session_ids)))
 
     async def for_user(self, user_id: int) -> list[Session]:
@@ -144,6 +145,8 @@ class SessionStore:
             result = await conn.execute(
                 sessions.delete().where(sessions.c.id == session_id, sessions.c.user_id == user_id)
             )
+            if result.rowcount:
+                await _forget_devices(conn, [session_id])
         return bool(result.rowcount)
 
     async def delete_all_of(self, user_ids: list[int]) -> list[str]:
@@ -154,6 +157,7 @@ class SessionStore:
             query = sa.select(sessions.c.id).where(sessions.c.user_id.in_(user_ids))
             ids = list((await conn.execute(query)).scalars())
             if ids:
+                await _forget_devices(conn, ids)
                 await conn.execute(sessions.delete().where(sessions.c.id.in_(ids)))
         return ids
 
@@ -165,5 +169,14 @@ class SessionStore:
                 query = query.where(sessions.c.id != keep_session_id)
             ids = list((await conn.execute(query)).scalars())
             if ids:
+                await _forget_devices(conn, ids)
                 await conn.execute(sessions.delete().where(sessions.c.id.in_(ids)))
         return ids
+
+
+async def _forget_devices(conn: AsyncConnection, session_ids: list[str]) -> None:
+    """A session that ends takes the push subscriptions made in it along: a shared
+    browser signed out gets no more of its last person's notifications."""
+    await conn.execute(
+        push_subscriptions.delete().where(push_subscriptions.c.session_id.in_(session_ids))
+    )

@@ -18,6 +18,7 @@ from parley.web import (
     messages,
     metrics,
     mutes,
+    notifications,
     oidc,
     pages,
     passkeys,
@@ -70,4 +71,6 @@ def blueprints() -> list[Blueprint]:
         people.bp,
         custom_emoji.bp,
         previews.bp,
+        # Issue 22: Web Push, levels, notification settings, digests.
+        notifications.bp,
     ]

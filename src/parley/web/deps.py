@@ -98,7 +98,14 @@ async def current_auth() -> Auth | None:
 
 # Signing in or up with a stale cookie still in the jar must work without a token.
 CSRF_EXEMPT_ENDPOINTS = frozenset(
-    {"auth.login", "auth.register", "passkeys.login_options", "passkeys.login"}
+    {
+        "auth.login",
+        "auth.register",
+        "passkeys.login_options",
+        "passkeys.login",
+        # The signed token in the URL is the proof (RFC 8058 one-click, from a mail client).
+        "notifications.unsubscribe",
+    }
 )
 
 

@@ -174,3 +174,30 @@ class AvatarBody(_Body):
 class PreviewPrefsBody(_Body):
     show: StrictBool | None = None
     generate: StrictBool | None = None
+
+
+class PushKeysBody(_Body):
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+
+
+class PushSubscriptionBody(_Body):
+    """A browser's PushSubscription as its toJSON() gives it."""
+
+    endpoint: str = Field(max_length=2048)
+    keys: PushKeysBody
+
+
+class NotifyLevelBody(_Body):
+    level: str = Field(max_length=16)
+
+
+class NotificationPrefsBody(_Body):
+    """Only the fields sent change; null clears dnd_until and the daily schedule."""
+
+    hide_content: StrictBool | None = None
+    email_digest: StrictBool | None = None
+    dnd_until: str | None = Field(default=None, max_length=40)
+    dnd_start: int | None = None
+    dnd_end: int | None = None
+    dnd_timezone: str | None = Field(default=None, max_length=64)

@@ -424,7 +424,11 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     notifier.message(message, room.kind === "dm" ? roomLabel(room) : `#${roomLabel(room)}`, () => openRoom(id));
   }
 
+  // Pushes wait while a tab is shown (docs/notifications.md); a socket starts as shown.
+  const shown = () => socket.send({ type: "visibility", visible: !document.hidden });
+  document.addEventListener("visibilitychange", shown);
   socket.addEventListener("ready", ({ detail }) => {
+    if (document.hidden) shown();
     if (everOnline) reloadRoomsSoon(); // unread counts and memberships may have moved
     everOnline = true;
     // A room we don't know, or one that moved on between /api/rooms and this connection.
@@ -588,6 +592,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     clearInterval(flushTimer);
     clearTimeout(roomsReload);
     document.removeEventListener("keydown", onKey);
+    document.removeEventListener("visibilitychange", shown);
     document.removeEventListener("visibilitychange", onVisible);
     router.stop();
     window.removeEventListener("online", onOnline);

@@ -245,6 +245,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
   const bots = lazySection("./bots.js", "botsSection", "Bot");
   // Avatar, pronouns, title, time zone, status, link previews, custom emoji (ui/people.js).
   const profile = lazySection("./people.js", "profileSection", "Profile", me);
+  const pushAndEmail = lazySection("./notify-settings.js", "notifySettingsSection", "Push and email");
   const deletion = lazySection("./delete-account.js", "deleteAccountSection", "Account deletion", () => {
     dialog.close();
     location.reload(); // the session is gone: back to the sign-in page
@@ -264,6 +265,7 @@ export function accountDialog(me, { onUpdated, onSignOut, notifications }) {
     passkeys,
     providers,
     h("section", { "aria-label": "Notifications" }, h("h3", {}, "Notifications"), notifyState, notifyButton),
+    pushAndEmail,
     h("section", { "aria-label": "Read receipts" }, h("h3", {}, "Read receipts"),
       h("label", { for: "read-receipts" }, receipts, " Send read receipts (“Seen by” in conversations and rooms of up to 20 people)"), receiptsState),
     bots,

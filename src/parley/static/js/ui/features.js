@@ -344,6 +344,7 @@ export function installFeatures(chat) {
   });
   on("thread_updated", (d) => side().then((p) => p.updated(d)));
   on("room_muted", (d) => applyRoom(d.room_id, { muted: d.muted }));
+  on("notify_level", (d) => applyRoom(d.room_id, { notify_level: d.level }));
   on("member_updated", (d) => {
     memberCache.delete(String(d.room_id));
     if (d.user_id === chat.me().id) applyRoom(d.room_id, { role: d.role });

@@ -1,9 +1,9 @@
-// The room settings dialog: mute; name, topic, invite links, the banned list with
+// The room settings dialog: mute and the notification level; name, topic, invite links, the banned list with
 // "Lift ban" and the webhooks (owners and admins); archive and export (owners,
 // ui/room-admin.js).
 // Removes itself when closed. Imported when first opened, not with the chat page.
 
-import { api } from "../api.js";
+import { api, request } from "../api.js";
 import { h, icon } from "./dom.js";
 import { adminSettings, bannedSection, webhooksSection } from "./room-admin.js";
 
@@ -26,6 +26,17 @@ export function roomSettingsDialog(room, onChanged, onLeft = () => {}) {
   });
   dialog.append(h("div", { class: "check" }, mute,
     h("label", { for: "room-muted" }, "Mute: no notifications except when someone mentions me")));
+
+  // What reaches my devices and my email when I'm away (docs/notifications.md).
+  const level = h("select", { id: "room-level" },
+    ...[["all", "Every message"], ["mentions", "Only mentions of me"], ["nothing", "Nothing"]].map(([value, label]) =>
+      h("option", { value, selected: (room.notify_level || "mentions") === value }, label)));
+  level.onchange = () => attempt(async () => {
+    await request("PUT", `/api/rooms/${encodeURIComponent(room.id)}/notifications`, { level: level.value });
+    onChanged({ notify_level: level.value });
+  });
+  dialog.append(h("div", { class: "field" },
+    h("label", { for: "room-level" }, "Push and email notifications when I'm away"), level));
 
   if (channel && (room.role === "owner" || room.role === "admin")) {
     const name = h("input", { id: "settings-name", maxlength: "80", required: true, value: room.name || "" });
