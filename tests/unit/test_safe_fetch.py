@@ -8,7 +8,8 @@ import ipaddress
 import pytest
 
 from parley.domain import safe_fetch
-from parley.domain.safe_fetch import FetchRefused, fetch, is_public, pick_address
+from parley.domain.addresses import is_public
+from parley.domain.safe_fetch import FetchRefused, fetch, pick_address
 from tests.preview_support import local_site
 
 HTML = frozenset({"text/html"})

@@ -88,9 +88,33 @@ def forwarded_client(peer: str, forwarded_for: str, trusted: tuple[Network, ...]
     return str(client)
 
 
+# IPv4 inside IPv6 that some stacks route to the IPv4 address.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4, Teredo, compatible)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64 or address in NAT64_LOCAL:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    # IPv4-compatible (::a.b.c.d, deprecated): still routed to the IPv4 address by some.
+    if int(address) >> 32 == 0 and int(address) > 1:
+        return ipaddress.IPv4Address(int(address))
+    return None
+
+
 def is_public(address: Address) -> bool:
     """Whether ``address`` is on the public internet: not loopback, private, link-local,
-    multicast, reserved or otherwise special (where a server-side fetch must not go)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    multicast, reserved or otherwise special (where a server-side fetch must not go).
+    An IPv4 address carried inside IPv6 is judged as that IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return is_public(inner)
+    return address.is_global and not address.is_multicast and not address.is_reserved

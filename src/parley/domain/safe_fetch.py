@@ -36,6 +36,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
+from parley.domain.addresses import Address, is_public
+
 MAX_REDIRECTS = 3
 FETCH_DEADLINE_S = 8.0
 CONNECT_TIMEOUT_S = 4.0
@@ -43,12 +45,7 @@ READ_TIMEOUT_S = 4.0
 URL_MAX = 2048
 USER_AGENT = "Parley-LinkPreview/1 (+https://github.com/parley)"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-# IPv4 inside IPv6 that some stacks route to the IPv4 address.
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
-SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # (host, port) -> the addresses it resolves to, as text. Tests hand in their own.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -73,30 +70,6 @@ async def system_resolve(host: str, port: int) -> list[str]:
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchRefused(f"cannot resolve {host!r}") from exc
     return [str(info[4][0]) for info in infos]
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address in NAT64 or address in NAT64_LOCAL:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    # IPv4-compatible (::a.b.c.d, deprecated): still routed to the IPv4 address by some.
-    if int(address) >> 32 == 0 and int(address) > 1:
-        return ipaddress.IPv4Address(int(address))
-    return None
-
-
-def is_public(address: Address) -> bool:
-    """True only for a globally routable unicast address (see the module's rules)."""
-    if isinstance(address, ipaddress.IPv6Address):
-        inner = _embedded_ipv4(address)
-        if inner is not None:
-            return is_public(inner)
-    return address.is_global and not address.is_multicast and not address.is_reserved
 
 
 def _parse_allow(entries: Iterable[str]) -> frozenset[str]:
