@@ -102,17 +102,17 @@ def endpoint_problem(url: str, *, allow_http: bool) -> str | None:
     return "push endpoints are https"
 
 
-async def check_endpoint(url: str, *, allow_http: bool) -> None:
-    """Raise EndpointRefused unless every address ``url``'s host resolves to is public
-    (or, with ``allow_http``, loopback for http://)."""
+async def check_endpoint(url: str, *, allow_http: bool) -> str:
+    """The address to send to: raise EndpointRefused unless every address ``url``'s host
+    resolves to is public (or, with ``allow_http``, loopback for http://)."""
     problem = endpoint_problem(url, allow_http=allow_http)
     if problem:
         raise EndpointRefused(problem)
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.scheme == "http":
-        return  # loopback by address, checked above
     literal = addresses.parse(host)
+    if parts.scheme == "http" and literal is not None:
+        return str(literal)  # loopback by address, checked above
     if literal is not None:
         found: list[Any] = [literal]
     else:
@@ -127,6 +127,17 @@ async def check_endpoint(url: str, *, allow_http: bool) -> None:
         found = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not found or not all(addresses.is_public(a) for a in found):
         raise EndpointRefused("the endpoint is not on a public address")
+    return str(found[0])
+
+
+def pinned(url: str, address: str) -> tuple[str, str, str]:
+    """(URL naming ``address``, Host header, TLS server name) for a request to ``url``
+    that connects to the address that was checked, not to a second DNS answer (a name
+    that answers public, then private, cannot steer the request inside)."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc).geturl(), parts.netloc, parts.hostname or ""
 
 
 # -- subscriptions ----------------------------------------------------------------------

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from parley.domain.models import Message, NotificationPrefs, PushSubscription, Room
 from parley.domain.notify_prefs import effective_level, quiet, wants
-from parley.domain.push import EndpointRefused, VapidKeys, check_endpoint, unb64url
+from parley.domain.push import EndpointRefused, VapidKeys, check_endpoint, pinned, unb64url
 
 if TYPE_CHECKING:
     from parley.domain.context import Context
@@ -142,7 +142,8 @@ class PushService:
         self._offers: asyncio.Queue[Message] = asyncio.Queue(OFFER_QUEUE_MAX)
         self._deliveries: asyncio.Queue[Delivery] = asyncio.Queue(DELIVERY_QUEUE_MAX)
         self._subscribers: set[int] = set()
-        self._checked: dict[str, float] = {}
+        # Endpoint host -> (checked until, the address it was checked to have).
+        self._checked: dict[str, tuple[float, str]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.TimerHandle] = set()
         self._http: httpx.AsyncClient | None = None
@@ -272,19 +273,21 @@ class PushService:
                 self.counts.failed += 1
                 log.exception("push: delivery to subscription %s failed", delivery.subscription.id)
 
-    async def _endpoint_ok(self, endpoint: str) -> bool:
+    async def _checked_address(self, endpoint: str) -> str | None:
+        """The address the endpoint's host was checked to have (None: refused)."""
         host = urlsplit(endpoint).netloc
-        if self._checked.get(host, 0.0) > time.monotonic():
-            return True
+        expires, address = self._checked.get(host, (0.0, ""))
+        if expires > time.monotonic():
+            return address
         try:
-            await check_endpoint(endpoint, allow_http=self._ctx.settings.push_allow_http)
+            address = await check_endpoint(endpoint, allow_http=self._ctx.settings.push_allow_http)
         except EndpointRefused as exc:
             log.warning("push: not sending to %s: %s", host, exc)
-            return False
+            return None
         if len(self._checked) >= MAX_CHECKED_HOSTS:
             self._checked.clear()  # push services are a handful; anything else is junk
-        self._checked[host] = time.monotonic() + ENDPOINT_CHECK_S
-        return True
+        self._checked[host] = (time.monotonic() + ENDPOINT_CHECK_S, address)
+        return address
 
     def _headers(self, delivery: Delivery) -> dict[str, str]:
         parts = urlsplit(delivery.subscription.endpoint)
@@ -305,16 +308,19 @@ class PushService:
 
     async def _deliver(self, delivery: Delivery) -> None:
         sub = delivery.subscription
-        if not await self._endpoint_ok(sub.endpoint):
+        address = await self._checked_address(sub.endpoint)
+        if address is None:
             self.counts.failed += 1
             return
         assert self._http is not None
+        url, host, server_name = pinned(sub.endpoint, address)
         retry_after: float | None = None
         try:
             response = await self._http.post(
-                sub.endpoint,
+                url,
                 content=encrypt(delivery.payload, sub),
-                headers=self._headers(delivery),
+                headers={**self._headers(delivery), "Host": host},
+                extensions={"sni_hostname": server_name},
             )
         except httpx.HTTPError as exc:
             log.info("push: %s did not answer (%s)", urlsplit(sub.endpoint).netloc, exc)
