@@ -81,46 +81,7 @@ class RoomStore:
     async def get_or_create_dm(self, me: int, other: int, created_at: str) -> tuple[Room, bool]:
         """The one direct-message room of two users; True if it was created now."""
         low, high = sorted((me, other))
-        dm_key = f"{low}:{high}"
-        existing = await self._dm_by_key(dm_key)
-        if existing is not None:
-            return existing, False
-        try:
-            async with self._engine.begin() as conn:
-                room_id = (
-                    await conn.execute(
-                        rooms.insert()
-                        .values(
-                            name="",
-                            visibility="private",
-                            topic="",
-                            kind="dm",
-                            dm_key=dm_key,
-                            created_by=me,
-                            created_at=created_at,
-                        )
-                        .returning(rooms.c.id)
-                    )
-                ).scalar_one()
-                await conn.execute(
-                    memberships.insert(),
-                    [
-                        {
-                            "room_id": room_id,
-                            "user_id": uid,
-                            "role": "member",
-                            "joined_at": created_at,
-                        }
-                        for uid in {low, high}
-                    ],
-                )
-        except IntegrityError:
-            # Both users opened the DM at the same moment: the other insert won.
-            raced = await self._dm_by_key(dm_key)
-            if raced is None:
-                raise
-            return raced, False
-        return Room(room_id, "", "private", "", created_at, 0, "dm"), True
+        return await self._conversation("dm", f"{low}:{high}", me, [low, high], created_at)
 
     async def group_of(self, member_ids: list[int]) -> Room | None:
         """The group conversation of exactly these people, if there is one."""
@@ -134,6 +95,12 @@ class RoomStore:
         Everyone in it is a plain member: a conversation has no one running it.
         """
         key = group_key(member_ids)
+        return await self._conversation("group", key, creator, member_ids, created_at)
+
+    async def _conversation(
+        self, kind: str, key: str, creator: int, member_ids: list[int], created_at: str
+    ) -> tuple[Room, bool]:
+        """The one conversation (``dm`` or ``group``) under ``key``, made now if none."""
         existing = await self._dm_by_key(key)
         if existing is not None:
             return existing, False
@@ -146,7 +113,7 @@ class RoomStore:
                             name="",
                             visibility="private",
                             topic="",
-                            kind="group",
+                            kind=kind,
                             dm_key=key,
                             created_by=creator,
                             created_at=created_at,
@@ -167,11 +134,12 @@ class RoomStore:
                     ],
                 )
         except IntegrityError:
+            # Both sides opened it at the same moment: the other insert won.
             raced = await self._dm_by_key(key)
             if raced is None:
                 raise
             return raced, False
-        return Room(room_id, "", "private", "", created_at, 0, "group"), True
+        return Room(room_id, "", "private", "", created_at, 0, kind), True
 
     async def group_to_room(self, room_id: int, name: str, *, owner_if_gone: int) -> int:
         """Make a group conversation a private room named ``name``, owned by the person
