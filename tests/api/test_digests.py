@@ -46,13 +46,6 @@ class DigestServer:
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[MailSink]:
-    mail = MailSink().start()
-    yield mail
-    mail.stop()
-
-
-@pytest.fixture(scope="module")
 def pushes() -> Iterator[PushService]:
     push = PushService().start()
     yield push

@@ -6,7 +6,7 @@ The mail goes through a real SMTP server inside the test (aiosmtpd).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -14,24 +14,6 @@ import pytest
 
 from tests.mail_support import MailSink
 from tests.support import Person, ServerProcess, sign_up, unique_name
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[MailSink]:
-    mail = MailSink().start()
-    yield mail
-    mail.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_server(
-    tmp_path_factory: pytest.TempPathFactory, sink: MailSink
-) -> Iterator[ServerProcess]:
-    data_dir = tmp_path_factory.mktemp("mail") / "data"
-    env = {"PARLEY_SMTP_URL": sink.url, "PARLEY_MAIL_FROM": "chat@parley.test"}
-    proc = ServerProcess(data_dir, env=env).start()
-    yield proc
-    proc.stop()
 
 
 @pytest.fixture

@@ -8,33 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from tests.mail_support import MailSink
 from tests.support import Person, ServerProcess, sign_up, unique_name
 
 NEW_PASSWORD = "a passphrase chosen by mail"
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[MailSink]:
-    mail = MailSink().start()
-    yield mail
-    mail.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_server(
-    tmp_path_factory: pytest.TempPathFactory, sink: MailSink
-) -> Iterator[ServerProcess]:
-    data_dir = tmp_path_factory.mktemp("reset-mail") / "data"
-    env = {"PARLEY_SMTP_URL": sink.url, "PARLEY_MAIL_FROM": "chat@parley.test"}
-    proc = ServerProcess(data_dir, env=env).start()
-    yield proc
-    proc.stop()
 
 
 async def _verified(server: ServerProcess, sink: MailSink) -> tuple[Person, str]:
