@@ -38,7 +38,13 @@ def message_item(page: Page, text: str):
 
 def long_press(page: Page, text: str) -> None:
     """Hold a finger on a message until its action sheet shows, then lift it."""
-    box = delivered(page, text).bounding_box()
+    # The message may be drawn again (an edit's frame, a preview) between finding and
+    # measuring it: measure the one that is there, as a finger would.
+    for _ in range(20):
+        box = delivered(page, text).bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(100)
     assert box is not None
     point = [{"x": box["x"] + 10, "y": box["y"] + box["height"] / 2}]
     cdp = page.context.new_cdp_session(page)

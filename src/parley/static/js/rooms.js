@@ -56,15 +56,12 @@ export class Rooms extends EventTarget {
     const after = (seqs) => (seqs || []).filter((seq) => seq > (room.last_seq || 0));
     const counted = after(known.counted);
     const mentioned = after(known.mentioned);
-    return {
-      ...known,
-      ...room,
-      counted,
-      mentioned,
-      unread: (room.unread || 0) + counted.length,
-      mentions: (room.mentions || 0) + mentioned.length,
-      last_seq: Math.max(known.last_seq || 0, room.last_seq || 0),
-    };
+    const merged = { ...known, ...room, counted, mentioned };
+    merged.last_seq = Math.max(known.last_seq || 0, room.last_seq || 0);
+    // A count the server left out is the page's own, and stays as it is.
+    if (room.unread !== undefined) merged.unread = room.unread + counted.length;
+    if (room.mentions !== undefined) merged.mentions = room.mentions + mentioned.length;
+    return merged;
   }
 
   /** A room I just created, shown before the list is read again. */

@@ -48,8 +48,10 @@ export class EmojiPicker {
     this.search.value = "";
     this.search.focus();
     try {
-      this.catalog = await loadCatalog();
-      this.custom = await customEmoji(); // the server's own, as ":name:" -> image URL
+      // Both at once: a search typed meanwhile waits for the two (see #renderSearch).
+      const [catalog, custom] = await Promise.all([loadCatalog(), customEmoji()]);
+      this.custom = custom; // the server's own, as ":name:" -> image URL
+      this.catalog = catalog;
     } catch {
       this.status.textContent = "Couldn't load emoji. Try again later.";
       return;
