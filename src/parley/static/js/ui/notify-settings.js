@@ -74,6 +74,9 @@ function pushPart(status) {
     toggle.disabled = true;
     return [state, toggle];
   }
+  // Named at once (off, and disabled until this browser's subscription is looked up).
+  paint();
+  toggle.disabled = true;
   (async () => {
     const reg = await registration();
     const sub = reg && (await reg.pushManager.getSubscription());
@@ -83,8 +86,10 @@ function pushPart(status) {
     const mine = subscriptions.find((s) => s.endpoint === sub.endpoint);
     on = Boolean(mine);
     if (mine) localStorage.setItem(PUSH_ID_KEY, String(mine.id));
+  })().catch(() => {}).finally(() => {
+    toggle.disabled = false;
     paint();
-  })().catch(paint);
+  });
   toggle.onclick = async () => {
     toggle.disabled = true;
     status.textContent = "";
