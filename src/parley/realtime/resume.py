@@ -74,8 +74,17 @@ async def resume(ctx: Context, hub: Hub, conn: Connection, frame: codec.Resume) 
         sent = conn.delivered.get(room_id, 0)
         since = conn.since.get(room_id, sent + 1)
         position = cursor
+        # Where this connection's live stream of the room begins: the room's last seq in
+        # ``ready`` (held since, if the client asked), else just before the first frame
+        # sent live. A client already there has missed nothing the database could add:
+        # what came later is held here, or was sent. Most rooms of a reconnect are so,
+        # and a database read each would cost a person in 200 rooms a third of a second.
+        live_from = waiting[room_id] if waiting and room_id in waiting else since - 1
+        missed = cursor < live_from
+        if not missed:
+            position = max(cursor, sent)
         try:
-            while not conn.closing and room_id in conn.rooms:
+            while missed and not conn.closing and room_id in conn.rooms:
                 if position >= since - 1:
                     position = max(position, sent)
                 await conn.drained()  # paced by the client's reading, not the bound
