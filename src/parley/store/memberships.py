@@ -7,9 +7,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.domain.models import AVATAR_URL, Member, RoomView, User, default_notify_level
+from parley.store.mentions import mentions_user
 from parley.store.people import status_from_row
 from parley.store.rooms import ROOM_COLUMNS
-from parley.store.schema import memberships, message_mentions, messages, rooms, users
+from parley.store.schema import memberships, messages, rooms, users
 from parley.store.users import USER_COLUMNS, user_from_row
 
 
@@ -93,14 +94,6 @@ class MembershipStore:
             .scalar_subquery()
         )
         # Unread messages that mention me by name or call "@room" (counted once each).
-        named_me = (
-            sa.select(message_mentions.c.message_id)
-            .where(
-                message_mentions.c.message_id == messages.c.id,
-                message_mentions.c.user_id == user_id,
-            )
-            .exists()
-        )
         mentions = (
             sa.select(sa.func.count())
             .where(
@@ -108,7 +101,7 @@ class MembershipStore:
                 messages.c.seq > mine.c.read_seq,
                 messages.c.author_id != user_id,
                 messages.c.deleted_at.is_(None),
-                sa.or_(messages.c.mentions_room == sa.true(), named_me),
+                mentions_user(user_id),
                 in_timeline,
             )
             .scalar_subquery()

@@ -8,7 +8,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.store.batch import Mentioned, resolve_mentions
-from parley.store.schema import memberships, message_mentions, users
+from parley.store.schema import memberships, message_mentions, messages, users
+
+
+def mentions_user(user_id: int) -> sa.ColumnElement[bool]:
+    """The message (``messages`` in the enclosing statement) names ``user_id`` with
+    @username or calls the whole room with @room."""
+    named = (
+        sa.select(message_mentions.c.message_id)
+        .where(
+            message_mentions.c.message_id == messages.c.id,
+            message_mentions.c.user_id == user_id,
+        )
+        .exists()
+    )
+    return sa.or_(messages.c.mentions_room == sa.true(), named)
 
 
 async def store_mentions(conn: AsyncConnection, items: list[Mentioned]) -> dict[int, list[int]]:

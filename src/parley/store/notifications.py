@@ -16,9 +16,9 @@ from parley.domain.models import (
     PushSubscription,
     PushTarget,
 )
+from parley.store.mentions import mentions_user
 from parley.store.schema import (
     memberships,
-    message_mentions,
     messages,
     notification_prefs,
     push_subscriptions,
@@ -304,14 +304,6 @@ class NotificationStore:
         in (``after``, ``upto``], in rooms whose level is not "nothing" and that are not
         muted: the first ``limit`` by time, and how many there are in all."""
         mine = memberships.alias("mine")
-        named_me = (
-            sa.select(message_mentions.c.message_id)
-            .where(
-                message_mentions.c.message_id == messages.c.id,
-                message_mentions.c.user_id == user_id,
-            )
-            .exists()
-        )
         author = users.alias("author")
         where = (
             mine.c.user_id == user_id,
@@ -322,11 +314,7 @@ class NotificationStore:
             messages.c.deleted_at.is_(None),
             messages.c.created_at > after,
             messages.c.created_at <= upto,
-            sa.or_(
-                rooms.c.kind.in_(("dm", "group")),
-                messages.c.mentions_room == sa.true(),
-                named_me,
-            ),
+            sa.or_(rooms.c.kind.in_(("dm", "group")), mentions_user(user_id)),
         )
         joined = (
             messages.join(rooms, rooms.c.id == messages.c.room_id)
