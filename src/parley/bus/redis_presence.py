@@ -129,16 +129,11 @@ class RedisPresence:
         """Which of ``user_ids`` have a live connection on any process."""
         if not user_ids:
             return set()
-        now = time.time()
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for user_id in user_ids:
-                    pipe.zcount(self._key(user_id), now, "+inf")
-                counts = await pipe.execute()
+            return await self._live(user_ids, self._key)
         except (RedisError, OSError) as exc:
             log.warning("presence: Redis unavailable (%s); answering for this process", exc)
             return {uid for uid in user_ids if uid in self._local}
-        return {uid for uid, count in zip(user_ids, counts, strict=True) if int(count) > 0}
 
     async def set_attention(self, user_id: int, until: float | None) -> None:
         """Until when the user is attentive through this process (sorted set
@@ -164,16 +159,21 @@ class RedisPresence:
         """Which of ``user_ids`` are attentive on any process."""
         if not user_ids:
             return set()
-        now = time.time()
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for user_id in user_ids:
-                    pipe.zcount(self._attention_key(user_id), now, "+inf")
-                counts = await pipe.execute()
+            return await self._live(user_ids, self._attention_key)
         except (RedisError, OSError) as exc:
             # Unknown: pushing to someone who is looking is the lesser harm than silence.
             log.warning("attention: Redis unavailable (%s)", exc)
             return set()
+
+    async def _live(self, user_ids: list[int], key: Callable[[int], str]) -> set[int]:
+        """The users whose sorted set ``key(user id)`` has a process whose time is not
+        past: one pipelined ZCOUNT each."""
+        now = time.time()
+        async with self._client.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.zcount(key(user_id), now, "+inf")
+            counts = await pipe.execute()
         return {uid for uid, count in zip(user_ids, counts, strict=True) if int(count) > 0}
 
     async def close(self) -> None:
