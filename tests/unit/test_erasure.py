@@ -8,35 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from parley.blobs.local import LocalBlobStore
-from parley.bus.local import LocalBus
 from parley.config import Settings
 from parley.domain import lifecycle, retention
 from parley.domain.context import Context
 from parley.domain.models import Account, utc_now
-from parley.domain.presence import LocalPresence
-from parley.domain.ratelimit import RateLimits
-from parley.store import open_store
 from parley.store.slack import ImportedMessage, SlackImportStore
+from tests.unit.contexts import local_context
 
 COUNT = lifecycle.ERASE_BATCH * lifecycle.ERASE_INLINE_BATCHES + 700
 
 
 @pytest.fixture
 async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
-    settings = Settings(data_dir=tmp_path)
-    store = await open_store(settings.effective_database_url)
-    blobs = LocalBlobStore(settings.uploads_dir)
-    blobs.prepare()
-    yield Context(
-        settings=settings,
-        store=store,
-        bus=LocalBus(),
-        presence=LocalPresence(),
-        limits=RateLimits(100, 100),
-        blobs=blobs,
-    )
-    await store.close()
+    async with local_context(Settings(data_dir=tmp_path)) as made:
+        yield made
 
 
 async def _prolific(ctx: Context, name: str) -> tuple[int, int]:

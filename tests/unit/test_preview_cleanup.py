@@ -9,15 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from parley.blobs.local import LocalBlobStore
-from parley.bus.local import LocalBus
 from parley.config import Settings
 from parley.domain import messaging, previews
 from parley.domain.context import Context
 from parley.domain.models import LinkPreview
-from parley.domain.presence import LocalPresence
-from parley.domain.ratelimit import RateLimits
-from parley.store import open_store
+from tests.unit.contexts import local_context
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -33,20 +29,8 @@ async def blob(data: bytes) -> AsyncIterator[bytes]:
 @pytest.fixture
 async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
     settings = Settings(data_dir=tmp_path, previews=False)
-    store = await open_store(settings.effective_database_url)
-    blobs = LocalBlobStore(settings.uploads_dir)
-    blobs.prepare()
-    yield Context(
-        settings=settings,
-        store=store,
-        bus=LocalBus(),
-        presence=LocalPresence(),
-        limits=RateLimits(100, 100),
-        clock=lambda: at(timedelta()),
-        blobs=blobs,
-    )
-    await store.close()
-    blobs.close()
+    async with local_context(settings, clock=lambda: at(timedelta())) as made:
+        yield made
 
 
 async def test_stale_previews_go_with_their_images_and_shown_ones_stay(ctx: Context) -> None:
