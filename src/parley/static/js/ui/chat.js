@@ -267,6 +267,7 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
 
   // ---- opening a room and its history --------------------------------------
   async function openRoom(id, { push = true, auto = false } = {}) {
+    const before = rooms.current;
     const left = rooms.open(id);
     if (!auto) unavailable.hidden = true;
     if (push) router.show(id);
@@ -274,7 +275,8 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
     if (!auto) toggleDrawer(false);
     closePicker();
     toggleMore(false);
-    if (left) composer.input.value = drafts.get(id);
+    // What was typed while the page was still opening its first room is kept.
+    if (left) composer.input.value = drafts.get(id) || (before === null ? composer.input.value : "");
     renderHeader();
     typingLine.textContent = "";
     if (!id) return markReady();
@@ -368,7 +370,10 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
   // ---- sending -------------------------------------------------------------
   async function send(text) {
     const id = rooms.current;
-    if (!id) return;
+    if (!id) {
+      composer.input.value = text; // no room open yet: the text waits in the box
+      return;
+    }
     const extra = features?.beforeSend(id); // the reply, taken before any await
     drafts.set(id, "");
     let attachments = [];
