@@ -425,9 +425,12 @@ async def measure_once(server: Server, meta: dict[str, Any], runs: int) -> dict[
                 "messages": counted[0] if counted else 0,
             }
         common, rare = "the", RARE_WORD
+        quiet = min(meta["my_rooms"], key=lambda r: int(meta["last_seq"][str(r)]))
         for label, params in (
             ("search_common_one_room", {"q": common, "room_id": big}),
             ("search_rare_one_room", {"q": rare, "room_id": big}),
+            ("search_common_small_room", {"q": common, "room_id": quiet}),
+            ("search_prefix_small_room", {"q": "tha", "room_id": quiet}),
             ("search_common_everywhere", {"q": common}),
             ("search_rare_everywhere", {"q": rare}),
         ):

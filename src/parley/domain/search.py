@@ -18,6 +18,7 @@ from typing import Any
 from parley.domain.context import Context
 from parley.domain.models import User
 from parley.domain.ratelimit import spend
+from parley.domain.relevance import words_starting_with
 from parley.domain.rooms import access_room
 from parley.errors import BadInput, SearchTimeout, Unavailable
 
@@ -42,34 +43,12 @@ def terms_of(query: object) -> list[str]:
     return words[:MAX_TERMS]
 
 
-# Endings taken off a term for highlighting, so that the words the index matched by
-# their English stem are marked too ("pictures" marks "picture").
-_ENDINGS = ("ing", "ies", "ed", "es", "s", "e", "ly")
-_STEM_MIN = 3
-
-
-def _root(term: str) -> str:
-    """A rough English stem of ``term``: at most one ending off, and a doubled last
-    consonant undone ("running" -> "run"). Only for marking; the index stems properly."""
-    for ending in _ENDINGS:
-        if term.endswith(ending) and len(term) - len(ending) >= _STEM_MIN:
-            root = term[: -len(ending)]
-            if ending in ("ing", "ed") and len(root) > _STEM_MIN and root[-1] == root[-2]:
-                root = root[:-1]
-            return root
-    return term
-
-
 def highlights(body: str, terms: list[str]) -> list[list[int]]:
     """[start, end) spans (in code points) of the words that start with a term or its
     stem, in order."""
     if not body:
         return []
-    starts = sorted({t for term in terms for t in (term, _root(term))}, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<!\w)(?:" + "|".join(re.escape(t) for t in starts) + r")\w*", re.IGNORECASE
-    )
-    return [[m.start(), m.end()] for m in pattern.finditer(body)]
+    return [[m.start(), m.end()] for m in words_starting_with(terms).finditer(body)]
 
 
 async def search(
