@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from bench import pgdb
 from bench.server import ROOT, Server
 
 CACHE = ROOT / "bench" / ".cache"
@@ -25,9 +26,11 @@ PASSWORD = "bench-password-123"
 
 
 class Fixture:
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, database: str = "sqlite") -> None:
         self.target = target
-        self.dir = CACHE / target
+        self.database = database
+        # PostgreSQL: the data lives in pgdb.FIXTURE; the folder keeps the metadata.
+        self.dir = CACHE / (target if database == "sqlite" else f"{target}-{database}")
         self.data = self.dir / "data"
         self.meta_path = self.dir / "fixture.json"
         self.meta: dict[str, Any] = (
@@ -44,7 +47,11 @@ class Fixture:
         if not (need_f or need_r or need_s):
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        server = Server(self.target, self.data, port)
+        database_url = None
+        if self.database == "postgresql":
+            pgdb.ensure(pgdb.FIXTURE)
+            database_url = pgdb.url(pgdb.FIXTURE)
+        server = Server(self.target, self.data, port, database_url)
         server.start()
         try:
             asyncio.run(self._build(server.url, max(fanout, solo), rooms, solo))

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import pgdb
 from bench.fixture import Fixture
 from bench.lean import mono_ns
 from bench.loadgen import Target, Workers, prioritise
@@ -379,6 +380,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("scenario", choices=sorted(SCENARIOS))
     p.add_argument("--target", choices=["parley", "peer"], default="parley")
+    p.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="Parley's store (postgresql: 127.0.0.1:5432, databases parley_bench_*)",
+    )
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--workers", type=int, default=3, help="client processes")
     p.add_argument("--port", type=int, default=8780)
@@ -408,7 +415,9 @@ def main(argv: list[str] | None = None) -> None:
     PROFILE["path"] = a.profile
 
     fn, parts = SCENARIOS[a.scenario]
-    fx = Fixture(a.target)
+    if a.database != "sqlite" and a.target != "parley":
+        raise SystemExit("--database postgresql is for --target parley")
+    fx = Fixture(a.target, a.database)
     need = {k: getattr(a, v) for k, v in parts.items()}
     if a.scenario == "idle":
         need = {"rooms": a.rooms}
@@ -422,7 +431,8 @@ def main(argv: list[str] | None = None) -> None:
     for run in range(a.repeat):
         data = RUN_DIR / f"{a.target}-{a.port}"
         copy_data(fx.data, data)
-        server = Server(a.target, data, a.port)
+        database_url = pgdb.fresh_copy() if a.database == "postgresql" else None
+        server = Server(a.target, data, a.port, database_url)
         server.start()
         workers = Workers(Target(kind, "127.0.0.1", a.port), a.workers)
         print(f"{a.scenario} {a.target} run {run + 1}/{a.repeat} (server pid {server.pid})")
@@ -435,6 +445,7 @@ def main(argv: list[str] | None = None) -> None:
         out = {
             "scenario": a.scenario,
             "target": a.target,
+            "database": a.database,
             "run": run,
             "time": stamp,
             "tag": a.tag,

@@ -101,10 +101,13 @@ def parley_source() -> tuple[Path, str]:
 class Server:
     """One server process of the target, on a copy of a fixture's data folder."""
 
-    def __init__(self, target: str, data_dir: Path, port: int) -> None:
+    def __init__(
+        self, target: str, data_dir: Path, port: int, database_url: str | None = None
+    ) -> None:
         self.target = target
         self.data_dir = data_dir
         self.port = port
+        self.database_url = database_url
         self.proc: subprocess.Popen | None = None
         self.commit = ""
 
@@ -127,6 +130,8 @@ class Server:
             env["PARLEY_SEND_RATE"] = "0"
             # The figures are the fast WebSocket transport's, never the ASGI fallback's.
             env["PARLEY_WS_TRANSPORT"] = "fast"
+            if self.database_url:
+                env["PARLEY_DATABASE_URL"] = self.database_url
         else:
             cmd = [sys.executable, str(ROOT / "bench/peers/flask_socketio_chat.py")]
             cmd += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
