@@ -244,6 +244,11 @@ class ParleyHttpProtocol(HttpToolsProtocol):
             protocol.on_closed = partial(self.limits.release, slot)  # type: ignore[attr-defined]
         if rest and not self.transport.is_closing():
             protocol.data_received(rest)  # type: ignore[attr-defined]
+        # This protocol and its parser refer to each other; uvicorn breaks that cycle in
+        # connection_lost, which an upgraded connection never calls here. Left to the
+        # cyclic collector (rarely run: see parley.app), each upgrade's request state
+        # piles up with the others' during a burst of connections.
+        self.parser = None  # type: ignore[assignment]
 
     # -- answers -----------------------------------------------------------------------
 
