@@ -63,7 +63,7 @@ def start(data: Path, port: int, frames: int, snap: Path) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True)
     log.close()
     url = f"http://127.0.0.1:{port}/healthz"
-    for _ in range(300):
+    for _ in range(1500):
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: see {data / 'server.log'}")
         try:
