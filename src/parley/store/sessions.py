@@ -11,7 +11,6 @@ from parley.domain.models import Account, Session
 from parley.store.schema import push_subscriptions, sessions, users
 from parley.store.users import user_from_row
 
-
 # Built once: every authenticated request and WebSocket upgrade runs it, and an alias
 # made per call is a copy of every column of ``users`` in reference cycles, garbage that
 # waits for the cyclic collector (see parley.app's threshold) and fragments the heap.
