@@ -31,6 +31,13 @@ from parley.realtime.transport import ParleySocket
 log = logging.getLogger(__name__)
 
 SHUTDOWN_CLOSE_WAIT_S = 3.0
+# Upgrades authenticated and opened at once; the others wait their turn in a queue here.
+# Opening is a handful of queries, and the database pool serves 16 (SQLite) to 30
+# (PostgreSQL) at a time: an upgrade that waits for a pooled connection does so inside
+# SQLAlchemy's greenlet, its stack copied to the heap, some tens of KB each. A burst of
+# thousands of clients (a reconnect storm) grew the heap by that much per waiting
+# upgrade, and what it grew stayed fragmented under the connections made meanwhile.
+OPENING_AT_ONCE = 16
 
 
 class Gateway:
@@ -46,6 +53,7 @@ class Gateway:
         self._tasks: set[asyncio.Task[None]] = set()
         self.scheduler = FlushScheduler()
         self.accepting = True
+        self._opening = asyncio.Semaphore(OPENING_AT_ONCE)
         # Set during shutdown when the last connection has gone.
         self._none_left: asyncio.Event | None = None
 
@@ -97,6 +105,10 @@ class Gateway:
 
     async def open_socket(self, socket: ParleySocket) -> None:
         """Authenticate an upgrade request, accept it, and send ``ready``."""
+        async with self._opening:
+            await self._open_socket(socket)
+
+    async def _open_socket(self, socket: ParleySocket) -> None:
         found = await handshake.admit(
             self.ctx, socket, accepting=self.accepting, open_per_user=self._per_user
         )
