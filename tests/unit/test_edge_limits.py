@@ -29,11 +29,14 @@ def test_loopback_is_exempt_like_the_rate_limits() -> None:
     limits = EdgeLimits(header_timeout_s=10, per_address=1)
     assert all(limits.acquire(address) for address in ["127.0.0.1"] * 5 + ["::1"] * 5)
     assert limits.open_by_address == {}
+    assert not limits.counts("127.0.0.1") and not limits.counts("::1")
+    assert limits.counts(FAR)
 
 
 def test_zero_turns_the_cap_off() -> None:
     limits = EdgeLimits(header_timeout_s=10, per_address=0)
     assert all(limits.acquire(FAR) for _ in range(1000))
+    assert not limits.counts(FAR)
 
 
 def test_one_ipv6_network_shares_one_count_however_its_addresses_are_spelt() -> None:

@@ -102,3 +102,12 @@ def test_the_setting_takes_only_the_three_modes() -> None:
     assert load_settings(environ={"PARLEY_WS_TRANSPORT": "asgi"}).ws_transport == "asgi"
     with pytest.raises(SettingsError, match="PARLEY_WS_TRANSPORT"):
         load_settings(environ={"PARLEY_WS_TRANSPORT": "quick"})
+
+
+def test_the_fast_protocol_keeps_every_attribute_of_uvicorns_in_a_slot() -> None:
+    # An idle connection's protocol without a __dict__ entry: a uvicorn that sets a new
+    # attribute still works (it lands in __dict__), and this says to add its slot.
+    instance = ws_seam._instance_of(ParleyWebSocketProtocol)
+    assert vars(instance) == {}
+    assert instance.frames == []
+    assert instance.close_timeout == 10.0

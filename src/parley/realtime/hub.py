@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from parley.bus.base import Event
 from parley.metrics import Histogram
@@ -32,8 +33,23 @@ FILL_RETRY_S = 1.0
 # Rooms caught up at once after the bus reconnects (each is one query per page).
 RESYNC_CONCURRENCY = 8
 
+K = TypeVar("K")
+
 # (room id, after seq, limit) -> [(seq, encoded message frame)], ascending.
 FetchAfter = Callable[[int, int, int], Awaitable[list[tuple[int, bytes]]]]
+
+
+def _append_once(conns: list[Connection], conn: Connection) -> None:
+    if conn not in conns:
+        conns.append(conn)
+
+
+def _remove_from(index: dict[K, list[Connection]], key: K, conn: Connection) -> None:
+    conns = index.get(key)
+    if conns is not None and conn in conns:
+        conns.remove(conn)
+        if not conns:
+            del index[key]
 
 
 @dataclass(slots=True)
@@ -55,8 +71,11 @@ class Hub:
         resync_memberships: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.by_room: dict[int, set[Connection]] = defaultdict(set)
-        self.by_user: dict[int, set[Connection]] = defaultdict(set)
-        self.by_session: dict[str, set[Connection]] = defaultdict(set)
+        # A user's or a session's connections, in the order they opened: lists, not
+        # sets, as there is nearly always one (a set of one is 216 bytes, a list 88,
+        # for every idle connection twice) and never more than the per-user cap.
+        self.by_user: dict[int, list[Connection]] = defaultdict(list)
+        self.by_session: dict[str, list[Connection]] = defaultdict(list)
         self._fetch_after = fetch_after
         self._resync_memberships = resync_memberships
         self._streams: dict[int, _RoomStream] = {}
@@ -71,9 +90,9 @@ class Hub:
         return sum(len(conns) for conns in self.by_user.values())
 
     def add(self, conn: Connection, room_ids: list[int]) -> None:
-        self.by_user[conn.user.id].add(conn)
+        _append_once(self.by_user[conn.user.id], conn)
         if conn.session_id is not None:
-            self.by_session[conn.session_id].add(conn)
+            _append_once(self.by_session[conn.session_id], conn)
         for room_id in room_ids:
             self.follow(conn, room_id)
 
@@ -81,9 +100,9 @@ class Hub:
         for room_id in conn.rooms:
             self._discard(self.by_room, room_id, conn)
             self._forget_if_unfollowed(room_id)
-        self._discard(self.by_user, conn.user.id, conn)
+        _remove_from(self.by_user, conn.user.id, conn)
         if conn.session_id is not None:
-            self._discard(self.by_session, conn.session_id, conn)
+            _remove_from(self.by_session, conn.session_id, conn)
 
     def follow(self, conn: Connection, room_id: int) -> None:
         conn.rooms.add(room_id)
@@ -115,15 +134,15 @@ class Hub:
 
     @staticmethod
     def _discard(
-        index: dict[int, set[Connection]] | dict[str, set[Connection]],
-        key: object,
+        index: dict[int, set[Connection]],
+        key: int,
         conn: Connection,
     ) -> None:
-        conns = index.get(key)  # type: ignore[call-overload]
+        conns = index.get(key)
         if conns is not None:
             conns.discard(conn)
             if not conns:
-                del index[key]  # type: ignore[arg-type]
+                del index[key]
 
     def handle(self, event: Event) -> None:
         """Apply one bus event to this process's connections."""

@@ -39,6 +39,9 @@ HOOKS: dict[str, tuple[str, ...]] = {
     "send": ("message",),
     "keepalive_timeout": (),
     "start_keepalive": (),
+    "schedule_ping": (),
+    "send_keepalive_ping": (),
+    "stop_keepalive": (),
     "on_task_complete": ("task",),
 }
 # The instance attributes it reads or sets.
@@ -62,6 +65,8 @@ ATTRIBUTES = (
     "client",
     "frames",
     "curr_msg_data_type",
+    "ping_interval",
+    "last_ping_rtt",
 )
 # What it uses of the websockets ServerProtocol that uvicorn keeps as ``conn``.
 CONN_ATTRIBUTES = ("accept", "send_response", "data_to_send", "send_close", "state", "parser_exc")

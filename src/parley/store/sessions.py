@@ -11,6 +11,25 @@ from parley.domain.models import Account, Session
 from parley.store.schema import push_subscriptions, sessions, users
 from parley.store.users import user_from_row
 
+# Built once: every authenticated request and WebSocket upgrade runs it, and an alias
+# made per call is a copy of every column of ``users`` in reference cycles, garbage that
+# waits for the cyclic collector (see parley.app's threshold) and fragments the heap.
+_OWNERS = users.alias("owners")
+_LOOKUP = (
+    sa.select(
+        sessions.c.id.label("session_id"),
+        sessions.c.created_at.label("session_created_at"),
+        sessions.c.last_seen_at,
+        sessions.c.user_agent,
+        sessions.c.ip,
+        _OWNERS.c.disabled.label("owner_disabled"),
+        users,
+    )
+    .join(users, users.c.id == sessions.c.user_id)
+    .outerjoin(_OWNERS, _OWNERS.c.id == users.c.bot_owner_id)
+    .where(sessions.c.token_hash == sa.bindparam("token_hash"))
+)
+
 
 def _session(row: Any) -> Session:
     return Session(
@@ -47,23 +66,8 @@ class SessionStore:
         A bot's account counts as disabled while its owner's is: the owner's grant is
         what the bot acts under.
         """
-        owners = users.alias("owners")
-        query = (
-            sa.select(
-                sessions.c.id.label("session_id"),
-                sessions.c.created_at.label("session_created_at"),
-                sessions.c.last_seen_at,
-                sessions.c.user_agent,
-                sessions.c.ip,
-                owners.c.disabled.label("owner_disabled"),
-                users,
-            )
-            .join(users, users.c.id == sessions.c.user_id)
-            .outerjoin(owners, owners.c.id == users.c.bot_owner_id)
-            .where(sessions.c.token_hash == token_hash)
-        )
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_LOOKUP, {"token_hash": token_hash})).first()
         if row is None:
             return None
         account = Account(

@@ -56,9 +56,13 @@ class EdgeLimits:
     ipv6_prefix: int = DEFAULT_IPV6_PREFIX
     open_by_address: dict[str, int] = field(default_factory=dict)
 
+    def counts(self, address: str) -> bool:
+        """Whether connections from ``address`` are counted against the cap."""
+        return bool(self.per_address) and not is_loopback(address)
+
     def acquire(self, address: str) -> bool:
         """Count a new connection from ``address``; False if it is over the cap."""
-        if not self.per_address or is_loopback(address):
+        if not self.counts(address):
             return True
         key = limit_key(address, self.ipv6_prefix)
         count = self.open_by_address.get(key, 0)
@@ -68,7 +72,7 @@ class EdgeLimits:
         return True
 
     def release(self, address: str) -> None:
-        if not self.per_address or is_loopback(address):
+        if not self.counts(address):
             return
         key = limit_key(address, self.ipv6_prefix)
         count = self.open_by_address.get(key, 0) - 1
@@ -111,7 +115,10 @@ class ParleyHttpProtocol(HttpToolsProtocol):
                     [(b"retry-after", str(RETRY_AFTER_S).encode())],
                 )
                 return
-            self._slot = address
+            if limits.counts(address):
+                # Only a counted slot is held (and, on an upgrade, handed on): a socket
+                # from an exempt address keeps no closure to call when it closes.
+                self._slot = address
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -244,6 +251,11 @@ class ParleyHttpProtocol(HttpToolsProtocol):
             protocol.on_closed = partial(self.limits.release, slot)  # type: ignore[attr-defined]
         if rest and not self.transport.is_closing():
             protocol.data_received(rest)  # type: ignore[attr-defined]
+        # This protocol and its parser refer to each other; uvicorn breaks that cycle in
+        # connection_lost, which an upgraded connection never calls here. Left to the
+        # cyclic collector (rarely run: see parley.app), each upgrade's request state
+        # piles up with the others' during a burst of connections.
+        self.parser = None  # type: ignore[assignment]
 
     # -- answers -----------------------------------------------------------------------
 
