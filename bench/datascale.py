@@ -549,13 +549,17 @@ async def _capture_statements(folder: Path, url: str) -> list[tuple[str, str, An
         ),
         ("mark read", lambda: store.memberships.mark_read(small, 1, 1)),
         ("directory", lambda: store.rooms.public_rooms(500)),
-        (
-            "search",
-            lambda: store.search.search(
-                1, ["the"], room_id=None, author_id=None, limit=20, timeout_s=30.0
-            ),
-        ),
     ]
+    for word, kind in (("the", "common"), (RARE_WORD, "rare")):
+        for room, where in ((big, "one room"), (None, "everywhere")):
+            steps.append(
+                (
+                    f"search, {kind} word, {where}",
+                    lambda word=word, room=room: store.search.search(
+                        1, [word], room_id=room, author_id=None, limit=20, timeout_s=30.0
+                    ),
+                )
+            )
     for name, step in steps:
         label[0] = name
         await step()
