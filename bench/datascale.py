@@ -496,7 +496,9 @@ def measure(
 # -- plans ---------------------------------------------------------------------------------
 
 
-def plans(folder: Path, database: str | None = None) -> Iterator[tuple[str, str, list[str]]]:
+def plans(
+    folder: Path, database: str | None = None, common: str = "the"
+) -> Iterator[tuple[str, str, list[str]]]:
     """(request, statement, plan lines) for the statements the hot requests run, captured
     from Parley's own store while it answers them: ``EXPLAIN QUERY PLAN`` on SQLite,
     ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL (``database``)."""
@@ -504,10 +506,10 @@ def plans(folder: Path, database: str | None = None) -> Iterator[tuple[str, str,
         from bench.datascale_pg import explain
 
         url = "postgresql+asyncpg://" + database.split("://", 1)[1]
-        captured = asyncio.run(_capture_statements(folder, url))
+        captured = asyncio.run(_capture_statements(folder, url, common))
         return iter(asyncio.run(explain(database, captured)))
     db_path = folder / "parley.db"
-    captured = asyncio.run(_capture_statements(folder, f"sqlite+aiosqlite:///{db_path}"))
+    captured = asyncio.run(_capture_statements(folder, f"sqlite+aiosqlite:///{db_path}", common))
     out = []
     db = sqlite3.connect(db_path)
     for name, statement, parameters in captured:
@@ -519,7 +521,9 @@ def plans(folder: Path, database: str | None = None) -> Iterator[tuple[str, str,
     return iter(out)
 
 
-async def _capture_statements(folder: Path, url: str) -> list[tuple[str, str, Any]]:
+async def _capture_statements(
+    folder: Path, url: str, common: str = "the"
+) -> list[tuple[str, str, Any]]:
     from sqlalchemy import event
 
     meta = json.loads((folder / "datascale.json").read_text())
@@ -554,7 +558,7 @@ async def _capture_statements(folder: Path, url: str) -> list[tuple[str, str, An
         ("mark read", lambda: store.memberships.mark_read(small, 1, 1)),
         ("directory", lambda: store.rooms.public_rooms(500)),
     ]
-    for word, kind in (("the", "common"), (RARE_WORD, "rare")):
+    for word, kind in ((common, "common"), (RARE_WORD, "rare")):
         for room, where in ((big, "one room"), (None, "everywhere")):
             steps.append(
                 (
@@ -610,7 +614,7 @@ def main() -> None:
         report = measure(folder, args.runs, args.port, args.database, args.common_word)
         print(json.dumps(report, indent=2))
     else:
-        for name, statement, plan in plans(folder, args.database):
+        for name, statement, plan in plans(folder, args.database, args.common_word):
             print(f"-- {name}\n{statement}")
             for line in plan:
                 print(f"   {line}")

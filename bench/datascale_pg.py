@@ -33,6 +33,7 @@ import asyncpg
 from bench.datascale import CACHE
 from bench.datascale import build as build_sqlite
 from parley.store import open_store
+from parley.store.database import PG_SESSION_SETTINGS
 
 # What the SQLite build writes; other tables (sessions from a measurement) are not copied.
 FIXTURE_TABLES = (
@@ -222,8 +223,9 @@ async def explain(
 ) -> list[tuple[str, str, list[str]]]:
     """EXPLAIN (ANALYZE, BUFFERS) of each captured statement with its own parameters.
 
-    ANALYZE runs the statement: an UPDATE among them (mark read) is rolled back."""
-    conn = await asyncpg.connect(asyncpg_url(url))
+    ANALYZE runs the statement: an UPDATE among them (mark read) is rolled back. The
+    connection has Parley's own session settings (JIT off among them)."""
+    conn = await asyncpg.connect(asyncpg_url(url), server_settings=dict(PG_SESSION_SETTINGS))
     out = []
     try:
         for name, statement, parameters in captured:
