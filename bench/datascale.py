@@ -4,6 +4,12 @@
     python -m bench.datascale measure [--dir DIR] [--runs 3]
     python -m bench.datascale plans   [--dir DIR]
 
+On PostgreSQL (bench/datascale_pg.py: the same rows, copied from the SQLite fixture):
+
+    python -m bench.datascale build   --database postgresql://.../parley_ds10m [--dir DIR]
+    python -m bench.datascale measure --database postgresql://.../parley_ds10m \
+        --common-word lacas
+
 ``build`` makes a SQLite store shaped like a year of a 10,000-person organisation, once,
 and caches it (default ``bench/.cache/datascale-<messages>/``; `--messages 0` is the
 "empty store" to compare with: the same people and rooms, no history):
