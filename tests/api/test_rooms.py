@@ -20,10 +20,12 @@ async def test_public_rooms_are_listed_in_the_directory_and_can_be_joined(
 ) -> None:
     room = await ana.create_room("open-plaza", "public")
     directory = (await ben.http.get("/api/rooms", params={"scope": "public"})).json()["rooms"]
-    assert any(r["id"] == room["id"] for r in directory)
+    assert [r["joined"] for r in directory if r["id"] == room["id"]] == [False]
     assert (await ben.http.post(f"/api/rooms/{room['id']}/join")).status_code == 200
     mine = (await ben.http.get("/api/rooms")).json()["rooms"]
     assert any(r["id"] == room["id"] and r["unread"] == 0 for r in mine)
+    directory = (await ben.http.get("/api/rooms", params={"scope": "public"})).json()["rooms"]
+    assert [r["joined"] for r in directory if r["id"] == room["id"]] == [True]
 
 
 async def test_private_rooms_are_hidden_and_cannot_be_joined_uninvited(

@@ -72,6 +72,12 @@ async def my_rooms(ctx: Context, user: User) -> list[RoomView]:
     return await ctx.store.memberships.rooms_of(user.id)
 
 
+async def my_room_ids(ctx: Context, user: User) -> set[int]:
+    """The ids of the user's rooms, without the room list's unread and mention counts
+    (the directory only marks which rooms are joined)."""
+    return {room_id for room_id, _ in await ctx.store.memberships.room_cursors_of(user.id)}
+
+
 async def public_directory(ctx: Context, name_contains: str = "") -> list[tuple[Room, int]]:
     """The public rooms anyone may join (at most PUBLIC_DIRECTORY_LIMIT), most members
     first, then most messages, then newest.

@@ -55,6 +55,15 @@ PROBE_TIMEOUT_S = 10
 # (bench/multihost.py). PostgreSQL ends such a transaction after this long idle. Parley's
 # own transactions never wait between statements on anything but the database itself.
 PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 5000
+# Session settings of every PostgreSQL connection. JIT is off: the planner compiles a
+# statement whose estimated cost passes jit_above_cost, and the room list's unread
+# counts (a count per room, estimated from the whole room, not from the read marker)
+# pass it at 10M messages: 342 ms of compiling for 30 ms of work (bench/datascale.py,
+# plans). Parley's statements are short; none gains from compiling.
+PG_SESSION_SETTINGS = {
+    "idle_in_transaction_session_timeout": str(PG_IDLE_IN_TRANSACTION_TIMEOUT_MS),
+    "jit": "off",
+}
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,15 +79,12 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=8, max_overflow=8)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
-    server_settings = {
-        "idle_in_transaction_session_timeout": str(PG_IDLE_IN_TRANSACTION_TIMEOUT_MS)
-    }
     return create_async_engine(
         url,
         pool_size=10,
         max_overflow=20,
         pool_pre_ping=True,
-        connect_args={"server_settings": server_settings},
+        connect_args={"server_settings": dict(PG_SESSION_SETTINGS)},
     )
 
 

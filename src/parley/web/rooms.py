@@ -19,7 +19,7 @@ async def list_rooms() -> Response:
     scope = request.args.get("scope", "mine")
     if scope == "public":
         directory = await rooms.public_directory(ctx(), request.args.get("q", ""))
-        mine = {view.id for view in await rooms.my_rooms(ctx(), user)}
+        mine = await rooms.my_room_ids(ctx(), user)
         return jsonify(
             {
                 "rooms": [

@@ -1,0 +1,126 @@
+"""Search on PostgreSQL reads each message's stored vector (0016_pg_search_vector).
+
+A common word's search walks the messages newest first and tests each; parsing every
+body again there (``to_tsvector`` per row) cost 280 ms for one room at 10M messages
+(bench/datascale.py). These run against the real server: the stored vector follows
+inserts and edits, keeps stems, prefixes and file names, and the statement's plan
+never parses a body.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from parley.store import Store, open_store
+from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
+
+NOW = "2026-01-01T00:00:00.000000Z"
+BODIES = [
+    "the pictures from friday",
+    "lunch at noon",
+    "see attached",
+    "nothing to see",
+]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    server = os.environ.get("PARLEY_TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL
+    with fresh_postgres_database(server) as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_store(pg_url: str) -> AsyncIterator[Store]:
+    store = await open_store("postgresql+asyncpg://" + pg_url.split("://", 1)[1])
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, username, username_key, display_name,"
+                    " password_hash, created_at) VALUES (1, 'ana', 'ana', 'Ana', 'x', :now)"
+                ),
+                {"now": NOW},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO rooms (id, name, visibility, created_at, last_seq)"
+                    " VALUES (1, 'general', 'public', :now, :n)"
+                ),
+                {"now": NOW, "n": len(BODIES)},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO memberships (room_id, user_id, joined_at) VALUES (1, 1, :now)"
+                ),
+                {"now": NOW},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO messages (room_id, seq, author_id, body, created_at,"
+                    " file_names) VALUES (1, :seq, 1, :body, :now, :files)"
+                ),
+                [
+                    {
+                        "seq": i + 1,
+                        "body": b,
+                        "now": NOW,
+                        "files": "q3-report.pdf" if b == "see attached" else None,
+                    }
+                    for i, b in enumerate(BODIES)
+                ],
+            )
+        yield store
+    finally:
+        await store.close()
+
+
+async def _bodies(store: Store, *terms: str) -> list[str]:
+    found = await store.search.search(
+        1, list(terms), room_id=None, author_id=None, limit=10, timeout_s=5
+    )
+    return sorted(m.body for m in found)
+
+
+async def test_stems_prefixes_and_file_names_are_found(pg_store: Store) -> None:
+    assert await _bodies(pg_store, "picture") == ["the pictures from friday"]
+    assert await _bodies(pg_store, "fri") == ["the pictures from friday"]
+    assert await _bodies(pg_store, "report") == ["see attached"]
+    assert await _bodies(pg_store, "see") == ["nothing to see", "see attached"]
+    assert await _bodies(pg_store, "see", "noth") == ["nothing to see"]
+
+
+async def test_the_stored_vector_follows_an_edit(pg_store: Store) -> None:
+    async with pg_store.engine.begin() as conn:
+        await conn.execute(sa.text("UPDATE messages SET body = 'dinner at eight' WHERE seq = 2"))
+    assert await _bodies(pg_store, "lunch") == []
+    assert await _bodies(pg_store, "dinner") == ["dinner at eight"]
+
+
+async def test_the_plan_reads_the_stored_vector_and_parses_no_body(pg_store: Store) -> None:
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "@@" in statement:
+            statements.append((statement, params))
+
+    event.listen(pg_store.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        assert await _bodies(pg_store, "lunch") == ["lunch at noon"]
+    finally:
+        event.remove(pg_store.engine.sync_engine, "before_cursor_execute", capture)
+    [(statement, params)] = statements
+    async with pg_store.engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        # Both plans PostgreSQL may choose: the GIN index, and the newest-first walk.
+        for walk in ("off", "on"):
+            await raw.execute(f"SET enable_bitmapscan = {walk}")
+            plan = "\n".join(r[0] for r in await raw.fetch("EXPLAIN VERBOSE " + statement, *params))
+            assert "search_vector" in plan
+            assert "to_tsvector" not in plan, plan
