@@ -144,6 +144,14 @@ async def test_cookie_writes_need_the_csrf_header(http: httpx.AsyncClient) -> No
         "/api/rooms", json={"name": "x", "visibility": "public"}, headers={"X-CSRF-Token": "0" * 64}
     )
     assert forged.status_code == 403
+    # A header byte outside ASCII is a wrong token too, not a server error.
+    odd = await http.post(
+        "/api/rooms",
+        json={"name": "x", "visibility": "public"},
+        headers={"X-CSRF-Token": "é".encode("latin-1")},
+    )
+    assert odd.status_code == 403
+    assert odd.json()["error"]["code"] == "csrf_failed"
     ok = await http.post(
         "/api/rooms", json={"name": "x", "visibility": "public"}, headers={"X-CSRF-Token": csrf}
     )

@@ -40,12 +40,21 @@ def sign(secret: str, purpose: str, claims: dict[str, Any], ttl_s: float | None)
     return f"{body}.{_mac(secret, purpose, body)}"
 
 
+def same_secret(sent: str, expected: str) -> bool:
+    """Constant-time equality of a secret someone sent with the one expected.
+
+    Compared as UTF-8 bytes: ``hmac.compare_digest`` raises TypeError for a str with
+    non-ASCII characters, so a token or header with one must be a refusal, not a 500.
+    """
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode())
+
+
 def unsign(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
     """The claims of a good, unexpired token for ``purpose``; None for any other."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
         return None
     body, mac = token.split(".")
-    if not hmac.compare_digest(mac, _mac(secret, purpose, body)):
+    if not same_secret(mac, _mac(secret, purpose, body)):
         return None
     try:
         claims = orjson.loads(_unb64(body))

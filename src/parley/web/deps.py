@@ -13,6 +13,7 @@ from parley.domain import accounts, addresses, passkeys
 from parley.domain.context import Context
 from parley.domain.models import Account, User
 from parley.domain.passkeys import RelyingParty
+from parley.domain.signed import same_secret
 from parley.errors import Forbidden, Unauthorized
 from parley.web.cookies import CSRF_HEADER
 
@@ -120,7 +121,7 @@ async def csrf_guard() -> None:
     auth = await current_auth()
     if auth is not None and auth.by_cookie:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, csrf_token_for(auth.session_id)):
+        if not same_secret(sent, csrf_token_for(auth.session_id)):
             raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
 
 
@@ -131,7 +132,7 @@ async def require_auth() -> Auth:
         raise Unauthorized("Sign in first.", code="unauthorized")
     if auth.by_cookie and request.method in UNSAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, csrf_token_for(auth.session_id)):
+        if not same_secret(sent, csrf_token_for(auth.session_id)):
             raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
     return auth
 

@@ -14,7 +14,6 @@ them chunk by chunk and stops the moment they pass the limit.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -30,6 +29,7 @@ from parley.domain import accounts, files
 from parley.domain.context import Context
 from parley.domain.models import User
 from parley.domain.server_settings import ServerSettings, server_settings
+from parley.domain.signed import same_secret
 from parley.errors import (
     BadInput,
     Forbidden,
@@ -108,7 +108,7 @@ async def _authenticate(ctx: Context, headers: dict[str, str]) -> User:
     session_id, account = found
     if credential.by_cookie:
         sent = headers.get(CSRF_HEADER.lower(), "")
-        if not hmac.compare_digest(sent, csrf_token(ctx.settings.secret_key, session_id)):
+        if not same_secret(sent, csrf_token(ctx.settings.secret_key, session_id)):
             raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
     return account.user
 
