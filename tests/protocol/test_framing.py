@@ -79,6 +79,22 @@ def test_a_frame_declared_over_1_mib_closes_1009(port: int, token: str) -> None:
         assert ws.close_code() == 1009
 
 
+def test_a_client_still_sending_a_too_big_frame_gets_the_close_frame_not_a_reset(
+    port: int, token: str
+) -> None:
+    # The server refuses the frame from its header. The client goes on sending the rest
+    # (as a client library does): that must not meet a reset (a broken pipe instead of
+    # 1009), so the server reads and drops it, then the client sees the close frame.
+    body = frame(b"x" * (1024 * 1024 + 1))
+    with Wire(port) as ws:
+        ws.open(token)
+        ws.send(body[:14])
+        time.sleep(0.3)  # the server has refused the frame by now
+        for start in range(14, len(body), 1 << 16):
+            ws.send(body[start : start + (1 << 16)])
+        assert ws.close_code() == 1009
+
+
 @pytest.mark.parametrize("rsv", [0b100, 0b010, 0b001])
 def test_a_reserved_bit_on_a_text_frame_closes_1002(port: int, token: str, rsv: int) -> None:
     with Wire(port) as ws:

@@ -92,6 +92,7 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
     # attribute a later uvicorn adds goes to __dict__ as before.
     __slots__ = (
         *UVICORN_ATTRIBUTES,
+        "_dropping",
         "_early",
         "_ping_slot",
         "_reader",
@@ -104,6 +105,8 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self.handler: SocketHandler | None = None
         self.write_paused = False
+        # After a protocol error: what the peer still sends is read and dropped.
+        self._dropping = False
         # Cuts simple text frames out of what is read, once the socket is accepted;
         # until then (and on other paths) every byte is websockets'.
         self._reader: FrameReader | None = None
@@ -235,6 +238,8 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
     # -- receiving -------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self._dropping:
+            return
         if self._early is not None:
             # Before the upgrade is answered: websockets would parse these as frames
             # (and could answer a ping ahead of the 101). Kept, and no more is read
@@ -303,9 +308,23 @@ class ParleyWebSocketProtocol(WebSocketsSansIOProtocol):
         # one are still queued for the end of this step, and must go out ahead of
         # the close frame (nothing may follow it).
         handler = self.handler
-        if handler is not None and not self.close_sent and not self.write_paused:
+        if handler is None:
+            super().handle_parser_exception()
+            return
+        if not self.close_sent and not self.write_paused:
             handler.on_writable()
-        super().handle_parser_exception()
+        # uvicorn closes the socket here. With the rest of a too-big frame still unread,
+        # the kernel answers the peer with a reset, and a client still writing that
+        # frame gets a broken pipe instead of our close frame. So: the close frame, our
+        # half of the TCP connection closed, and whatever the peer still sends read and
+        # dropped until it closes its half (at most CLOSE_GRACE_S).
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self._dropping = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.resume_reading()
+        self.close_timer = self.loop.call_later(CLOSE_GRACE_S, self.abort)
 
     def pause_writing(self) -> None:
         self.write_paused = True
