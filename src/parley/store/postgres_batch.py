@@ -8,7 +8,6 @@ result in the open transaction.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,21 +93,26 @@ async def _store_fresh(
 async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[int, int]:
     """Advance each room's last_seq by its count; returns each room's new last_seq.
 
-    The UPDATE takes the room row's lock until commit, so the seqs it hands out are
-    contiguous and never reused, whichever process asks. One statement per room in id
-    order, so two processes never lock the same rooms in opposite orders.
+    The rooms' rows are locked first, in id order, so two processes never lock the same
+    rooms in opposite orders, and held until commit, so the seqs handed out are
+    contiguous and never reused, whichever process asks. Then one UPDATE for every room:
+    two round trips a batch, where a statement per room made a batch over 100 rooms
+    spend 38 ms waiting for the database (bench.run ingest --database postgresql).
     """
-    reserved: dict[int, int] = {}
-    for room_id in sorted(counts):
-        reserved[room_id] = (
-            await conn.execute(
-                rooms.update()
-                .where(rooms.c.id == room_id)
-                .values(last_seq=rooms.c.last_seq + counts[room_id])
-                .returning(rooms.c.last_seq)
-            )
-        ).scalar_one()
-    return reserved
+    room_ids = sorted(counts)
+    await conn.execute(
+        sa.select(rooms.c.id).where(rooms.c.id.in_(room_ids)).order_by(rooms.c.id).with_for_update()
+    )
+    added = sa.values(sa.column("id", sa.Integer), sa.column("n", sa.Integer), name="added").data(
+        [(room_id, counts[room_id]) for room_id in room_ids]
+    )
+    updated = await conn.execute(
+        rooms.update()
+        .where(rooms.c.id == added.c.id)
+        .values(last_seq=rooms.c.last_seq + added.c.n)
+        .returning(rooms.c.id, rooms.c.last_seq)
+    )
+    return {row.id: row.last_seq for row in updated}
 
 
 async def _insert_messages(
@@ -119,8 +123,8 @@ async def _insert_messages(
 ) -> list[int]:
     """Insert the placed messages in one executemany; returns their ids in ``placed`` order.
 
-    Other processes insert at the same time, so ids are read back by the (room_id, seq)
-    pairs just written: one indexed range query per room.
+    Other processes insert at the same time, so ids are matched to rows by the
+    (room_id, seq) pairs just written.
     """
     rows: list[dict[str, Any]] = [
         {
@@ -138,18 +142,12 @@ async def _insert_messages(
         }
         for index, seq in placed
     ]
-    await conn.execute(messages.insert(), rows)
-    by_room: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        by_room[row["room_id"]].append(row["seq"])
-    id_of: dict[tuple[int, int], int] = {}
-    for room_id, seqs in by_room.items():
-        found = await conn.execute(
-            sa.select(messages.c.id, messages.c.seq).where(
-                messages.c.room_id == room_id, messages.c.seq.between(min(seqs), max(seqs))
-            )
-        )
-        id_of.update({(room_id, r.seq): r.id for r in found})
+    # One statement, ids returned with their (room_id, seq): reading them back room by
+    # room cost a round trip per room.
+    inserted = await conn.execute(
+        messages.insert().returning(messages.c.id, messages.c.room_id, messages.c.seq), rows
+    )
+    id_of = {(r.room_id, r.seq): r.id for r in inserted}
     return [id_of[(row["room_id"], row["seq"])] for row in rows]
 
 
