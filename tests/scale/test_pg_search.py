@@ -19,8 +19,8 @@ from sqlalchemy import event
 
 from parley.store import Store, open_store
 from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
+from tests.search_support import fill_rooms
 
-NOW = "2026-01-01T00:00:00.000000Z"
 BODIES = [
     "the pictures from friday",
     "lunch at noon",
@@ -40,42 +40,7 @@ def pg_url() -> Iterator[str]:
 async def pg_store(pg_url: str) -> AsyncIterator[Store]:
     store = await open_store("postgresql+asyncpg://" + pg_url.split("://", 1)[1])
     try:
-        async with store.engine.begin() as conn:
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO users (id, username, username_key, display_name,"
-                    " password_hash, created_at) VALUES (1, 'ana', 'ana', 'Ana', 'x', :now)"
-                ),
-                {"now": NOW},
-            )
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO rooms (id, name, visibility, created_at, last_seq)"
-                    " VALUES (1, 'general', 'public', :now, :n)"
-                ),
-                {"now": NOW, "n": len(BODIES)},
-            )
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO memberships (room_id, user_id, joined_at) VALUES (1, 1, :now)"
-                ),
-                {"now": NOW},
-            )
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO messages (room_id, seq, author_id, body, created_at,"
-                    " file_names) VALUES (1, :seq, 1, :body, :now, :files)"
-                ),
-                [
-                    {
-                        "seq": i + 1,
-                        "body": b,
-                        "now": NOW,
-                        "files": "q3-report.pdf" if b == "see attached" else None,
-                    }
-                    for i, b in enumerate(BODIES)
-                ],
-            )
+        await fill_rooms(store, {1: BODIES}, {"see attached": "q3-report.pdf"})
         yield store
     finally:
         await store.close()

@@ -7,49 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from parley.store import Store
 from parley.store.search import COMMON_WORD_MATCHES, RANK_WINDOW, fts_query
-
-NOW = "2026-01-01T00:00:00.000000Z"
-
-
-async def _fill(store: Store, rooms: dict[int, list[str]]) -> None:
-    """Ana (id 1) in every room of ``rooms``; each room's bodies in order."""
-    async with store.engine.begin() as conn:
-        await conn.execute(
-            sa.text(
-                "INSERT INTO users (id, username, username_key, display_name, password_hash,"
-                " created_at) VALUES (1, 'ana', 'ana', 'Ana', 'x', :now)"
-            ),
-            {"now": NOW},
-        )
-        for room_id, bodies in rooms.items():
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO rooms (id, name, visibility, created_at, last_seq)"
-                    " VALUES (:id, :name, 'public', :now, :n)"
-                ),
-                {"id": room_id, "name": f"room-{room_id}", "now": NOW, "n": len(bodies)},
-            )
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO memberships (room_id, user_id, joined_at) VALUES (:r, 1, :now)"
-                ),
-                {"r": room_id, "now": NOW},
-            )
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO messages (room_id, seq, author_id, body, created_at)"
-                    " VALUES (:room, :seq, 1, :body, :now)"
-                ),
-                [
-                    {"room": room_id, "seq": i + 1, "body": b, "now": NOW}
-                    for i, b in enumerate(bodies)
-                ],
-            )
+from tests.search_support import fill_rooms
 
 
 def _capture(store: Store) -> list[tuple[str, Any]]:
@@ -64,7 +26,7 @@ def _capture(store: Store) -> list[tuple[str, Any]]:
 
 
 async def test_the_search_plan_stops_walking_the_text_index_at_the_window(store: Store) -> None:
-    await _fill(store, {1: ["hello world"] * 20})
+    await fill_rooms(store, {1: ["hello world"] * 20})
     statements = _capture(store)
     found = await store.search.search(
         1, ["hello"], room_id=None, author_id=None, limit=5, timeout_s=5
@@ -85,7 +47,7 @@ async def test_a_common_word_in_a_small_room_is_found_through_the_rooms_postings
     store: Store,
 ) -> None:
     # Room 1 is busy with the word; room 2 has two messages with it among its own.
-    await _fill(
+    await fill_rooms(
         store,
         {
             1: ["the busy room says the word"] * 3000,
@@ -102,7 +64,7 @@ async def test_a_common_word_in_a_small_room_is_found_through_the_rooms_postings
 
 
 async def test_a_common_word_is_matched_whole_and_a_rare_one_as_a_prefix(store: Store) -> None:
-    await _fill(store, {1: ["kiwi"] * COMMON_WORD_MATCHES + ["kiwifruit salad", "zebrafish"]})
+    await fill_rooms(store, {1: ["kiwi"] * COMMON_WORD_MATCHES + ["kiwifruit salad", "zebrafish"]})
     common = await store.search.search(
         1, ["kiwi"], room_id=None, author_id=None, limit=5, timeout_s=5
     )
@@ -123,7 +85,7 @@ def test_the_text_query_form() -> None:
 async def test_rooms_holding_much_of_the_history_are_checked_per_message(store: Store) -> None:
     # Room 2 holds half the messages: the word's postings are walked, the room checked on
     # each message (no room postings in the text query); a quiet room's are intersected.
-    await _fill(store, {1: ["kiwi one"] * 20, 2: ["kiwi two"] * 20, 3: ["kiwi three"]})
+    await fill_rooms(store, {1: ["kiwi one"] * 20, 2: ["kiwi two"] * 20, 3: ["kiwi three"]})
     statements = _capture(store)
     for room_id, expected in ((2, "kiwi two"), (3, "kiwi three")):
         found = await store.search.search(
@@ -139,7 +101,7 @@ async def test_rooms_holding_much_of_the_history_are_checked_per_message(store: 
 async def test_only_the_newest_matches_are_ranked(store: Store) -> None:
     # The oldest message is the best match by far, but RANK_WINDOW newer ones follow it.
     bodies = ["kiwi kiwi kiwi kiwi"] + ["kiwi and a long tail of other words"] * RANK_WINDOW
-    await _fill(store, {1: bodies})
+    await fill_rooms(store, {1: bodies})
     found = await store.search.search(
         1, ["kiwi"], room_id=None, author_id=None, limit=3, timeout_s=5
     )
