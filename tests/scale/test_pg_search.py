@@ -89,3 +89,19 @@ async def test_the_plan_reads_the_stored_vector_and_parses_no_body(pg_store: Sto
             plan = "\n".join(r[0] for r in await raw.fetch("EXPLAIN VERBOSE " + statement, *params))
             assert "search_vector" in plan
             assert "to_tsvector" not in plan, plan
+
+
+async def test_every_search_is_planned_for_its_own_words(pg_store: Store) -> None:
+    # The driver keeps statements prepared; from a statement's sixth run PostgreSQL may
+    # plan it once for all parameters, and that generic plan took a common word's search
+    # past its deadline at 10M messages. Each search must be planned for its words.
+    for _ in range(8):
+        assert await _bodies(pg_store, "lunch") == ["lunch at noon"]
+    async with pg_store.engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        plans = await raw.fetch(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%@@%' AND statement NOT LIKE '%pg_prepared_statements%'"
+        )
+    assert plans, "the search statement was not prepared on this connection"
+    assert all(p["generic_plans"] == 0 for p in plans), plans
