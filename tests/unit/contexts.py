@@ -1,4 +1,5 @@
-"""A real Context for domain tests: a fresh SQLite store and local blobs, no Redis."""
+"""A real Context for domain tests: a fresh SQLite store and local blobs (or the blob
+store given), no Redis."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from parley.blobs.base import BlobStore
 from parley.blobs.local import LocalBlobStore
 from parley.bus.local import LocalBus
 from parley.config import Settings
@@ -16,10 +18,14 @@ from parley.store import open_store
 
 
 @asynccontextmanager
-async def local_context(settings: Settings, **extra: Any) -> AsyncIterator[Context]:
-    """A Context in ``settings.data_dir``; ``extra`` goes to Context (a clock, say)."""
+async def local_context(
+    settings: Settings, blobs: BlobStore | None = None, **extra: Any
+) -> AsyncIterator[Context]:
+    """A Context in ``settings.data_dir``, its files in ``blobs`` (by default a folder
+    there); ``extra`` goes to Context (a clock, say)."""
     store = await open_store(settings.effective_database_url)
-    blobs = LocalBlobStore(settings.uploads_dir)
+    if blobs is None:
+        blobs = LocalBlobStore(settings.uploads_dir)
     blobs.prepare()
     try:
         yield Context(

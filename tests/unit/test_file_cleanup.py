@@ -12,15 +12,12 @@ import pytest
 from parley.blobs.base import BlobStore
 from parley.blobs.local import LocalBlobStore
 from parley.blobs.s3 import S3BlobStore
-from parley.bus.local import LocalBus
 from parley.config import Settings
 from parley.domain import files, messaging
 from parley.domain.context import Context
 from parley.domain.models import User
-from parley.domain.presence import LocalPresence
-from parley.domain.ratelimit import RateLimits
-from parley.store import open_store
 from tests.s3_support import S3Server
+from tests.unit.contexts import local_context
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -46,7 +43,6 @@ async def setup(
 ) -> AsyncIterator[tuple[Context, Clock, User]]:
     """The same cleanup on the local folder and on an S3 bucket (moto)."""
     settings = Settings(data_dir=tmp_path)
-    store = await open_store(settings.effective_database_url)
     blobs: BlobStore
     if request.param == "s3":
         s3: S3Server = request.getfixturevalue("s3")
@@ -55,21 +51,10 @@ async def setup(
         blobs = S3BlobStore(f"s3://{bucket}/blobs", client=s3.client())
     else:
         blobs = LocalBlobStore(settings.uploads_dir)
-    blobs.prepare()
     clock = Clock()
-    ctx = Context(
-        settings=settings,
-        store=store,
-        bus=LocalBus(),
-        presence=LocalPresence(),
-        limits=RateLimits(100, 100),
-        clock=clock,
-        blobs=blobs,
-    )
-    user = await store.users.create("ana", "Ana", "x", clock())
-    yield ctx, clock, user
-    await store.close()
-    blobs.close()
+    async with local_context(settings, blobs, clock=clock) as ctx:
+        user = await ctx.store.users.create("ana", "Ana", "x", clock())
+        yield ctx, clock, user
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
