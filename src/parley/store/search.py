@@ -162,10 +162,15 @@ def _postgres(readable: list[sa.ColumnElement[bool]], terms: list[str]) -> sa.Se
     return _ranked(recent, recent.c.rank.desc())
 
 
+def _short(term: str) -> bool:
+    """One or two Latin letters or digits: matched whole, never as a prefix."""
+    return len(term) <= SHORT_TERM and term.isascii()
+
+
 def _fts_term(term: str, common: bool) -> str:
     # Quoted, so no FTS syntax from users; a prefix unless cheaper and nearly as good whole.
     quoted = '"' + term.replace('"', '""') + '"'
-    whole = common or (len(term) <= SHORT_TERM and term.isascii())
+    whole = common or _short(term)
     return quoted if whole else quoted + "*"
 
 
@@ -197,7 +202,7 @@ async def _common_words(conn: AsyncConnection, terms: list[str]) -> set[str]:
     that many postings each, newest first; a rare word's ends at once)."""
     common = set()
     for term in terms:
-        if len(term) <= SHORT_TERM and term.isascii():
+        if _short(term):
             continue
         found = await conn.scalar(
             sa.text(
