@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 from parley.domain.models import NewMessage, User, utc_now
@@ -178,3 +179,61 @@ async def test_closing_while_a_checkpoint_runs_in_its_thread_is_safe(tmp_path: P
         await checkpointer.checkpoint()
         assert checkpointer.checkpoints == done, "closed means closed: no connection reopened"
     db.close()
+
+
+async def test_past_the_bound_quiet_rounds_hand_over_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "parley.db"
+    conn = _writer(db)
+    asked: list[bool] = []
+    checkpointer = Checkpointer(
+        db, 3600, wal_bound_bytes=64 * 4096, on_wal_full=lambda: asked.append(True)
+    )
+    try:
+        for _ in range(100):
+            conn.execute("INSERT INTO t (data) VALUES (randomblob(2000))")
+        await checkpointer.checkpoint()
+        # The round that found the WAL past the bound, and one that found nothing new.
+        assert checkpointer.checkpoints == 2
+        assert asked == [True]
+    finally:
+        await checkpointer.close()
+        conn.close()
+
+
+async def test_past_the_bound_rounds_catch_up_with_a_busy_writer_first(tmp_path: Path) -> None:
+    """The writer's own checkpoint holds the acks behind it: it gets the request once the
+    rounds have copied nearly everything, not while a round's worth is still uncopied."""
+    db = tmp_path / "parley.db"
+    conn = _writer(db)
+    for _ in range(100):
+        conn.execute("INSERT INTO t (data) VALUES (randomblob(2000))")
+    asked: list[bool] = []
+    checkpointer = Checkpointer(
+        db,
+        3600,
+        wal_bound_bytes=64 * 4096,
+        on_wal_full=lambda: asked.append(True),
+        handoff_frames=1,
+    )
+    stop = threading.Event()
+
+    def write_on() -> None:
+        busy = _writer(db)
+        try:
+            while not stop.is_set():
+                busy.execute("INSERT INTO t (data) VALUES (randomblob(2000))")
+        finally:
+            busy.close()
+
+    writer = threading.Thread(target=write_on)
+    writer.start()
+    try:
+        await checkpointer.checkpoint()
+        rounds = checkpointer.checkpoints
+    finally:
+        stop.set()
+        writer.join()
+        await checkpointer.close()
+        conn.close()
+    assert asked[0] is True
+    assert rounds > 2
