@@ -157,12 +157,28 @@ async def _stored_by_client_id(
     authors = {(i.author.id, i.client_id): i.author for i in items if i.client_id is not None}
     if not authors:
         return {}
-    query = sa.select(messages).where(
-        messages.c.author_id.in_({author_id for author_id, _ in authors}),
-        messages.c.client_id.in_({client_id for _, client_id in authors}),
+    # The batch's own (author, client_id) pairs, each one probe of the unique index. Two
+    # IN lists (authors, client_ids) made PostgreSQL probe every author with every
+    # client_id: 22 ms for a batch of 500 from 100 authors, most of the batch's checks.
+    # Two arrays keep the statement's text the same whatever the batch's size, so it
+    # is prepared once per connection.
+    keys = (
+        sa.text(
+            "SELECT * FROM unnest(CAST(:authors AS BIGINT[]), CAST(:clients AS VARCHAR[])) "
+            "AS keys(author_id, client_id)"
+        )
+        .bindparams(
+            authors=[author_id for author_id, _ in authors],
+            clients=[client_id for _, client_id in authors],
+        )
+        .columns(author_id=sa.BigInteger, client_id=sa.String)
+        .subquery("keys")
     )
-    # The IN lists cross authors with client_ids: keep only the batch's own keys.
-    rows = [r for r in await conn.execute(query) if (r.author_id, r.client_id) in authors]
+    query = sa.select(messages).join(
+        keys,
+        sa.and_(messages.c.author_id == keys.c.author_id, messages.c.client_id == keys.c.client_id),
+    )
+    rows = list(await conn.execute(query))
     files = await attachments_of(conn, (r.id for r in rows))
     return {
         (r.author_id, r.client_id): stored_message(

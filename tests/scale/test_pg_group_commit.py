@@ -1,0 +1,83 @@
+"""Group commit on PostgreSQL: a repeated client_id resolves to its own author's message.
+
+The batch looks its (author, client_id) pairs up in one statement; these run against
+the real server, with many authors in one batch as under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from parley.domain.models import NewMessage, User, utc_now
+from parley.store import Store, open_store
+from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
+
+AUTHORS = 20
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    server = os.environ.get("PARLEY_TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL
+    with fresh_postgres_database(server) as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_store(pg_url: str) -> AsyncIterator[Store]:
+    store = await open_store("postgresql+asyncpg://" + pg_url.split("://", 1)[1])
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def _msg(room_id: int, author: User, body: str, client_id: str) -> NewMessage:
+    return NewMessage(room_id, author, body, client_id, utc_now())
+
+
+async def _room_of(store: Store, people: list[User]) -> int:
+    room = await store.rooms.create("r", "public", "", people[0].id, utc_now())
+    for person in people[1:]:
+        await store.memberships.add_member(room.id, person.id, "member", utc_now())
+    return room.id
+
+
+async def test_repeats_from_many_authors_in_one_batch_resolve_to_their_messages(
+    pg_store: Store,
+) -> None:
+    people = [
+        await pg_store.users.create(f"p{i}", f"p{i}", "not-a-real-hash", utc_now())
+        for i in range(AUTHORS)
+    ]
+    room_id = await _room_of(pg_store, people)
+    sent = [_msg(room_id, p, f"{p.username} {n}", f"c{n}") for p in people for n in range(5)]
+    first = await asyncio.gather(*(pg_store.messages.append(m) for m in sent))
+    assert all(o.created for o in first)
+
+    again = await asyncio.gather(*(pg_store.messages.append(m) for m in sent))
+    assert not any(o.created for o in again)
+    assert [o.message.id for o in again] == [o.message.id for o in first]
+    assert [o.message.body for o in again] == [m.body for m in sent]
+    assert (await pg_store.rooms.get(room_id)).last_seq == len(sent)  # type: ignore[union-attr]
+
+
+async def test_another_authors_client_id_is_not_a_repeat(pg_store: Store) -> None:
+    ana = await pg_store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+    ben = await pg_store.users.create("ben", "ben", "not-a-real-hash", utc_now())
+    room_id = await _room_of(pg_store, [ana, ben])
+    bens = await pg_store.messages.append(_msg(room_id, ben, "ben's x", "x"))
+
+    # In one batch: Ana's "x" (Ben's key, not hers), Ben's "y", and Ben's "x" again.
+    anas_x, bens_y, bens_x = await asyncio.gather(
+        pg_store.messages.append(_msg(room_id, ana, "ana's x", "x")),
+        pg_store.messages.append(_msg(room_id, ben, "ben's y", "y")),
+        pg_store.messages.append(_msg(room_id, ben, "ben's x again", "x")),
+    )
+    assert anas_x.created and anas_x.message.body == "ana's x"
+    assert bens_y.created and bens_y.message.body == "ben's y"
+    assert not bens_x.created and bens_x.message.id == bens.message.id
+    assert bens_x.message.body == "ben's x"
