@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from parley.domain.models import NewMessage, User, utc_now
+from parley.errors import Forbidden, NotFound
 from parley.store import Store, open_store
 from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
 
@@ -81,3 +82,22 @@ async def test_another_authors_client_id_is_not_a_repeat(pg_store: Store) -> Non
     assert bens_y.created and bens_y.message.body == "ben's y"
     assert not bens_x.created and bens_x.message.id == bens.message.id
     assert bens_x.message.body == "ben's x"
+
+
+async def test_a_non_member_and_an_archived_room_fail_alone(pg_store: Store) -> None:
+    ana = await pg_store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+    eve = await pg_store.users.create("eve", "eve", "not-a-real-hash", utc_now())
+    open_room = await _room_of(pg_store, [ana])
+    archived_room = await _room_of(pg_store, [ana])
+    await pg_store.room_admin.set_archived(archived_room, utc_now())
+
+    ok, intruder, archived, ok_too = await asyncio.gather(
+        pg_store.messages.append(_msg(open_room, ana, "one", "1")),
+        pg_store.messages.append(_msg(open_room, eve, "let me in", "2")),
+        pg_store.messages.append(_msg(archived_room, ana, "too late", "3")),
+        pg_store.messages.append(_msg(open_room, ana, "two", "4")),
+        return_exceptions=True,
+    )
+    assert isinstance(intruder, NotFound)
+    assert isinstance(archived, Forbidden) and archived.code == "room_archived"
+    assert [ok.message.seq, ok_too.message.seq] == [1, 2]  # type: ignore[union-attr]
