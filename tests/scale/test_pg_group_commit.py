@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from parley.domain.models import NewMessage, User, utc_now
 from parley.errors import Forbidden, NotFound
@@ -101,3 +103,34 @@ async def test_a_non_member_and_an_archived_room_fail_alone(pg_store: Store) -> 
     assert isinstance(intruder, NotFound)
     assert isinstance(archived, Forbidden) and archived.code == "room_archived"
     assert [ok.message.seq, ok_too.message.seq] == [1, 2]  # type: ignore[union-attr]
+
+
+async def test_batches_of_any_size_run_the_same_statements(pg_store: Store) -> None:
+    """A statement whose text changes with the batch's size is parsed and planned again
+    for every size (and crowds the driver's prepared-statement cache): at 2,000 messages
+    a second that cost a p99 of 33-61 ms, against 18 ms with the same texts."""
+    people = [
+        await pg_store.users.create(f"p{i}", f"p{i}", "not-a-real-hash", utc_now())
+        for i in range(AUTHORS)
+    ]
+    room_ids = [await _room_of(pg_store, people) for _ in range(3)]
+    texts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        texts.append(statement)
+
+    event.listen(pg_store.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        for size in (1, 7, 60):
+            batch = [
+                _msg(room_ids[n % 3], people[n % AUTHORS], f"m{n}", f"{size}-{n}")
+                for n in range(size)
+            ]
+            await asyncio.gather(*(pg_store.messages.append(m) for m in batch))
+    finally:
+        event.remove(pg_store.engine.sync_engine, "before_cursor_execute", seen)
+    inserts = {t for t in texts if t.startswith("INSERT INTO messages")}
+    assert len(inserts) == 1
+    assert pg_store.messages.writer.batches >= 3
+    # Every statement of the batches, whatever their sizes, is one of a few texts.
+    assert len(set(texts)) <= 6

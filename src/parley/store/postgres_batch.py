@@ -8,8 +8,6 @@ result in the open transaction.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,7 +26,7 @@ from parley.store.batch import (
 )
 from parley.store.files import attachments_of, link, owned_files
 from parley.store.mentions import store_mentions
-from parley.store.schema import messages, rooms
+from parley.store.schema import messages
 
 
 async def append_batch(conn: AsyncConnection, items: list[NewMessage]) -> list[Outcome]:
@@ -112,6 +110,16 @@ async def _store_fresh(
     record_new(items, plan, placed, ids, checks.owned, mentioned)
 
 
+_LOCK_ROOMS = sa.text(
+    "SELECT id FROM rooms WHERE id = ANY(CAST(:ids AS INTEGER[])) ORDER BY id FOR UPDATE"
+)
+_ADVANCE_ROOMS = sa.text(
+    "UPDATE rooms SET last_seq = rooms.last_seq + added.n "
+    "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:counts AS INTEGER[])) AS added(id, n) "
+    "WHERE rooms.id = added.id RETURNING rooms.id, rooms.last_seq"
+)
+
+
 async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[int, int]:
     """Advance each room's last_seq by its count; returns each room's new last_seq.
 
@@ -122,19 +130,36 @@ async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[i
     spend 38 ms waiting for the database (bench.run ingest --database postgresql).
     """
     room_ids = sorted(counts)
-    await conn.execute(
-        sa.select(rooms.c.id).where(rooms.c.id.in_(room_ids)).order_by(rooms.c.id).with_for_update()
-    )
-    added = sa.values(sa.column("id", sa.Integer), sa.column("n", sa.Integer), name="added").data(
-        [(room_id, counts[room_id]) for room_id in room_ids]
-    )
+    await conn.execute(_LOCK_ROOMS, {"ids": room_ids})
     updated = await conn.execute(
-        rooms.update()
-        .where(rooms.c.id == added.c.id)
-        .values(last_seq=rooms.c.last_seq + added.c.n)
-        .returning(rooms.c.id, rooms.c.last_seq)
+        _ADVANCE_ROOMS, {"ids": room_ids, "counts": [counts[room_id] for room_id in room_ids]}
     )
     return {row.id: row.last_seq for row in updated}
+
+
+# The batch's rows as one array per column: the statement's text is the same for every
+# batch, so it is prepared once per connection, where a multi-row VALUES list was a new
+# statement (parsed and planned again) for each batch size.
+_INSERTED = (
+    ("room_id", "INTEGER"),
+    ("seq", "INTEGER"),
+    ("author_id", "INTEGER"),
+    ("body", "TEXT"),
+    ("created_at", "VARCHAR"),
+    ("client_id", "VARCHAR"),
+    ("reply_to", "INTEGER"),
+    ("mentions_room", "BOOLEAN"),
+    ("file_names", "TEXT"),
+    ("thread_root_id", "INTEGER"),
+    ("also_to_room", "BOOLEAN"),
+)
+_INSERT = sa.text(
+    "INSERT INTO messages ("
+    + ", ".join(name for name, _ in _INSERTED)
+    + ") SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _INSERTED)
+    + ") RETURNING id, room_id, seq"
+)
 
 
 async def _insert_messages(
@@ -143,34 +168,33 @@ async def _insert_messages(
     placed: list[tuple[int, int]],
     owned: dict[tuple[int, str], File],
 ) -> list[int]:
-    """Insert the placed messages in one executemany; returns their ids in ``placed`` order.
+    """Insert the placed messages in one statement; returns their ids in ``placed`` order.
 
     Other processes insert at the same time, so ids are matched to rows by the
-    (room_id, seq) pairs just written.
+    (room_id, seq) pairs just written, which the INSERT returns with them.
     """
-    rows: list[dict[str, Any]] = [
-        {
-            "room_id": items[index].room_id,
-            "seq": seq,
-            "author_id": items[index].author.id,
-            "body": items[index].body,
-            "created_at": items[index].created_at,
-            "client_id": items[index].client_id,
-            "reply_to": items[index].reply_to,
-            "mentions_room": items[index].mentions_room,
-            "file_names": file_names(items[index], owned),
-            "thread_root_id": items[index].thread_root_id,
-            "also_to_room": items[index].also_to_room,
-        }
+    rows = [
+        (
+            items[index].room_id,
+            seq,
+            items[index].author.id,
+            items[index].body,
+            items[index].created_at,
+            items[index].client_id,
+            items[index].reply_to,
+            items[index].mentions_room,
+            file_names(items[index], owned),
+            items[index].thread_root_id,
+            items[index].also_to_room,
+        )
         for index, seq in placed
     ]
-    # One statement, ids returned with their (room_id, seq): reading them back room by
-    # room cost a round trip per room.
+    columns = zip(*rows, strict=True)
     inserted = await conn.execute(
-        messages.insert().returning(messages.c.id, messages.c.room_id, messages.c.seq), rows
+        _INSERT, {name: list(values) for (name, _), values in zip(_INSERTED, columns, strict=True)}
     )
     id_of = {(r.room_id, r.seq): r.id for r in inserted}
-    return [id_of[(row["room_id"], row["seq"])] for row in rows]
+    return [id_of[(room_id, seq)] for room_id, seq, *_ in rows]
 
 
 async def _stored_by_client_id(
