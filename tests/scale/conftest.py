@@ -49,6 +49,14 @@ class Backends:
         }
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database of its own for one test."""
+    server = os.environ.get("PARLEY_TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL
+    with fresh_postgres_database(server) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def backends() -> Iterator[Backends]:
     server = os.environ.get("PARLEY_TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL

@@ -7,8 +7,7 @@ the real server, with many authors in one batch as under load.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,16 +16,8 @@ from sqlalchemy import event
 from parley.domain.models import NewMessage, User, utc_now
 from parley.errors import Forbidden, NotFound
 from parley.store import Store, open_store
-from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
 
 AUTHORS = 20
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    server = os.environ.get("PARLEY_TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL
-    with fresh_postgres_database(server) as url:
-        yield url
 
 
 @pytest.fixture

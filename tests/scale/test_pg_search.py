@@ -9,8 +9,7 @@ never parses a body.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from parley.store import Store, open_store
-from tests.databases import DEFAULT_POSTGRES_URL, fresh_postgres_database
 from tests.search_support import fill_rooms
 
 BODIES = [
@@ -27,13 +25,6 @@ BODIES = [
     "see attached",
     "nothing to see",
 ]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    server = os.environ.get("PARLEY_TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL
-    with fresh_postgres_database(server) as url:
-        yield url
 
 
 @pytest.fixture
