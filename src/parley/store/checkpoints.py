@@ -54,7 +54,7 @@ IDLE_INTERVAL_S = 1.0
 WAL_BOUND_BYTES = WAL_SIZE_LIMIT // 2
 # Before handing the last copy to the writer, passive rounds run back to back until one
 # found fewer new frames than this: the writer then copies about one batch's worth
-# while the acks behind it wait (600 pages, 7-15 ms, when it took a round's 100 ms).
+# while the acks behind it wait (600 pages, 5-15 ms, when it took a round's 100 ms).
 HANDOFF_FRAMES = 256
 CATCH_UP_ROUNDS = 4
 
