@@ -1,7 +1,7 @@
-"""Group commit on PostgreSQL: a repeated client_id resolves to its own author's message.
-
-The batch looks its (author, client_id) pairs up in one statement; these run against
-the real server, with many authors in one batch as under load.
+"""Group commit on PostgreSQL, against the real server, with many authors in one batch as
+under load: repeated client_ids resolve to their own author's message, memberships and
+archived rooms are checked per (room, author) pair, and a batch's statements keep one
+text whatever its size.
 """
 
 from __future__ import annotations
