@@ -128,6 +128,39 @@ def file_names(item: NewMessage, owned: dict[tuple[int, str], File]) -> str | No
     return "\n".join(names) or None
 
 
+# The columns a new message's row sets, in the order of :func:`inserted_row`'s values.
+INSERTED_COLUMNS = (
+    "room_id",
+    "seq",
+    "author_id",
+    "body",
+    "created_at",
+    "client_id",
+    "reply_to",
+    "mentions_room",
+    "file_names",
+    "thread_root_id",
+    "also_to_room",
+)
+
+
+def inserted_row(item: NewMessage, seq: int, owned: dict[tuple[int, str], File]) -> tuple[Any, ...]:
+    """A new message's values for :data:`INSERTED_COLUMNS`."""
+    return (
+        item.room_id,
+        seq,
+        item.author.id,
+        item.body,
+        item.created_at,
+        item.client_id,
+        item.reply_to,
+        item.mentions_room,
+        file_names(item, owned),
+        item.thread_root_id,
+        item.also_to_room,
+    )
+
+
 def finish(plan: Plan) -> list[Outcome]:
     """Every item's outcome, in order; a repeat within the batch gets the first one's."""
     for index, first in plan.duplicates:

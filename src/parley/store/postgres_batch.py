@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.domain.models import File, Message, NewMessage
 from parley.store.batch import (
+    INSERTED_COLUMNS,
     Checks,
     Mentioned,
     Outcome,
     Plan,
-    file_names,
     finish,
+    inserted_row,
     placements,
     plan_batch,
     record_new,
@@ -137,27 +138,21 @@ async def _reserve_seqs(conn: AsyncConnection, counts: dict[int, int]) -> dict[i
     return {row.id: row.last_seq for row in updated}
 
 
+def _array_of(name: str) -> str:
+    """The array type of a messages column, for the CAST of its values."""
+    kind = messages.c[name].type
+    if type(kind) is sa.String:
+        # No length: a cast to VARCHAR(n) cuts a longer value where the column refuses it.
+        return "VARCHAR[]"
+    return f"{kind.compile()}[]"
+
+
 # The batch's rows as one array per column: the statement's text is the same for every
 # batch, so it is prepared once per connection, where a multi-row VALUES list was a new
 # statement (parsed and planned again) for each batch size.
-_INSERTED = (
-    ("room_id", "INTEGER"),
-    ("seq", "INTEGER"),
-    ("author_id", "INTEGER"),
-    ("body", "TEXT"),
-    ("created_at", "VARCHAR"),
-    ("client_id", "VARCHAR"),
-    ("reply_to", "INTEGER"),
-    ("mentions_room", "BOOLEAN"),
-    ("file_names", "TEXT"),
-    ("thread_root_id", "INTEGER"),
-    ("also_to_room", "BOOLEAN"),
-)
 _INSERT = sa.text(
-    "INSERT INTO messages ("
-    + ", ".join(name for name, _ in _INSERTED)
-    + ") SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _INSERTED)
+    f"INSERT INTO messages ({', '.join(INSERTED_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {_array_of(name)})" for name in INSERTED_COLUMNS)
     + ") RETURNING id, room_id, seq"
 )
 
@@ -173,25 +168,11 @@ async def _insert_messages(
     Other processes insert at the same time, so ids are matched to rows by the
     (room_id, seq) pairs just written, which the INSERT returns with them.
     """
-    rows = [
-        (
-            items[index].room_id,
-            seq,
-            items[index].author.id,
-            items[index].body,
-            items[index].created_at,
-            items[index].client_id,
-            items[index].reply_to,
-            items[index].mentions_room,
-            file_names(items[index], owned),
-            items[index].thread_root_id,
-            items[index].also_to_room,
-        )
-        for index, seq in placed
-    ]
+    rows = [inserted_row(items[index], seq, owned) for index, seq in placed]
     columns = zip(*rows, strict=True)
     inserted = await conn.execute(
-        _INSERT, {name: list(values) for (name, _), values in zip(_INSERTED, columns, strict=True)}
+        _INSERT,
+        {name: list(values) for name, values in zip(INSERTED_COLUMNS, columns, strict=True)},
     )
     id_of = {(r.room_id, r.seq): r.id for r in inserted}
     return [id_of[(room_id, seq)] for room_id, seq, *_ in rows]

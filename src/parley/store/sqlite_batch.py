@@ -24,13 +24,14 @@ from typing import Any
 
 from parley.domain.models import File, Message, NewMessage
 from parley.store.batch import (
+    INSERTED_COLUMNS,
     Checks,
     Mentioned,
     Outcome,
     Plan,
     file_from_row,
-    file_names,
     finish,
+    inserted_row,
     placements,
     plan_batch,
     record_new,
@@ -71,19 +72,6 @@ SEARCH_MERGE_PAGES = 16
 # so that few statement texts exist and sqlite3's statement cache keeps them prepared.
 _MAX_INSERT_ROWS = 256
 
-_INSERTED = (
-    "room_id",
-    "seq",
-    "author_id",
-    "body",
-    "created_at",
-    "client_id",
-    "reply_to",
-    "mentions_room",
-    "file_names",
-    "thread_root_id",
-    "also_to_room",
-)
 _STORED_COLUMNS = (
     "m.id, m.room_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.client_id, "
     "m.reply_to, m.mentions_room, m.deleted_at, m.thread_root_id, m.also_to_room"
@@ -289,24 +277,11 @@ def _insert_messages(
     """Insert the placed messages in ``placed`` order; returns their ids in that order."""
     params: list[Any] = []
     for index, seq in placed:
-        item = items[index]
-        params += (
-            item.room_id,
-            seq,
-            item.author.id,
-            item.body,
-            item.created_at,
-            item.client_id,
-            item.reply_to,
-            item.mentions_room,
-            file_names(item, owned),
-            item.thread_root_id,
-            item.also_to_room,
-        )
+        params += inserted_row(items[index], seq, owned)
     ids: list[int] = []
     start = 0
     for size in _chunk_sizes(len(placed)):
-        end = start + size * len(_INSERTED)
+        end = start + size * len(INSERTED_COLUMNS)
         last_id = db.execute(_insert_sql(size), params[start:end]).lastrowid
         assert last_id is not None
         # This transaction is the only writer, so one statement's rows took
@@ -406,7 +381,8 @@ def _values(columns: int, rows: int) -> str:
 
 @lru_cache(maxsize=16)
 def _insert_sql(rows: int) -> str:
-    return f"INSERT INTO messages ({', '.join(_INSERTED)}) VALUES {_values(len(_INSERTED), rows)}"
+    columns = ", ".join(INSERTED_COLUMNS)
+    return f"INSERT INTO messages ({columns}) VALUES {_values(len(INSERTED_COLUMNS), rows)}"
 
 
 def _objects(cursor: sqlite3.Cursor) -> Iterable[Any]:
