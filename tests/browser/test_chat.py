@@ -10,7 +10,15 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import PASSWORD, ParleyProcess, make_person, screenshot
-from tests.browser.helpers import LIVE_MS, composer, delivered, send, sign_in, sign_up
+from tests.browser.helpers import (
+    LIVE_MS,
+    composer,
+    delivered,
+    send,
+    sign_in,
+    sign_up,
+    wait_online,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -154,6 +162,45 @@ def test_a_message_arriving_while_the_room_list_reloads_still_counts(
     live_server.api("POST", f"/api/rooms/{extra}/members", {"username": ben.username}, ana.token)
     expect(page.get_by_role("link", name=re.compile(r"^extra-"))).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(r"^lobby-.*2 unread"))).to_be_visible()
+
+
+def test_messages_that_come_while_a_room_s_history_loads_join_it(open_page, live_server) -> None:
+    ana, ben = make_person(live_server, "ana", "Ana Lima"), make_person(live_server, "ben")
+    room = live_server.create_room(ana.token, f"slow-{secrets.token_hex(2)}")
+    live_server.api("POST", f"/api/rooms/{room}/members", {"username": ben.username}, ana.token)
+    live_server.post(ben.token, room, "before the page")
+    page = open_page()
+    sign_in(page, live_server, ana, f"/rooms/{room}")
+
+    held: list[tuple[Route, Any]] = []
+    released: list[bool] = []
+
+    def read_now_answer_later(route: Route) -> None:
+        # The newest page is read at once and reaches the page only after what follows:
+        # a slow network between a database read and the screen.
+        if released:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route(f"**/api/rooms/{room}/messages?*", read_now_answer_later)
+    page.reload()
+    expect(composer(page)).to_be_visible()
+    wait_online(page)
+    send(page, "mine, while it loads")
+    expect(page.locator("ol.messages.pending .msg-body")).to_have_count(0)  # acked
+    live_server.post(ben.token, room, "his, while it loads")
+    expect(page.locator("#announcer")).to_contain_text("his, while it loads")  # delivered
+    assert held, "the page asked for the room's history"
+    released.append(True)
+    for route, page_read_earlier in held:
+        route.fulfill(response=page_read_earlier)
+
+    bodies = page.locator("ol.messages:not(.pending) .msg-body")
+    expect(bodies).to_have_text(["before the page", "mine, while it loads", "his, while it loads"])
+    page.unroute(f"**/api/rooms/{room}/messages?*")
+    page.reload()  # what the server holds: the same three, once each
+    expect(bodies).to_have_text(["before the page", "mine, while it loads", "his, while it loads"])
 
 
 def test_typed_html_is_shown_as_text_and_never_runs(open_page, live_server) -> None:

@@ -15,6 +15,11 @@ export class HistoryLoader {
     this.rooms = rooms;
     this.resume = resume;
     this.early = early;
+    // Live messages for rooms whose newest page is on its way. That page may have been
+    // read before they were stored, and the server counts them as sent on this socket
+    // (a resume skips them), so they wait here to join the page rather than be dropped.
+    this.arriving = new Map();
+    if (early) this.arriving.set(String(early.roomId), []);
   }
 
   /** What the socket resumes from on every `ready`. */
@@ -22,17 +27,38 @@ export class HistoryLoader {
     return this.store.cursors();
   }
 
-  /** The newest page of room `id`, into its timeline. */
+  /**
+   * The newest page of room `id`, into its timeline with the live messages that came
+   * while it was fetched; then a resume from the page's end for what fell between.
+   */
   async latest(id) {
+    const key = String(id);
     const early = this.early;
     this.early = null;
-    const { messages } = early && early.roomId === String(id)
-      ? await early.page
-      : await api.messages(this.#apiId(id), { limit: PAGE_SIZE });
+    if (early && early.roomId !== key) this.arriving.delete(String(early.roomId));
+    if (!this.arriving.has(key)) this.arriving.set(key, []);
+    let messages;
+    try {
+      ({ messages } = early && early.roomId === key
+        ? await early.page
+        : await api.messages(this.#apiId(id), { limit: PAGE_SIZE }));
+    } catch (err) {
+      this.arriving.delete(key); // not loaded: the next opening fetches them afresh
+      throw err;
+    }
+    const arrived = this.arriving.get(key) || [];
+    this.arriving.delete(key);
     const timeline = this.store.get(id);
+    if (timeline.loaded) {
+      this.store.add(id, messages); // another opening of the room loaded it first
+      return messages;
+    }
     timeline.loaded = true;
     timeline.reachedStart = messages.length < PAGE_SIZE;
-    this.store.add(id, messages);
+    this.store.add(id, [...messages, ...arrived]);
+    // From the page's end, not the timeline's: what was stored between the page's read
+    // and the socket's first live message reaches only this way.
+    this.resume({ [key]: messages.length ? messages[messages.length - 1].seq : 0 });
     return messages;
   }
 
@@ -54,7 +80,10 @@ export class HistoryLoader {
   live(message) {
     const id = String(message.room_id);
     const timeline = this.store.get(id);
-    if (!timeline.loaded) return;
+    if (!timeline.loaded) {
+      this.arriving.get(id)?.push(message);
+      return;
+    }
     if (message.seq > timeline.lastSeq + 1 && timeline.lastSeq > 0) this.catchUp(id);
     this.store.add(id, [message]);
   }

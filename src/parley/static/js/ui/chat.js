@@ -298,7 +298,6 @@ export function startChat(root, me, { onSignedOut, prefetched = null }) {
         if (rooms.current !== String(id)) return;
         if (!messages.length) list.show(timeline, outbox.forRoom(id));
         list.scrollToBottom();
-        loader.catchUp(id); // the gap between the page we fetched and the live stream
       } catch (err) {
         list.setHistoryState("error");
       }
