@@ -1,13 +1,16 @@
 """Group commit on PostgreSQL, against the real server, with many authors in one batch as
 under load: repeated client_ids resolve to their own author's message, memberships and
-archived rooms are checked per (room, author) pair, and a batch's statements keep one
-text whatever its size.
+archived rooms are checked per (room, author) pair, a batch's statements keep one
+text whatever its size, and the batches run in a writer process of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from sqlalchemy import event
 from parley.domain.models import NewMessage, User, utc_now
 from parley.errors import Forbidden, NotFound
 from parley.store import Store, open_store
+from parley.store.postgres_batch import write_batch
 
 AUTHORS = 20
 
@@ -110,6 +114,8 @@ async def test_batches_of_any_size_run_the_same_statements(pg_store: Store) -> N
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         texts.append(statement)
 
+    # The batch as the writer process runs it, here on the test's own connection, where
+    # its statements can be seen.
     event.listen(pg_store.engine.sync_engine, "before_cursor_execute", seen)
     try:
         for size in (1, 7, 60):
@@ -117,11 +123,39 @@ async def test_batches_of_any_size_run_the_same_statements(pg_store: Store) -> N
                 _msg(room_ids[n % 3], people[n % AUTHORS], f"m{n}", f"{size}-{n}")
                 for n in range(size)
             ]
-            await asyncio.gather(*(pg_store.messages.append(m) for m in batch))
+            async with pg_store.engine.begin() as conn:
+                written = await write_batch(conn, batch)
+            assert len(written.ids) == size
     finally:
         event.remove(pg_store.engine.sync_engine, "before_cursor_execute", seen)
     inserts = {t for t in texts if t.startswith("INSERT INTO messages")}
     assert len(inserts) == 1
-    assert pg_store.messages.writer.batches >= 3
     # Every statement of the batches, whatever their sizes, is one of a few texts.
     assert len(set(texts)) <= 6
+
+
+async def test_batches_are_stored_by_a_writer_process_that_a_kill_does_not_stop(
+    pg_store: Store,
+) -> None:
+    """The batch's round trips run in a child process (parley.store.postgres_writer),
+    away from the server's busy event loop. Killed, it is replaced on the next batch,
+    and what was acked before is all there."""
+    ana = await pg_store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+    room_id = await _room_of(pg_store, [ana])
+    before = await asyncio.gather(
+        *(pg_store.messages.append(_msg(room_id, ana, f"m{n}", f"a{n}")) for n in range(30))
+    )
+    writer = pg_store.messages.writer._process
+    assert writer._proc is not None and writer._proc.pid != os.getpid()
+    # The database's address (a password, maybe) is not on its command line.
+    cmdline = await asyncio.to_thread(Path(f"/proc/{writer._proc.pid}/cmdline").read_bytes)
+    assert b"postgresql" not in cmdline
+    killed = writer._proc.pid
+    os.kill(killed, signal.SIGKILL)
+    await writer._proc.wait()
+
+    after = await pg_store.messages.append(_msg(room_id, ana, "after", "b"))
+    assert writer._proc is not None and writer._proc.pid != killed
+    assert after.created and after.message.seq == 31
+    page = await pg_store.messages.page(room_id, before_seq=None, after_seq=None, limit=50)
+    assert [m.body for m in page] == [o.message.body for o in before] + ["after"]

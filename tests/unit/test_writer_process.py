@@ -31,7 +31,7 @@ async def _send(store: Store, room_id: int, author: User, body: str) -> AppendOu
 
 
 def _writer(store: Store) -> asyncio.subprocess.Process:
-    writer = store.messages.writer._sqlite
+    writer = store.messages.writer._process
     assert isinstance(writer, WriterProcess)
     assert writer._proc is not None
     return writer._proc
@@ -96,7 +96,7 @@ def test_the_writer_process_ends_when_the_server_is_killed(tmp_path: Path) -> No
             ana = await store.users.create("ana", "ana", "x", utc_now())
             room = await store.rooms.create("r", "private", "", ana.id, utc_now())
             await store.messages.append(NewMessage(room.id, ana, "hi", "c1", utc_now()))
-            print(store.messages.writer._sqlite._proc.pid, flush=True)
+            print(store.messages.writer._process._proc.pid, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
         asyncio.run(main())

@@ -26,7 +26,7 @@ def _msg(room_id: int, author: User, body: str, reply_to: int | None = None) -> 
 
 
 def _writer_pid(store: Store) -> int:
-    writer = store.messages.writer._sqlite
+    writer = store.messages.writer._process
     assert isinstance(writer, WriterProcess) and writer._proc is not None
     return writer._proc.pid
 

@@ -161,6 +161,28 @@ def inserted_row(item: NewMessage, seq: int, owned: dict[tuple[int, str], File])
     )
 
 
+@dataclass(slots=True)
+class Written:
+    """What one batch's transaction decided, for :func:`outcomes` to turn into answers.
+
+    Small on purpose: it crosses from the writer process to the server with every
+    batch, so new messages travel as (index, seq) and ids, not as Message objects.
+    """
+
+    plan: Plan
+    placed: list[tuple[int, int]]  # (item index, seq) of each new message
+    ids: list[int]  # their ids, in ``placed`` order
+    owned: dict[tuple[int, str], File]  # the attached files, by (uploader id, file id)
+    mentioned: dict[int, list[int]]  # message id -> mentioned user ids
+
+
+def outcomes(items: list[NewMessage], written: Written) -> list[Outcome]:
+    """One outcome per item, in order (in the server, from what the writer decided)."""
+    plan = written.plan
+    record_new(items, plan, written.placed, written.ids, written.owned, written.mentioned)
+    return finish(plan)
+
+
 def finish(plan: Plan) -> list[Outcome]:
     """Every item's outcome, in order; a repeat within the batch gets the first one's."""
     for index, first in plan.duplicates:

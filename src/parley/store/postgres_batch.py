@@ -16,13 +16,11 @@ from parley.store.batch import (
     INSERTED_COLUMNS,
     Checks,
     Mentioned,
-    Outcome,
     Plan,
-    finish,
+    Written,
     inserted_row,
     placements,
     plan_batch,
-    record_new,
     stored_message,
 )
 from parley.store.files import attachments_of, link, owned_files
@@ -30,18 +28,19 @@ from parley.store.mentions import store_mentions
 from parley.store.schema import messages
 
 
-async def append_batch(conn: AsyncConnection, items: list[NewMessage]) -> list[Outcome]:
-    """Store ``items`` in the open transaction; one outcome per item, in order.
+async def write_batch(conn: AsyncConnection, items: list[NewMessage]) -> Written:
+    """Store ``items`` in the open transaction and say what became of each.
 
-    The SQLAlchemy path (PostgreSQL; SQLite stores in :mod:`parley.store.writer_process`).
     Checks membership, resolves repeated client_ids to the stored message, and gives each
-    room's new messages the next contiguous seq values under the room row's lock.
+    room's new messages the next contiguous seq values under the room row's lock. The
+    server runs it in its writer process (:mod:`parley.store.postgres_writer`).
     """
     checks = await _read_checks(conn, items)
     plan = plan_batch(items, checks)
-    if plan.fresh:
-        await _store_fresh(conn, items, plan, checks)
-    return finish(plan)
+    if not plan.fresh:
+        return Written(plan, [], [], {}, {})
+    placed, ids, mentioned = await _store_fresh(conn, items, plan, checks)
+    return Written(plan, placed, ids, checks.owned, mentioned)
 
 
 async def _read_checks(conn: AsyncConnection, items: list[NewMessage]) -> Checks:
@@ -89,7 +88,8 @@ async def _memberships(
 
 async def _store_fresh(
     conn: AsyncConnection, items: list[NewMessage], plan: Plan, checks: Checks
-) -> None:
+) -> tuple[list[tuple[int, int]], list[int], dict[int, list[int]]]:
+    """Insert the new messages; their (index, seq) placements, ids and mentions."""
     counts = {room_id: len(indexes) for room_id, indexes in plan.fresh.items()}
     placed = placements(plan.fresh, await _reserve_seqs(conn, counts))
     ids = await _insert_messages(conn, items, placed, checks.owned)
@@ -108,7 +108,7 @@ async def _store_fresh(
             for pos, f in enumerate(items[index].attachments)
         ],
     )
-    record_new(items, plan, placed, ids, checks.owned, mentioned)
+    return placed, ids, mentioned
 
 
 _LOCK_ROOMS = sa.text(

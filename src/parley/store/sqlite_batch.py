@@ -4,7 +4,7 @@ Through SQLAlchemy and aiosqlite every statement costs a compile and two thread 
 and that overhead, not SQLite, was most of a batch's cost. Here one plain function runs
 the batch's transaction (BEGIN IMMEDIATE ... COMMIT) and returns what it decided; it runs
 in the writer process (:mod:`parley.store.writer_process`), and the server turns the
-result into outcomes with :func:`outcomes`.
+result into outcomes with :func:`parley.store.batch.outcomes`.
 
 The rules are :mod:`parley.store.batch`'s, shared with the SQLAlchemy path; this module
 only reads the facts they need and writes the rows. No SQLAlchemy here: the writer
@@ -16,7 +16,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from types import SimpleNamespace
@@ -27,14 +26,11 @@ from parley.store.batch import (
     INSERTED_COLUMNS,
     Checks,
     Mentioned,
-    Outcome,
-    Plan,
+    Written,
     file_from_row,
-    finish,
     inserted_row,
     placements,
     plan_batch,
-    record_new,
     resolve_mentions,
     stored_message,
 )
@@ -81,21 +77,6 @@ _FILE_COLUMNS = (
 )
 
 
-@dataclass(slots=True)
-class Written:
-    """What one batch's transaction decided, for :func:`outcomes` to turn into answers.
-
-    Small on purpose: it crosses from the writer process to the server with every
-    batch, so new messages travel as (index, seq) and ids, not as Message objects.
-    """
-
-    plan: Plan
-    placed: list[tuple[int, int]]  # (item index, seq) of each new message
-    ids: list[int]  # their ids, in ``placed`` order
-    owned: dict[tuple[int, str], File]  # the attached files, by (uploader id, file id)
-    mentioned: dict[int, list[int]]  # message id -> mentioned user ids
-
-
 def connect(path: str) -> sqlite3.Connection:
     """A connection for the writer: explicit transactions, Parley's pragmas."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -137,13 +118,6 @@ def merge_search_index(db: sqlite3.Connection) -> bool:
         "INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)", (SEARCH_MERGE_PAGES,)
     )
     return db.total_changes - before >= 2
-
-
-def outcomes(items: list[NewMessage], written: Written) -> list[Outcome]:
-    """One outcome per item, in order (in the server, from what the writer decided)."""
-    plan = written.plan
-    record_new(items, plan, written.placed, written.ids, written.owned, written.mentioned)
-    return finish(plan)
 
 
 def _append(db: sqlite3.Connection, items: list[NewMessage]) -> Written:

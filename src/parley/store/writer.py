@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from pathlib import Path
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.domain.models import AppendOutcome, NewMessage
 from parley.errors import BadInput, ParleyError, Unavailable
 from parley.store.batch import Outcome
-from parley.store.postgres_batch import append_batch
-from parley.store.writer_process import WriterProcess
+from parley.store.writer_process import DuplicateKey, RefusedRow, WriterFailed, WriterProcess
 
 __all__ = ["MAX_BATCH", "GroupCommitter"]
 
@@ -30,24 +26,22 @@ log = logging.getLogger(__name__)
 # message that arrives right behind it for long.
 MAX_BATCH = 500
 
-# The SQLite path raises sqlite3's own errors, the SQLAlchemy path wraps them.
-_DUPLICATE = (IntegrityError, sqlite3.IntegrityError)
+_DUPLICATE = (DuplicateKey,)
 # A row the database will not take (a value out of its range or type): retried apart
-# from the batch, so that only that row's message fails. OverflowError and ValueError
-# are what the drivers raise for an int past 64 bits before SQL runs.
-_REFUSED = (DataError, sqlite3.DataError, OverflowError, ValueError, TypeError)
-_FAILED = (OperationalError, DBAPIError, sqlite3.Error, OSError)
+# from the batch, so that only that row's message fails.
+_REFUSED = (RefusedRow,)
+_FAILED = (WriterFailed, OSError)
 
 _Pending = tuple[NewMessage, "asyncio.Future[AppendOutcome]"]
 
 
 class GroupCommitter:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sqlite = (
-            WriterProcess(Path(engine.url.database or ""))
-            if engine.dialect.name == "sqlite"
-            else None
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._process = WriterProcess(
+            engine.url.database or ""
+            if self._sqlite
+            else engine.url.render_as_string(hide_password=False)
         )
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -62,8 +56,8 @@ class GroupCommitter:
     def checkpoint_between_batches(self) -> None:
         """Have SQLite's writer finish a WAL checkpoint after the next batch, so that the
         WAL starts over (see :mod:`parley.store.checkpoints`); other databases need none."""
-        if self._sqlite is not None:
-            self._sqlite.checkpoint_after_next_batch = True
+        if self._sqlite:
+            self._process.checkpoint_after_next_batch = True
 
     def submit(self, item: NewMessage) -> asyncio.Future[AppendOutcome]:
         """Queue a message for the next transaction; the future resolves after commit.
@@ -88,8 +82,7 @@ class GroupCommitter:
         self._wakeup.set()
         if self._task is not None:
             await self._task
-        if self._sqlite is not None:
-            await self._sqlite.close()
+        await self._process.close()
 
     async def _run(self) -> None:
         while True:
@@ -151,7 +144,4 @@ class GroupCommitter:
 
     async def _store(self, items: list[NewMessage]) -> list[Outcome]:
         """Store ``items`` in one committed transaction; one outcome per item."""
-        if self._sqlite is not None:
-            return await self._sqlite.append(items)
-        async with self._engine.begin() as conn:
-            return await append_batch(conn, items)
+        return await self._process.append(items)

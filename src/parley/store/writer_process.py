@@ -1,20 +1,25 @@
-"""SQLite's writer in a process of its own, so that storing never waits for the GIL.
+"""The writer in a process of its own, so that storing never waits for the GIL.
 
-In a thread of the server, the batch's transaction had to win the GIL back from the
-event loop after every SQLite call: with the loop busy, a batch of 500 messages took
-about 70 ms of wall time for 25 ms of CPU, and that wait, not SQLite, set ingest's ack
-latency and its ceiling. Here a child process holds the one writing connection and runs
-each batch (:func:`parley.store.sqlite_batch.store_batch`) on its own core; the server
-sends it the batch and gets back what was decided, after the commit.
+In a thread of the server, SQLite's batch transaction had to win the GIL back from the
+event loop after every call: with the loop busy, a batch of 500 messages took about
+70 ms of wall time for 25 ms of CPU, and that wait, not SQLite, set ingest's ack
+latency and its ceiling. PostgreSQL's batch had the same wait in another form: each of
+its eight statements is a round trip whose answer waited its turn on the busy event
+loop (5-7 ms each at 10,000 messages a second). Here a child process holds the one
+writing connection and runs each batch on its own core
+(:func:`parley.store.sqlite_batch.store_batch`, or
+:func:`parley.store.postgres_writer.serve` for PostgreSQL); the server sends it the
+batch and gets back what was decided, after the commit.
 
 The protocol is a pipe each way, one request and one reply at a time, each a 4-byte
 length and a pickle. Pickle is safe here: both ends are this program, over pipes that
 only they hold. The child ends when its input ends: when the server closes the store,
-and also when the server dies, since the kernel closes its end of the pipe.
+and also when the server dies, since the kernel closes its end of the pipe. It learns
+its database from the environment, not its command line, which any local user can read.
 
-A request may also ask the child to checkpoint the WAL once the batch is answered:
-between two batches nothing writes, so that copy is complete and the next batch starts
-the WAL over (:mod:`parley.store.checkpoints` asks, past its bound).
+A request may also ask the SQLite child to checkpoint the WAL once the batch is
+answered: between two batches nothing writes, so that copy is complete and the next
+batch starts the WAL over (:mod:`parley.store.checkpoints` asks, past its bound).
 """
 
 from __future__ import annotations
@@ -32,8 +37,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from parley.domain.models import NewMessage, User
-from parley.store.batch import Outcome
-from parley.store.sqlite_batch import connect, merge_search_index, outcomes, store_batch
+from parley.store.batch import Outcome, Written, outcomes
+from parley.store.sqlite_batch import connect, merge_search_index, store_batch
 
 _HEADER = struct.Struct("!I")
 _PICKLE = pickle.HIGHEST_PROTOCOL
@@ -41,14 +46,27 @@ _EXIT_WAIT_S = 10.0
 # The child imports this package from where the server did, installed or not: the
 # folder holding it goes at the end of the child's path, so that it shadows nothing.
 _SOURCE = str(Path(__file__).resolve().parents[2])
-_CHILD = "import sys; sys.path.append(sys.argv[1]); from {} import main; main(sys.argv[2])"
-# The child's verdicts, raised in the server as sqlite3 errors: "duplicate" (a unique
-# key another writer took), "refused" (a row the database will not take: DataError),
-# anything else (the database cannot write now).
-_ERRORS: dict[str, type[sqlite3.Error]] = {
-    "duplicate": sqlite3.IntegrityError,
-    "refused": sqlite3.DataError,
-}
+_CHILD = "import sys; sys.path.append(sys.argv[1]); from {} import main; main()"
+_DATABASE_ENV = "PARLEY_WRITER_DATABASE"
+
+
+class WriterFailed(Exception):
+    """The batch was not written: the database cannot write now, or the child ended
+    (the batch may or may not have been committed, which is what client_id repeats
+    are for)."""
+
+
+class DuplicateKey(WriterFailed):
+    """A unique key another writer took a moment ago (a client_id stored elsewhere)."""
+
+
+class RefusedRow(WriterFailed):
+    """A row the database will not take (a value out of its range or type)."""
+
+
+# The child's verdicts, raised in the server: "duplicate", "refused", anything else
+# (the database cannot write now).
+_ERRORS: dict[str, type[WriterFailed]] = {"duplicate": DuplicateKey, "refused": RefusedRow}
 # What a row's values make sqlite3 raise (too big, wrong type): the row's fault, not
 # the database's.
 _REFUSED_ROW = (sqlite3.DataError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
@@ -57,19 +75,18 @@ _REFUSED_ROW = (sqlite3.DataError, sqlite3.ProgrammingError, sqlite3.InterfaceEr
 class WriterProcess:
     """The server's side: one child per store, started on the first batch."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, database: str | Path) -> None:
+        """``database``: a SQLite file's path, or a PostgreSQL URL (SQLAlchemy's)."""
+        self._database = str(database)
         self._proc: asyncio.subprocess.Process | None = None
         self.checkpoint_after_next_batch = False
 
     async def append(self, items: list[NewMessage]) -> list[Outcome]:
         """Store ``items`` in one committed transaction; one outcome per item, in order.
 
-        Raises sqlite3 errors as the child met them (the caller decides between retry
-        and refusal): IntegrityError for a duplicate key, DataError for a row the
-        database refuses, OperationalError when the database cannot write and when the
-        child is gone (the batch may or may not have been committed, which is what
-        client_id repeats are for).
+        Raises what the child met (the caller decides between retry and refusal):
+        DuplicateKey, RefusedRow, or WriterFailed when the database cannot write and
+        when the child is gone.
         """
         proc = self._proc
         if proc is None or proc.returncode is not None:
@@ -87,14 +104,14 @@ class WriterProcess:
             kind, value = pickle.loads(await proc.stdout.readexactly(size))
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             await self._stop(kill=True)
-            raise sqlite3.OperationalError("the SQLite writer process ended") from exc
+            raise WriterFailed("the writer process ended") from exc
         except BaseException:
             # Cancelled half-way through an exchange: the pipes are out of step.
             await self._stop(kill=True)
             raise
         if kind == "ok":
             return outcomes(items, value)
-        raise _ERRORS.get(kind, sqlite3.OperationalError)(value)
+        raise _ERRORS.get(kind, WriterFailed)(value)
 
     async def close(self) -> None:
         """Let the child finish what it was given, then end it."""
@@ -106,9 +123,9 @@ class WriterProcess:
             "-c",
             _CHILD.format(__name__),
             _SOURCE,
-            str(self._path),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, _DATABASE_ENV: self._database},
         )
         return self._proc
 
@@ -162,6 +179,23 @@ def _unpacked(packed: _Packed) -> list[NewMessage]:
 # The child ------------------------------------------------------------------------------
 
 
+def read_request(requests: BinaryIO) -> tuple[list[NewMessage], bool] | None:
+    """The next batch and whether a checkpoint follows it; None once the input ends."""
+    header = requests.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    packed, checkpoint = pickle.loads(requests.read(size))
+    return _unpacked(packed), checkpoint
+
+
+def write_reply(replies: BinaryIO, reply: tuple[str, Written | str]) -> None:
+    """("ok", what was written), or (a verdict of ``_ERRORS``, the error's text)."""
+    data = pickle.dumps(reply, _PICKLE)
+    replies.write(_HEADER.pack(len(data)) + data)
+    replies.flush()
+
+
 def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
     """Answer batches from ``requests`` until it ends; merge the search index between them.
 
@@ -177,22 +211,18 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
         while True:
             while merge_due and not _waiting(requests):
                 merge_due = _merge_step(db)
-            header = requests.read(_HEADER.size)
-            if len(header) < _HEADER.size:
+            request = read_request(requests)
+            if request is None:
                 return
-            (size,) = _HEADER.unpack(header)
-            packed, checkpoint = pickle.loads(requests.read(size))
-            items = _unpacked(packed)
-            reply: tuple[str, Any]
+            items, checkpoint = request
+            reply: tuple[str, Written | str]
             try:
                 reply = ("ok", store_batch(db, items))
             except Exception as exc:
                 # Caught whole: a batch must never end this process (a reply_to past 64
                 # bits raised OverflowError here and failed everyone's batch).
                 reply = (_verdict(exc), str(exc))
-            data = pickle.dumps(reply, _PICKLE)
-            replies.write(_HEADER.pack(len(data)) + data)
-            replies.flush()
+            write_reply(replies, reply)
             merge_due = _merge_step(db)
             if checkpoint:
                 _checkpoint(db)
@@ -241,7 +271,7 @@ def _checkpoint(db: sqlite3.Connection) -> None:
         print(f"parley writer: checkpointing failed: {exc}", file=sys.stderr)
 
 
-def main(path: str) -> None:
+def main() -> None:
     # Ctrl-C and the service manager's SIGTERM reach the whole process group; the server
     # answers them by storing what is queued, which needs this process until it is done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -249,4 +279,11 @@ def main(path: str) -> None:
     # Replies get a descriptor of their own; anything printed goes to stderr.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(path, sys.stdin.buffer, replies)
+    database = os.environ.pop(_DATABASE_ENV)
+    if "://" in database:
+        # Imported here: the SQLite child starts without SQLAlchemy.
+        from parley.store import postgres_writer
+
+        asyncio.run(postgres_writer.serve(database, sys.stdin.buffer, replies))
+    else:
+        serve(database, sys.stdin.buffer, replies)
