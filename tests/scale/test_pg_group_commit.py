@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event
 
 from parley.domain.models import NewMessage, User, utc_now
 from parley.errors import Forbidden, NotFound
 from parley.store import Store, open_store
-from parley.store.postgres_batch import write_batch
+from parley.store.database import PG_SESSION_SETTINGS
+from parley.store.postgres_batch import STORED_BY_CLIENT_ID, write_batch
+from parley.store.postgres_writer import WRITER_SESSION_SETTINGS
 
 AUTHORS = 20
 
@@ -159,3 +162,44 @@ async def test_batches_are_stored_by_a_writer_process_that_a_kill_does_not_stop(
     assert after.created and after.message.seq == 31
     page = await pg_store.messages.page(room_id, before_seq=None, after_seq=None, limit=50)
     assert [m.body for m in page] == [o.message.body for o in before] + ["after"]
+
+
+async def test_the_client_id_lookup_stays_an_index_probe_as_the_history_grows(
+    pg_store: Store, pg_url: str
+) -> None:
+    """The writer's statements are prepared once and run for its connection's life. By
+    default PostgreSQL may settle on one generic plan from a statement's sixth run:
+    planned while the table was small, the lookup of a batch's client_ids became a
+    sequential scan of all messages and stayed one (18 ms at 100,000 messages, growing).
+    The writer's session plans each run for its own arrays (WRITER_SESSION_SETTINGS)."""
+    ana = await pg_store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+    room_id = await _room_of(pg_store, [ana])
+    # The statement as the driver prepares it (its $1/$2 placeholders), prepared by name
+    # so that EXPLAIN EXECUTE shows the plan the session would run, cached or not.
+    lookup = str(STORED_BY_CLIENT_ID.compile(dialect=pg_store.engine.dialect))
+    run = f"EXECUTE lookup('{{{ana.id},{ana.id}}}', '{{new-1,new-2}}')"
+
+    async def plan_after_growth(settings: dict[str, str]) -> str:
+        conn = await asyncpg.connect(pg_url, server_settings=settings)
+        try:
+            await conn.execute(f"PREPARE lookup(INTEGER[], VARCHAR[]) AS {lookup}")
+            for _ in range(8):  # past the runs after which a generic plan may be kept
+                assert await conn.fetch(run) == []
+            # A month of history arrives, and no ANALYZE (autovacuum may be off, or not yet).
+            await conn.execute(
+                "INSERT INTO messages (room_id, seq, author_id, body, created_at, client_id) "
+                "SELECT $1, g, $2, 'hello', '2026-01-01', 'c' || g "
+                "FROM generate_series(1, 20000) AS g",
+                room_id,
+                ana.id,
+            )
+            plan = "\n".join(row[0] for row in await conn.fetch("EXPLAIN " + run))
+            await conn.execute("DELETE FROM messages")
+            return plan
+        finally:
+            await conn.close()
+
+    # The trap is real: without the writer's setting the cached plan scans every message.
+    assert "Seq Scan" in await plan_after_growth(dict(PG_SESSION_SETTINGS))
+    writers = await plan_after_growth({**PG_SESSION_SETTINGS, **WRITER_SESSION_SETTINGS})
+    assert "Seq Scan" not in writers and "uq_messages_author_client" in writers, writers

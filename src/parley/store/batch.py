@@ -192,6 +192,13 @@ def finish(plan: Plan) -> list[Outcome]:
     return [o for o in plan.outcomes if o is not None]
 
 
+# What stored_message reads of a message row (``m``), in both engines' lookups.
+STORED_COLUMNS = (
+    "m.id, m.room_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.client_id, "
+    "m.reply_to, m.mentions_room, m.deleted_at, m.thread_root_id, m.also_to_room"
+)
+
+
 def stored_message(row: Any, author: User, attachments: list[File]) -> Message:
     """A stored message row (with its author and files) as the domain's Message."""
     return Message(

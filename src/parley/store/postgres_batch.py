@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.domain.models import File, Message, NewMessage
 from parley.store.batch import (
     INSERTED_COLUMNS,
+    STORED_COLUMNS,
     Checks,
     Mentioned,
     Plan,
@@ -178,31 +179,31 @@ async def _insert_messages(
     return [id_of[(room_id, seq)] for room_id, seq, *_ in rows]
 
 
+# The batch's own (author, client_id) pairs, each one probe of the unique index (two IN
+# lists took 22 ms of a 500-message batch's 45 from 100 authors).
+STORED_BY_CLIENT_ID = sa.text(
+    f"SELECT {STORED_COLUMNS} "
+    "FROM unnest(CAST(:authors AS INTEGER[]), CAST(:clients AS VARCHAR[])) "
+    "AS keys(author_id, client_id) "
+    "JOIN messages AS m ON m.author_id = keys.author_id AND m.client_id = keys.client_id"
+)
+
+
 async def _stored_by_client_id(
     conn: AsyncConnection, items: list[NewMessage]
 ) -> dict[tuple[int, str], Message]:
     authors = {(i.author.id, i.client_id): i.author for i in items if i.client_id is not None}
     if not authors:
         return {}
-    # The batch's own (author, client_id) pairs, each one probe of the unique index (two
-    # IN lists took 22 ms of a 500-message batch's 45 from 100 authors).
-    keys = (
-        sa.text(
-            "SELECT * FROM unnest(CAST(:authors AS INTEGER[]), CAST(:clients AS VARCHAR[])) "
-            "AS keys(author_id, client_id)"
+    rows = list(
+        await conn.execute(
+            STORED_BY_CLIENT_ID,
+            {
+                "authors": [author_id for author_id, _ in authors],
+                "clients": [client_id for _, client_id in authors],
+            },
         )
-        .bindparams(
-            authors=[author_id for author_id, _ in authors],
-            clients=[client_id for _, client_id in authors],
-        )
-        .columns(author_id=sa.Integer, client_id=sa.String)
-        .subquery("keys")
     )
-    query = sa.select(messages).join(
-        keys,
-        sa.and_(messages.c.author_id == keys.c.author_id, messages.c.client_id == keys.c.client_id),
-    )
-    rows = list(await conn.execute(query))
     files = await attachments_of(conn, (r.id for r in rows))
     return {
         (r.author_id, r.client_id): stored_message(

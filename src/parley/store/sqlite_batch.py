@@ -24,6 +24,7 @@ from typing import Any
 from parley.domain.models import File, Message, NewMessage
 from parley.store.batch import (
     INSERTED_COLUMNS,
+    STORED_COLUMNS,
     Checks,
     Mentioned,
     Written,
@@ -68,10 +69,6 @@ SEARCH_MERGE_PAGES = 16
 # so that few statement texts exist and sqlite3's statement cache keeps them prepared.
 _MAX_INSERT_ROWS = 256
 
-_STORED_COLUMNS = (
-    "m.id, m.room_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.client_id, "
-    "m.reply_to, m.mentions_room, m.deleted_at, m.thread_root_id, m.also_to_room"
-)
 _FILE_COLUMNS = (
     "f.id, f.uploader_id, f.name, f.size, f.content_type, f.thumb_key, f.width, f.height"
 )
@@ -178,7 +175,7 @@ def _stored(db: sqlite3.Connection, items: list[NewMessage]) -> dict[tuple[int, 
     keys = _padded(list(authors), (None, None))
     sql = (
         f"WITH k(author_id, client_id) AS (VALUES {_values(2, len(keys))}) "
-        f"SELECT {_STORED_COLUMNS} "
+        f"SELECT {STORED_COLUMNS} "
         "FROM k CROSS JOIN messages AS m "
         "ON m.author_id = k.author_id AND m.client_id = k.client_id"
     )
