@@ -33,7 +33,7 @@ import asyncpg
 from bench.datascale import CACHE
 from bench.datascale import build as build_sqlite
 from parley.store import open_store
-from parley.store.database import PG_SESSION_SETTINGS
+from parley.store.postgres_session import PG_SESSION_SETTINGS
 
 # What the SQLite build writes; other tables (sessions from a measurement) are not copied.
 FIXTURE_TABLES = (

@@ -129,6 +129,7 @@ class ParleyApp:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = await open_store(settings.effective_database_url)
+        await store.messages.writer.prepare()
         bus, presence = await _fan_out(settings)
         blobs = open_blob_store(settings.blob_url, settings.uploads_dir)
         await asyncio.to_thread(blobs.prepare)

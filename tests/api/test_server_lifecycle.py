@@ -105,3 +105,28 @@ async def test_the_server_runs_on_uvloop(fresh_server: ServerProcess) -> None:
         f"/proc/{fresh_server.proc.pid}/maps"
     ).read_text()
     assert "uvloop" in maps
+
+
+async def test_the_writer_process_is_up_before_the_first_message(
+    fresh_server: ServerProcess,
+) -> None:
+    """Started with the server, not by the first send, which would wait for it to start
+    (0.2 s on SQLite, 0.6 s and a connection on PostgreSQL)."""
+    fresh_server.start()
+    assert fresh_server.proc is not None
+    server_pid = str(fresh_server.proc.pid)
+    children = [
+        stat
+        for stat in Path("/proc").glob("[0-9]*/stat")  # noqa: ASYNC240 - /proc is not a disk
+        if _parent_of(stat) == server_pid
+    ]
+    commands = [(stat.parent / "cmdline").read_bytes() for stat in children]
+    assert any(b"parley.store.writer_process" in command for command in commands), commands
+
+
+def _parent_of(stat: Path) -> str | None:
+    try:
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+        return stat.read_text().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return None  # gone meanwhile

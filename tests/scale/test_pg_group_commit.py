@@ -20,9 +20,8 @@ from sqlalchemy import event
 from parley.domain.models import NewMessage, User, utc_now
 from parley.errors import Forbidden, NotFound
 from parley.store import Store, open_store
-from parley.store.database import PG_SESSION_SETTINGS
 from parley.store.postgres_batch import STORED_BY_CLIENT_ID, write_batch
-from parley.store.postgres_writer import WRITER_SESSION_SETTINGS
+from parley.store.postgres_session import PG_SESSION_SETTINGS, WRITER_SESSION_SETTINGS
 
 AUTHORS = 20
 
@@ -201,5 +200,5 @@ async def test_the_client_id_lookup_stays_an_index_probe_as_the_history_grows(
 
     # The trap is real: without the writer's setting the cached plan scans every message.
     assert "Seq Scan" in await plan_after_growth(dict(PG_SESSION_SETTINGS))
-    writers = await plan_after_growth({**PG_SESSION_SETTINGS, **WRITER_SESSION_SETTINGS})
+    writers = await plan_after_growth(dict(WRITER_SESSION_SETTINGS))
     assert "Seq Scan" not in writers and "uq_messages_author_client" in writers, writers

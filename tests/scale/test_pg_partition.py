@@ -13,7 +13,8 @@ import time
 
 import sqlalchemy as sa
 
-from parley.store.database import PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, create_engine
+from parley.store.database import create_engine
+from parley.store.postgres_session import PG_IDLE_IN_TRANSACTION_TIMEOUT_MS
 from tests.scale.conftest import Backends
 
 LIMIT_S = PG_IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000

@@ -10,7 +10,8 @@ import json
 
 import sqlalchemy as sa
 
-from parley.store.database import PG_SESSION_SETTINGS, create_engine
+from parley.store.database import create_engine
+from parley.store.postgres_session import PG_SESSION_SETTINGS
 from tests.scale.conftest import Backends
 
 # Estimated far above jit_above_cost (100,000 by default): JIT would compile it. EXPLAIN

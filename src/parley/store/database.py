@@ -29,6 +29,7 @@ from parley.store.notifications import NotificationStore
 from parley.store.oidc import OidcStore
 from parley.store.passkeys import PasskeyStore
 from parley.store.people import PeopleStore
+from parley.store.postgres_session import PG_SESSION_SETTINGS
 from parley.store.previews import PreviewStore
 from parley.store.reactions import ReactionStore
 from parley.store.receipts import ReceiptStore
@@ -49,21 +50,6 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 # Any fixed number: every Parley process that migrates the same PostgreSQL takes it.
 PG_MIGRATION_LOCK = 0x7061726C
 PROBE_TIMEOUT_S = 10
-# A node cut off from the network in the middle of a transaction keeps its row locks (a
-# room's seq row, say) until its connection dies, and every other node's writes to that
-# room wait behind it: 30 s of partition was 30 s of silence in the room for everyone
-# (bench/multihost.py). PostgreSQL ends such a transaction after this long idle. Parley's
-# own transactions never wait between statements on anything but the database itself.
-PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 5000
-# Session settings of every PostgreSQL connection. JIT is off: the planner compiles a
-# statement whose estimated cost passes jit_above_cost, and the room list's unread
-# counts (a count per room, estimated from the whole room, not from the read marker)
-# pass it at 10M messages: 342 ms of compiling for 30 ms of work (bench/datascale.py,
-# plans). Parley's statements are short; none gains from compiling.
-PG_SESSION_SETTINGS = {
-    "idle_in_transaction_session_timeout": str(PG_IDLE_IN_TRANSACTION_TIMEOUT_MS),
-    "jit": "off",
-}
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

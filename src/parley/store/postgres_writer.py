@@ -12,20 +12,12 @@ import sys
 from typing import BinaryIO
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.store.batch import Written
-from parley.store.database import PG_SESSION_SETTINGS
 from parley.store.postgres_batch import write_batch
+from parley.store.postgres_session import WRITER_SESSION_SETTINGS
 from parley.store.writer_process import read_request, write_reply
-
-# The batch's statements are prepared once and run for the connection's lifetime, and
-# from a statement's sixth run PostgreSQL may keep one generic plan for it. Made while
-# the tables were small, that plan joined the batch's client_ids to messages by a
-# sequential scan (18 ms at 100,000 messages, growing with the history) and kept it
-# until an ANALYZE came; planned for each batch's own arrays, it is an index probe per
-# key (0.1 ms).
-WRITER_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
 async def serve(url: str, requests: BinaryIO, replies: BinaryIO) -> None:
@@ -40,9 +32,10 @@ async def serve(url: str, requests: BinaryIO, replies: BinaryIO) -> None:
         max_overflow=0,
         # A restarted PostgreSQL fails no batch: the dead connection is found and replaced.
         pool_pre_ping=True,
-        connect_args={"server_settings": {**PG_SESSION_SETTINGS, **WRITER_SESSION_SETTINGS}},
+        connect_args={"server_settings": dict(WRITER_SESSION_SETTINGS)},
     )
     try:
+        await _connect_early(engine)
         while (request := read_request(requests)) is not None:
             items, _checkpoint = request  # PostgreSQL checkpoints by itself
             reply: tuple[str, Written | str]
@@ -57,6 +50,16 @@ async def serve(url: str, requests: BinaryIO, replies: BinaryIO) -> None:
             write_reply(replies, reply)
     finally:
         await engine.dispose()
+
+
+async def _connect_early(engine: AsyncEngine) -> None:
+    """Open the connection before the first batch comes, so that it does not wait."""
+    try:
+        async with engine.connect():
+            pass
+    except (DBAPIError, OSError) as exc:
+        # Not reachable yet: the first batch connects again and answers for itself.
+        print(f"parley writer: connecting to PostgreSQL failed: {exc}", file=sys.stderr)
 
 
 def _verdict(exc: Exception) -> str:

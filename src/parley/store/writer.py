@@ -53,6 +53,12 @@ class GroupCommitter:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
 
+    async def prepare(self) -> None:
+        """Start the writer process now rather than with the first message, which would
+        otherwise wait for it to start (0.2 s on SQLite, 0.6 s and a connection on
+        PostgreSQL). For the server; a command that may store nothing skips it."""
+        await self._process.start()
+
     def checkpoint_between_batches(self) -> None:
         """Have SQLite's writer finish a WAL checkpoint after the next batch, so that the
         WAL starts over (see :mod:`parley.store.checkpoints`); other databases need none."""

@@ -88,11 +88,7 @@ class WriterProcess:
         DuplicateKey, RefusedRow, or WriterFailed when the database cannot write and
         when the child is gone.
         """
-        proc = self._proc
-        if proc is None or proc.returncode is not None:
-            # Not started yet, or ended (killed, crashed) since the last batch.
-            await self._stop(kill=True)
-            proc = await self._start()
+        proc = await self.start()
         assert proc.stdin is not None
         assert proc.stdout is not None
         request = pickle.dumps((_packed(items), self.checkpoint_after_next_batch), _PICKLE)
@@ -112,6 +108,15 @@ class WriterProcess:
         if kind == "ok":
             return outcomes(items, value)
         raise _ERRORS.get(kind, WriterFailed)(value)
+
+    async def start(self) -> asyncio.subprocess.Process:
+        """The child, started if it is not running: not yet, or ended (killed, crashed)
+        since the last batch."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            await self._stop(kill=True)
+            proc = await self._start()
+        return proc
 
     async def close(self) -> None:
         """Let the child finish what it was given, then end it."""
