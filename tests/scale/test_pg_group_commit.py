@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 from sqlalchemy import event
 
-from parley.domain.models import NewMessage, User, utc_now
-from parley.errors import Forbidden, NotFound
+from parley.domain.models import AppendOutcome, NewMessage, User, utc_now
+from parley.errors import BadInput, Forbidden, NotFound
 from parley.store import Store, open_store
 from parley.store.postgres_batch import STORED_BY_CLIENT_ID, write_batch
 from parley.store.postgres_session import PG_SESSION_SETTINGS, WRITER_SESSION_SETTINGS
@@ -202,3 +202,31 @@ async def test_the_client_id_lookup_stays_an_index_probe_as_the_history_grows(
     assert "Seq Scan" in await plan_after_growth(dict(PG_SESSION_SETTINGS))
     writers = await plan_after_growth(dict(WRITER_SESSION_SETTINGS))
     assert "Seq Scan" not in writers and "uq_messages_author_client" in writers, writers
+
+
+async def test_a_value_postgresql_cannot_take_fails_only_its_own_message(
+    pg_store: Store,
+) -> None:
+    """Ids are 32-bit INTEGERs on PostgreSQL, where the edge lets 64-bit ones through (for
+    SQLite). One such reply_to in a batch made the driver refuse the whole batch, and
+    every other message in it failed as "unavailable"."""
+    ana = await pg_store.users.create("ana", "ana", "not-a-real-hash", utc_now())
+    room_id = await _room_of(pg_store, [ana])
+    await pg_store.messages.append(_msg(room_id, ana, "warm-up", "w"))
+    past_int32 = 2**40
+    futures = [pg_store.messages.append(_msg(room_id, ana, f"m{n}", f"a{n}")) for n in range(5)]
+    futures.append(
+        pg_store.messages.append(
+            NewMessage(room_id, ana, "bad", "bad", utc_now(), reply_to=past_int32)
+        )
+    )
+    futures += [pg_store.messages.append(_msg(room_id, ana, f"n{n}", f"b{n}")) for n in range(5)]
+    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+
+    refused = outcomes.pop(5)
+    assert isinstance(refused, BadInput) and refused.code == "message_refused"
+    assert all(isinstance(o, AppendOutcome) for o in outcomes), outcomes
+    page = await pg_store.messages.page(room_id, before_seq=None, after_seq=None, limit=50)
+    assert [m.body for m in page] == ["warm-up"] + [f"m{n}" for n in range(5)] + [
+        f"n{n}" for n in range(5)
+    ]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import sys
 from typing import BinaryIO
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.store.batch import Written
 from parley.store.postgres_batch import write_batch
 from parley.store.postgres_session import WRITER_SESSION_SETTINGS
+from parley.store.refusals import refused_value
 from parley.store.writer_process import read_request, write_reply
 
 
@@ -66,7 +67,7 @@ def _verdict(exc: Exception) -> str:
     """How the server should take a batch's error (writer_process's ``_ERRORS``)."""
     if isinstance(exc, IntegrityError):
         return "duplicate"
-    if isinstance(exc, (DBAPIError, OSError)) and not isinstance(exc, DataError):
+    if isinstance(exc, (DBAPIError, OSError)) and refused_value(exc) is None:
         return "failed"
     # A value the driver cannot send or the database refuses, or a bug that a row's
     # data set off: the server retries the batch's rows apart, so that only the one at
