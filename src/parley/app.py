@@ -253,7 +253,7 @@ def _create_quart(parley: ParleyApp) -> Quart:
         scalar_ui_path=None,
         swagger_ui_path=None,
     )
-    # Ids in URLs fit a 64-bit column: a bigger number is "not found", never a driver
+    # Ids in URLs fit the store's INTEGER columns: a bigger number is "not found", never a driver
     # overflow (found by the schemathesis run); other scripts' digits do not match.
     app.url_map.converters["int"] = StoreIntConverter
     for blueprint in blueprints():

@@ -8,6 +8,9 @@ test fails if a route takes a body it knows nothing of.
 Each case must get a 4xx with the contract's error shape (or, for the few values a
 route may legitimately take, anything but a 5xx); each bad WebSocket frame an error
 frame, on a connection that stays open. Meanwhile another user's messages are acked.
+
+All of it runs against a server on SQLite and one on PostgreSQL, which refuses values
+that SQLite takes: ids past its 32-bit INTEGER, and a NUL character in any text.
 """
 
 from __future__ import annotations
@@ -25,13 +28,19 @@ import pytest
 
 from parley.app import create_app
 from parley.config import Settings
+from tests.databases import (
+    DEFAULT_POSTGRES_URL,
+    fresh_postgres_database,
+    requested_database_server,
+)
 from tests.support import PASSWORD, Person, ServerProcess, Socket
 
 # --- the hostile values ----------------------------------------------------------------
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 INT_VALUES: list[Any] = [
-    2**63,  # one past the store's signed 64 bits
+    2**31,  # one past the store's range (PostgreSQL's INTEGER)
+    2**63,  # one past SQLite's signed 64 bits
     2**64,
     -1,
     -(2**63) - 1,
@@ -60,9 +69,9 @@ TEXT_VALUES: list[Any] = [
 ]
 PADDED_BODIES = [" " * 99_000 + "x", "\u3000" * 99_000 + "x"]  # stored whole, past 10,000
 TYPE_VALUES: list[Any] = [5, 1.5, True, ["x"], {"x": "y"}, [[[[["x"]]]]]]
-PATH_INTS = ["²", "٣", "\uff11", str(2**63), str(2**64), "-1", "1.5", "0x10", "1e3"]
+PATH_INTS = [str(2**31), "²", "٣", "\uff11", str(2**63), str(2**64), "-1", "1.5", "0x10", "1e3"]
 PATH_STRINGS = ["%00", "%E2%80%AE", "x" * 5000, "..%2F..%2Fetc"]
-QUERY_INTS = ["²", "¹", "٣", "\uff11", str(2**63), "-1", "1.5", "1e3", " 1", "x"]
+QUERY_INTS = [str(2**31), "²", "¹", "٣", "\uff11", str(2**63), "-1", "1.5", "1e3", " 1", "x"]
 QUERY_INT_PARAMS = {
     "messages.history": ["before_seq", "after_seq", "limit"],
     "search.search_messages": ["limit", "room_id"],
@@ -124,6 +133,24 @@ class World:
     ben: Person  # a bystander with a socket open
     ids: dict[str, int]
     strings: dict[str, str]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest,
+    server: ServerProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerProcess]:
+    """The shared server (SQLite, unless PARLEY_TEST_DATABASE_URL names PostgreSQL), then
+    one of this module's own on PostgreSQL."""
+    if request.param == "sqlite":
+        yield server
+        return
+    with fresh_postgres_database(requested_database_server() or DEFAULT_POSTGRES_URL) as url:
+        data_dir = tmp_path_factory.mktemp("hostile-pg") / "data"
+        proc = ServerProcess(data_dir, env={"PARLEY_DATABASE_URL": url}).start()
+        yield proc
+        proc.stop()
 
 
 def _rules() -> list[tuple[str, str, str, dict[str, str]]]:

@@ -101,7 +101,12 @@ _SEND = '{"type":"send","room_id":%s,"body":"b","client_id":"c"%s}'
         ('{"type": "read", "room_id": "²", "seq": 1}', "invalid_room_id"),
         ('{"type": "resume", "cursors": {"²": 1}}', "invalid_cursors"),
         ('{"type": "resume", "cursors": {"٣": 1}}', "invalid_cursors"),
-        # Past the store's signed 64 bits: refused here, not by the database.
+        # Past the store's range (PostgreSQL's INTEGER): refused here, not by the database.
+        ('{"type": "resume", "cursors": {"1": 2147483648}}', "invalid_cursors"),
+        ('{"type": "resume", "cursors": {"2147483648": 1}}', "invalid_cursors"),
+        ('{"type": "read", "room_id": 1, "seq": 2147483648}', "invalid_seq"),
+        ('{"type": "typing", "room_id": 2147483648}', "invalid_room_id"),
+        (_SEND % ("1", ', "reply_to": 2147483648'), "invalid_reply_to"),
         ('{"type": "resume", "cursors": {"1": 9223372036854775808}}', "invalid_cursors"),
         ('{"type": "resume", "cursors": {"9223372036854775808": 1}}', "invalid_cursors"),
         ('{"type": "read", "room_id": 1, "seq": 9223372036854775808}', "invalid_seq"),
@@ -115,14 +120,14 @@ _SEND = '{"type":"send","room_id":%s,"body":"b","client_id":"c"%s}'
         (_SEND % ('"-1"', ""), "invalid_room_id"),
     ],
 )
-def test_integers_are_ascii_digits_within_64_bits(raw: str, code: str) -> None:
+def test_integers_are_ascii_digits_within_the_store_s_range(raw: str, code: str) -> None:
     with pytest.raises(codec.FrameError) as info:
         codec.parse_frame(raw)
     assert info.value.code == code
 
 
-def test_the_largest_64_bit_values_still_parse() -> None:
-    top = 2**63 - 1
+def test_the_largest_values_in_the_store_s_range_still_parse() -> None:
+    top = 2**31 - 1
     assert codec.parse_frame(f'{{"type":"resume","cursors":{{"{top}":{top}}}}}') == (
         codec.Resume({top: top})
     )

@@ -23,6 +23,7 @@ from parley.errors import ParleyError, RateLimited, Unavailable
 from parley.realtime import codec, resume
 from parley.realtime.connection import Connection
 from parley.realtime.transport import ParleySocket
+from parley.store.refusals import refused_value
 
 if TYPE_CHECKING:
     from parley.realtime.gateway import Gateway  # which makes the sessions
@@ -179,6 +180,11 @@ class Session:
                 await ctx.attention.visibility(conn.user.id, conn.id, frame.visible)
         except ParleyError as exc:
             conn.push(frames.error(exc.code, exc.message))
+        except Exception as exc:
+            refused = refused_value(exc)  # a value the database would not take
+            if refused is None:
+                raise
+            conn.push(frames.error(refused.code, refused.message))
 
     def _send_now(self, frame: codec.Send) -> bool:
         """Store a send without a task when nothing needs waiting; False if it does."""
@@ -242,6 +248,8 @@ def send_failed(conn: Connection, frame: codec.Send, exc: Exception) -> None:
         conn.push(frames.error(exc.code, exc.message, frame.client_id, retry_after=exc.retry_after))
     elif isinstance(exc, ParleyError):
         conn.push(frames.error(exc.code, exc.message, frame.client_id))
+    elif (refused := refused_value(exc)) is not None:
+        conn.push(frames.error(refused.code, refused.message, frame.client_id))
     else:
         log.error("send from %s failed", conn.id, exc_info=exc)
         conn.push(frames.error("internal_error", "The message was not stored.", frame.client_id))

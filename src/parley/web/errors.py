@@ -10,6 +10,7 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from parley.errors import ParleyError, RateLimited
+from parley.store.refusals import refused_value
 
 log = logging.getLogger(__name__)
 
@@ -67,5 +68,9 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def unexpected(exc: Exception) -> Response:
+        refused = refused_value(exc)
+        if refused is not None:
+            log.info("the database refused a value of a request: %s", exc.__cause__ or exc)
+            return error_response(refused.status, refused.code, refused.message)
         log.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side.")

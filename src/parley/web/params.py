@@ -1,7 +1,7 @@
 """Integers in URLs: query parameters and path segments, parsed by one rule.
 
 Both go through :func:`parley.domain.numbers.parse_int` (ASCII digits, the store's
-64-bit range), so "²" or 2^63 is a 400 (query) or a 404 (path), never a 500.
+32-bit range), so "²" or 2^31 is a 400 (query) or a 404 (path), never a 500.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Any
 from quart import request
 from werkzeug.routing import IntegerConverter, Map
 
-from parley.domain.numbers import INT64_MAX, parse_int
+from parley.domain.numbers import STORE_INT_MAX, parse_int
 from parley.errors import BadInput
 
 
-def int_arg(name: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int | None:
+def int_arg(name: str, *, minimum: int = 0, maximum: int = STORE_INT_MAX) -> int | None:
     """Query parameter ``name`` as an int in [minimum, maximum]; None when absent or empty.
 
     Anything else is BadInput with code ``invalid_<name>``.
@@ -40,5 +40,5 @@ class StoreIntConverter(IntegerConverter):
     regex = r"[0-9]+"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", INT64_MAX)
+        kwargs.setdefault("max", STORE_INT_MAX)
         super().__init__(map, *args, **kwargs)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from parley.domain.numbers import INT64_MAX
+from parley.domain.numbers import STORE_INT_MAX
 
 
 class _Body(BaseModel):
@@ -61,9 +61,9 @@ class MessageBody(_Body):
     body: str = Field(default="", max_length=100_000)
     client_id: str | None = Field(default=None, max_length=256)
     attachments: list[str] | None = Field(default=None, max_length=50)
-    reply_to: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    reply_to: int | None = Field(default=None, ge=1, le=STORE_INT_MAX)
     # A thread reply: the root's id; also_to_room shows it in the room's timeline too.
-    thread_root_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    thread_root_id: int | None = Field(default=None, ge=1, le=STORE_INT_MAX)
     also_to_room: StrictBool = False
 
 
@@ -72,7 +72,7 @@ class EnabledBody(_Body):
 
 
 class ThreadReadBody(_Body):
-    seq: int = Field(ge=0, le=INT64_MAX)
+    seq: int = Field(ge=0, le=STORE_INT_MAX)
 
 
 class OtpBody(_Body):
@@ -118,7 +118,7 @@ class SiteAdminBody(_Body):
 
 
 class RoomOwnerBody(_Body):
-    user_id: int = Field(ge=1, le=INT64_MAX)
+    user_id: int = Field(ge=1, le=STORE_INT_MAX)
 
 
 class SettingsBody(_Body):
