@@ -73,7 +73,7 @@ _REFUSED_ROW = (sqlite3.DataError, sqlite3.ProgrammingError, sqlite3.InterfaceEr
 
 
 class WriterProcess:
-    """The server's side: one child per store, started on the first batch."""
+    """The server's side: one child per store, started with the server (or the first batch)."""
 
     def __init__(self, database: str | Path) -> None:
         """``database``: a SQLite file's path, or a PostgreSQL URL (SQLAlchemy's)."""
