@@ -1,7 +1,8 @@
 """Group commit on PostgreSQL, against the real server, with many authors in one batch as
 under load: repeated client_ids resolve to their own author's message, memberships and
 archived rooms are checked per (room, author) pair, a batch's statements keep one
-text whatever its size, and the batches run in a writer process of their own.
+text whatever its size and are planned for each batch's own keys, a value PostgreSQL
+refuses fails only its own message, and the batches run in a writer process of their own.
 """
 
 from __future__ import annotations
@@ -207,9 +208,9 @@ async def test_the_client_id_lookup_stays_an_index_probe_as_the_history_grows(
 async def test_a_value_postgresql_cannot_take_fails_only_its_own_message(
     pg_store: Store,
 ) -> None:
-    """Ids are 32-bit INTEGERs on PostgreSQL, where the edge lets 64-bit ones through (for
-    SQLite). One such reply_to in a batch made the driver refuse the whole batch, and
-    every other message in it failed as "unavailable"."""
+    """Ids are 32-bit INTEGERs on PostgreSQL. The edge keeps bigger ones out now, but the
+    writer does not lean on it: one such reply_to in a batch made the driver refuse the
+    whole batch, and every other message in it failed as "unavailable"."""
     ana = await pg_store.users.create("ana", "ana", "not-a-real-hash", utc_now())
     room_id = await _room_of(pg_store, [ana])
     await pg_store.messages.append(_msg(room_id, ana, "warm-up", "w"))
