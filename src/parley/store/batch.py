@@ -9,6 +9,7 @@ whom they mention. Plain Python: the SQLite writer process imports it without SQ
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,19 @@ def _refusal(item: NewMessage, checks: Checks) -> ParleyError | None:
     if item.attachments and any((item.author.id, f) not in checks.owned for f in item.attachments):
         return BadInput("Attach only files you uploaded.", code="invalid_attachments")
     return None
+
+
+def memberships_of(
+    rows: Iterable[tuple[int, int, Any]],
+) -> tuple[set[tuple[int, int]], set[int]]:
+    """(room_id, user_id, archived) rows as the memberships found and the archived rooms."""
+    members: set[tuple[int, int]] = set()
+    archived: set[int] = set()
+    for room_id, user_id, is_archived in rows:
+        members.add((room_id, user_id))
+        if is_archived:
+            archived.add(room_id)
+    return members, archived
 
 
 def placements(fresh: dict[int, list[int]], last_seqs: dict[int, int]) -> list[tuple[int, int]]:

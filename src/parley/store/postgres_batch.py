@@ -20,6 +20,7 @@ from parley.store.batch import (
     Plan,
     Written,
     inserted_row,
+    memberships_of,
     placements,
     plan_batch,
     stored_message,
@@ -78,13 +79,7 @@ async def _memberships(
         _MEMBERSHIPS,
         {"rooms": [room_id for room_id, _ in pairs], "users": [user_id for _, user_id in pairs]},
     )
-    members: set[tuple[int, int]] = set()
-    archived: set[int] = set()
-    for room_id, user_id, is_archived in rows:
-        members.add((room_id, user_id))
-        if is_archived:
-            archived.add(room_id)
-    return members, archived
+    return memberships_of(rows)
 
 
 async def _store_fresh(

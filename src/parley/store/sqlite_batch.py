@@ -30,6 +30,7 @@ from parley.store.batch import (
     Written,
     file_from_row,
     inserted_row,
+    memberships_of,
     placements,
     plan_batch,
     resolve_mentions,
@@ -154,13 +155,7 @@ def _memberships(
         "FROM k CROSS JOIN memberships AS m ON m.room_id = k.room_id AND m.user_id = k.user_id "
         "JOIN rooms AS r ON r.id = m.room_id"
     )
-    members: set[tuple[int, int]] = set()
-    archived: set[int] = set()
-    for room_id, user_id, is_archived in db.execute(sql, _flat(keys)):
-        members.add((room_id, user_id))
-        if is_archived:
-            archived.add(room_id)
-    return members, archived
+    return memberships_of(db.execute(sql, _flat(keys)))
 
 
 def _stored(db: sqlite3.Connection, items: list[NewMessage]) -> dict[tuple[int, str], Message]:
